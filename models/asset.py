@@ -1,0 +1,58 @@
+"""The asset being valued and its legal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+AssetKind = Literal[
+    "patent", "utility_model", "design", "trademark", "copyright", "software", "trade_secret"
+]
+LegalStatus = Literal["pending", "granted", "registered", "lapsed", "expired", "invalidated"]
+DEAD_STATUSES: frozenset[str] = frozenset({"lapsed", "expired", "invalidated"})
+
+
+class Legal(BaseModel):
+    """Legal status and dates of an IP right (ISO 8601 dates)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: LegalStatus = "granted"
+    filing_date: dt.date | None = None
+    grant_date: dt.date | None = None
+    expiry_date: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Legal:
+        if self.filing_date and self.expiry_date and self.expiry_date <= self.filing_date:
+            raise ValueError(
+                f"expiry_date: {self.expiry_date} must be after filing_date ({self.filing_date})"
+            )
+        if self.filing_date and self.grant_date and self.grant_date < self.filing_date:
+            raise ValueError(
+                f"grant_date: {self.grant_date} cannot be before filing_date ({self.filing_date})"
+            )
+        if self.grant_date and self.expiry_date and self.expiry_date <= self.grant_date:
+            raise ValueError(
+                f"expiry_date: {self.expiry_date} must be after grant_date ({self.grant_date})"
+            )
+        return self
+
+
+class Asset(BaseModel):
+    """An intellectual-property asset: what is valued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=500)
+    kind: AssetKind
+    jurisdiction: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code"
+    )
+    sector: str | None = Field(default=None, max_length=200)
+    legal: Legal = Field(default_factory=Legal)
+    indicators: dict[str, Any] = Field(
+        default_factory=dict, description="claims, forward citations, family size, ..."
+    )

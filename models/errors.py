@@ -1,0 +1,96 @@
+"""The exception tree the core raises and the API maps to problem+json.
+
+Every message says what to fix, e.g. ``royalty_rate must be in [0, 1]; got 1.5``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with one input field.
+
+    Parameters
+    ----------
+    field : str
+        Dotted path of the field in the request, e.g. ``methods[0].royalty_rate``.
+    message : str
+        What is wrong and how to fix it.
+    """
+
+    field: str
+    message: str
+
+
+class IPValueError(Exception):
+    """Base of every error ipvalue raises on purpose."""
+
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+
+@dataclass
+class InputError(IPValueError):
+    """The input cannot be valued as given; ``problems`` names each field and its fix."""
+
+    detail: str
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    status = 422
+    title = "Invalid input"
+    slug = "invalid-input"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+
+    @classmethod
+    def for_field(cls, field_path: str, message: str) -> InputError:
+        """Build an error about a single field."""
+        return cls(f"{field_path}: {message}", [FieldProblem(field_path, message)])
+
+
+@dataclass
+class NotFoundError(IPValueError):
+    """A record that does not exist (or belongs to another tenant)."""
+
+    detail: str
+
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+
+
+@dataclass
+class LimitExceededError(IPValueError):
+    """A request larger than a configured limit; ``limit`` names it."""
+
+    detail: str
+    limit: str
+    status_code: int = 422
+
+    title = "Limit exceeded"
+    slug = "limit-exceeded"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+        self.status = self.status_code  # type: ignore[misc]
+
+
+@dataclass
+class NotImplementedYetError(IPValueError):
+    """A capability of the contract that this version does not provide yet."""
+
+    detail: str
+
+    status = 501
+    title = "Not implemented yet"
+    slug = "not-implemented"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)

@@ -1,0 +1,323 @@
+"""Inputs of each valuation method, named as in API.md's table.
+
+The ``method`` field selects the model. Every numeric input may be uncertain; the deterministic
+value uses each input's base value and the Monte Carlo engine samples them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.series import AmountSeries, SignedSeries
+from models.uncertain import (
+    Amount,
+    Bounds,
+    DiscountRate,
+    GrowthRate,
+    Positive,
+    Rate,
+    TaxRate,
+    Volatility,
+    Years,
+    base_value,
+    uncertain,
+)
+
+Multiplier = uncertain(Bounds(0, open_low=True, fix="a multiplier is a positive factor"))
+FailureRate = uncertain(Bounds(0, 1, open_high=True, fix="a failure rate is a decimal below 1"))
+Margin = uncertain(Bounds(-1, 1, fix="a margin is a decimal share of revenue"))
+YearsOrZero = uncertain(Bounds(0, 200, fix="durations are in years"))
+RiskFreeRate = uncertain(Bounds(-0.2, 1, fix="an annual decimal, e.g. 0.04"))
+DividendYield = uncertain(Bounds(0, 1, fix="an annual decimal, e.g. 1/17 for a 17-year life"))
+
+
+class _Method(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str | None = Field(
+        default=None,
+        max_length=100,
+        description="key of this method in value.by_method (defaults to the method name)",
+    )
+
+
+class _Income(_Method):
+    """Fields shared by the income methods."""
+
+    discount_rate: DiscountRate
+    mid_year: bool = Field(default=False, description="cash flows fall mid-year (t - 0.5)")
+    terminal_growth: GrowthRate | None = Field(
+        default=None,
+        description="Gordon growth after the last year; only while the legal life lasts",
+    )
+    economic_life_years: Years | None = Field(
+        default=None, description="remaining economic life; income after it is not counted"
+    )
+
+    @model_validator(mode="after")
+    def _growth_below_rate(self) -> _Income:
+        if self.terminal_growth is not None:
+            g, k = base_value(self.terminal_growth), base_value(self.discount_rate)
+            if g >= k:
+                raise ValueError(
+                    f"terminal_growth: must be below discount_rate ({g:g} >= {k:g}); "
+                    "the Gordon growth value is infinite otherwise"
+                )
+        return self
+
+
+class _Amortisable(_Income):
+    tab_years: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description="tax amortisation period in years; adds the tax amortisation benefit",
+    )
+
+
+class DCFInputs(_Income):
+    """Discounted cash flow of the asset's own cash flows."""
+
+    method: Literal["dcf"]
+    cash_flows: SignedSeries
+
+
+class ReliefFromRoyaltyInputs(_Amortisable):
+    """Relief from royalty: the after-tax royalty the owner saves, discounted."""
+
+    method: Literal["relief_from_royalty"]
+    revenue: AmountSeries
+    royalty_rate: Rate
+    tax_rate: TaxRate
+
+
+class ContributoryCharge(BaseModel):
+    """Charge for an asset the income needs, as a share of revenue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    rate: Rate
+
+
+class ExcessEarningsInputs(_Amortisable):
+    """Multi-period excess earnings (MPEEM) with contributory asset charges."""
+
+    method: Literal["excess_earnings"]
+    revenue: AmountSeries
+    operating_margin: Margin
+    tax_rate: TaxRate
+    contributory_charges: list[ContributoryCharge] = Field(default_factory=list, max_length=50)
+
+
+class WithAndWithoutInputs(_Income):
+    """With and without: the pre-tax profit the right adds each year."""
+
+    method: Literal["with_and_without"]
+    incremental_profit: SignedSeries
+    tax_rate: TaxRate
+
+
+class ProfitSplitInputs(_Income):
+    """Profit split: the right's share of profit (given, or royalty rate / operating margin)."""
+
+    method: Literal["profit_split"]
+    profit: SignedSeries | None = None
+    split_rate: Rate | None = None
+    revenue: AmountSeries | None = None
+    royalty_rate: Rate | None = None
+    operating_margin: Margin | None = None
+    tax_rate: TaxRate
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ProfitSplitInputs:
+        direct = self.profit is not None and self.split_rate is not None
+        derived = all(
+            x is not None for x in (self.revenue, self.royalty_rate, self.operating_margin)
+        )
+        if direct == derived:
+            raise ValueError(
+                "split_rate: give either profit + split_rate, "
+                "or revenue + royalty_rate + operating_margin"
+            )
+        if derived:
+            margin = base_value(self.operating_margin)  # type: ignore[arg-type]
+            royalty = base_value(self.royalty_rate)  # type: ignore[arg-type]
+            if margin <= 0:
+                raise ValueError(f"operating_margin: must be above 0 to split profit; got {margin}")
+            if royalty > margin:
+                raise ValueError(
+                    f"royalty_rate: {royalty:g} above operating_margin {margin:g} gives a split "
+                    "above 100 %; check both"
+                )
+        return self
+
+
+class EquivalentInvestmentSplitInputs(_Income):
+    """Equivalent-investment split: profit shared by invested cost grossed up by its return."""
+
+    method: Literal["equivalent_investment_split"]
+    ip_cost: Amount
+    ip_cost_profit_rate: Rate
+    other_investment: Amount
+    other_investment_profit_rate: Rate
+    profit: SignedSeries = Field(description="after-tax profit per year")
+
+    @model_validator(mode="after")
+    def _some_investment(self) -> EquivalentInvestmentSplitInputs:
+        if base_value(self.ip_cost) + base_value(self.other_investment) <= 0:
+            raise ValueError("ip_cost: ip_cost and other_investment cannot both be zero")
+        return self
+
+
+class CostItem(BaseModel):
+    """One cost of recreating the asset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    amount: Amount
+
+
+class Obsolescence(BaseModel):
+    """Fractions of value lost, applied multiplicatively: (1-f)(1-t)(1-e)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    functional: Rate = 0.0
+    technological: Rate = 0.0
+    economic: Rate = 0.0
+
+
+class _AgeLife(_Method):
+    years_used: Years | None = None
+    years_remaining: YearsOrZero | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> _AgeLife:
+        if (self.years_used is None) != (self.years_remaining is None):
+            raise ValueError(
+                "years_remaining: give years_used and years_remaining together for age-life "
+                "depreciation"
+            )
+        return self
+
+
+class ReplacementCostInputs(_AgeLife):
+    """Replacement cost less obsolescence and age-life depreciation."""
+
+    method: Literal["replacement_cost"]
+    costs: list[CostItem] = Field(min_length=1, max_length=200)
+    developer_profit_rate: Rate = 0.0
+    entrepreneurial_incentive_rate: Rate = 0.0
+    obsolescence: Obsolescence = Field(default_factory=Obsolescence)
+
+
+class MultiplierCostInputs(_AgeLife):
+    """Multiplier (倍加系数) cost method: (C + beta1 V) / (1 - beta2) x (1 + L)."""
+
+    method: Literal["multiplier_cost"]
+    material_cost: Amount
+    labour_cost: Amount
+    research_labour_cost: Amount
+    research_multiplier: Multiplier
+    failure_rate: FailureRate
+    profit_rate: Rate
+
+
+class Comparable(BaseModel):
+    """A comparable transaction (``price``) or licence (``royalty_rate``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    price: Amount | None = None
+    royalty_rate: Rate | None = None
+    adjustments: dict[str, Multiplier] | list[Multiplier] = Field(
+        default_factory=dict,
+        description="multiplicative factors (time, scope, territory, exclusivity, life, ...)",
+    )
+    characteristics: dict[str, float] = Field(
+        default_factory=dict, description="numeric traits for the royalty regression"
+    )
+
+    @model_validator(mode="after")
+    def _price_or_royalty(self) -> Comparable:
+        if (self.price is None) == (self.royalty_rate is None):
+            raise ValueError("price: each comparable has either price or royalty_rate, not both")
+        return self
+
+
+class MarketInputs(_Method):
+    """Market approach from comparable prices or royalty rates."""
+
+    method: Literal["market"]
+    comparables: list[Comparable] = Field(min_length=1, max_length=1000)
+    revenue: AmountSeries | None = None
+    tax_rate: TaxRate | None = None
+    discount_rate: DiscountRate | None = None
+    mid_year: bool = False
+    subject: dict[str, float] = Field(
+        default_factory=dict, description="the subject's traits, to predict its royalty rate"
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MarketInputs:
+        kinds = {c.price is not None for c in self.comparables}
+        if len(kinds) > 1:
+            raise ValueError("comparables: must be all prices or all royalty rates, not a mix")
+        if kinds == {False}:
+            missing = [
+                n for n in ("revenue", "tax_rate", "discount_rate") if getattr(self, n) is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"{missing[0]}: royalty-rate comparables need "
+                    + ", ".join(missing)
+                    + " to capitalise them"
+                )
+        return self
+
+
+class RealOptionInputs(_Method):
+    """Black-Scholes-Merton call on the right's underlying value."""
+
+    method: Literal["real_option"]
+    underlying_value: Positive
+    exercise_cost: Positive
+    years: Years
+    volatility: Volatility
+    risk_free_rate: RiskFreeRate
+    dividend_yield: DividendYield = 0.0
+
+
+MethodInputs = Annotated[
+    DCFInputs
+    | ReliefFromRoyaltyInputs
+    | ExcessEarningsInputs
+    | WithAndWithoutInputs
+    | ProfitSplitInputs
+    | EquivalentInvestmentSplitInputs
+    | ReplacementCostInputs
+    | MultiplierCostInputs
+    | MarketInputs
+    | RealOptionInputs,
+    Field(discriminator="method"),
+]
+"""One method's inputs, selected by ``method``."""
+
+METHOD_NAMES = (
+    "dcf",
+    "relief_from_royalty",
+    "excess_earnings",
+    "with_and_without",
+    "profit_split",
+    "equivalent_investment_split",
+    "replacement_cost",
+    "multiplier_cost",
+    "market",
+    "real_option",
+)
+INCOME_METHODS = frozenset(METHOD_NAMES[:6])
