@@ -28,6 +28,8 @@ def _finite(value: float, name: str) -> float:
 
 
 class _Dist(BaseModel):
+    """Base of every distribution model."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @property
@@ -313,3 +315,6 @@ GrowthRate = uncertain(Bounds(-1, 1, open_low=True, fix="growth is an annual dec
 Volatility = uncertain(Bounds(0, 5, open_low=True, fix="volatility is annual, e.g. 0.4 for 40 %"))
 Years = uncertain(Bounds(0, 200, open_low=True, fix="durations are in years"))
 Positive = uncertain(Bounds(0, open_low=True, fix="must be above zero"))
+
+DistributionBase = _Dist
+"""Public name of the distributions' base class, for ``isinstance`` checks."""

@@ -1,0 +1,207 @@
+"""Income-approach methods (IVS 210, IDW S 5, DIN 77100, Chinese appraisal practice).
+
+Each function takes per-year series of shape ``(..., years)`` and per-path numbers of shape
+``(...)`` (scalars for a point value, ``(paths,)`` in a simulation) and returns an
+:class:`~valuation.discounting.IncomeValue`. Money is in the request's currency; rates are
+annual decimals; lives are in years.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from valuation.discounting import FloatArray, IncomeValue, discount_income, per_path
+
+
+def _series(x: ArrayLike) -> FloatArray:
+    return np.atleast_1d(np.asarray(x, dtype=float))
+
+
+def dcf(
+    cash_flows: ArrayLike,
+    discount_rate: ArrayLike,
+    *,
+    life_years: ArrayLike = np.inf,
+    mid_year: bool = False,
+    terminal_growth: ArrayLike | None = None,
+) -> IncomeValue:
+    """Discounted cash flow: V = sum CF_t / (1+k)^t (+ Gordon terminal value).
+
+    Parameters
+    ----------
+    cash_flows : array (..., years)
+        The asset's own cash flows at year ends, currency.
+    discount_rate : float or array (...)
+        Annual decimal.
+    """
+    return discount_income(
+        _series(cash_flows),
+        discount_rate,
+        life_years=life_years,
+        mid_year=mid_year,
+        terminal_growth=terminal_growth,
+    )
+
+
+def relief_from_royalty(
+    revenue: ArrayLike,
+    royalty_rate: ArrayLike,
+    tax_rate: ArrayLike,
+    discount_rate: ArrayLike,
+    *,
+    tab_years: int | None = None,
+    life_years: ArrayLike = np.inf,
+    mid_year: bool = False,
+    terminal_growth: ArrayLike | None = None,
+) -> IncomeValue:
+    """Relief from royalty: V = sum Rev_t RR (1 - T) / (1+k)^t, times the TAB factor if asked.
+
+    Parameters
+    ----------
+    revenue : array (..., years)
+        Revenue the right earns, currency per year.
+    royalty_rate : float or array (...)
+        Royalty the owner saves, decimal share of revenue.
+    tax_rate : float or array (...)
+        Income tax rate, decimal.
+    discount_rate : float or array (...)
+        Annual decimal.
+    tab_years : int, optional
+        Tax amortisation period, years.
+    """
+    income = _series(revenue) * per_path(royalty_rate) * (1.0 - per_path(tax_rate))
+    return discount_income(
+        income,
+        discount_rate,
+        life_years=life_years,
+        mid_year=mid_year,
+        terminal_growth=terminal_growth,
+        tab_years=tab_years,
+        tax_rate=tax_rate,
+    )
+
+
+def excess_earnings(
+    revenue: ArrayLike,
+    operating_margin: ArrayLike,
+    tax_rate: ArrayLike,
+    contributory_charge_rate: ArrayLike,
+    discount_rate: ArrayLike,
+    *,
+    tab_years: int | None = None,
+    life_years: ArrayLike = np.inf,
+    mid_year: bool = False,
+    terminal_growth: ArrayLike | None = None,
+) -> IncomeValue:
+    """Multi-period excess earnings: EE_t = Rev_t (margin (1 - T) - sum of CAC rates).
+
+    Parameters
+    ----------
+    revenue : array (..., years)
+        Revenue, currency per year.
+    operating_margin : float or array (...)
+        Operating (pre-tax) margin, decimal share of revenue.
+    tax_rate : float or array (...)
+        Decimal.
+    contributory_charge_rate : float or array (...)
+        Sum of the contributory asset charges, decimal share of revenue (after tax).
+    discount_rate : float or array (...)
+        Annual decimal.
+    """
+    margin_after_tax = per_path(operating_margin) * (1.0 - per_path(tax_rate))
+    income = _series(revenue) * (margin_after_tax - per_path(contributory_charge_rate))
+    return discount_income(
+        income,
+        discount_rate,
+        life_years=life_years,
+        mid_year=mid_year,
+        terminal_growth=terminal_growth,
+        tab_years=tab_years,
+        tax_rate=tax_rate,
+    )
+
+
+def with_and_without(
+    incremental_profit: ArrayLike,
+    tax_rate: ArrayLike,
+    discount_rate: ArrayLike,
+    *,
+    life_years: ArrayLike = np.inf,
+    mid_year: bool = False,
+    terminal_growth: ArrayLike | None = None,
+) -> IncomeValue:
+    """With and without: V = sum (profit_with - profit_without)_t (1 - T) / (1+k)^t.
+
+    Parameters
+    ----------
+    incremental_profit : array (..., years)
+        Pre-tax profit the right adds each year (cost savings, price premium, volume), currency.
+    """
+    income = _series(incremental_profit) * (1.0 - per_path(tax_rate))
+    return discount_income(
+        income,
+        discount_rate,
+        life_years=life_years,
+        mid_year=mid_year,
+        terminal_growth=terminal_growth,
+    )
+
+
+def split_rate_from_royalty(royalty_rate: ArrayLike, operating_margin: ArrayLike) -> FloatArray:
+    """Profit split implied by a royalty on sales: K = royalty / operating margin.
+
+    2 % of sales at a 10 % operating margin is a 20 % profit split.
+    """
+    return np.asarray(royalty_rate, dtype=float) / np.asarray(operating_margin, dtype=float)
+
+
+def equivalent_investment_split_rate(
+    ip_cost: ArrayLike,
+    ip_cost_profit_rate: ArrayLike,
+    other_investment: ArrayLike,
+    other_investment_profit_rate: ArrayLike,
+) -> FloatArray:
+    """约当投资分成法: K = C_ip (1 + L_ip) / (C_ip (1 + L_ip) + C_other (1 + L_other)).
+
+    Parameters
+    ----------
+    ip_cost, other_investment : float or array (...)
+        Invested cost of the IP and of the other assets, currency.
+    ip_cost_profit_rate, other_investment_profit_rate : float or array (...)
+        Each investment's profit rate, decimal.
+    """
+    ip = np.asarray(ip_cost, dtype=float) * (1.0 + np.asarray(ip_cost_profit_rate, dtype=float))
+    other = np.asarray(other_investment, dtype=float) * (
+        1.0 + np.asarray(other_investment_profit_rate, dtype=float)
+    )
+    return ip / (ip + other)
+
+
+def profit_split(
+    profit: ArrayLike,
+    split_rate: ArrayLike,
+    tax_rate: ArrayLike,
+    discount_rate: ArrayLike,
+    *,
+    life_years: ArrayLike = np.inf,
+    mid_year: bool = False,
+    terminal_growth: ArrayLike | None = None,
+) -> IncomeValue:
+    """Profit split (分成法): V = sum K profit_t (1 - T) / (1+k)^t.
+
+    Parameters
+    ----------
+    profit : array (..., years)
+        Profit per year, pre-tax (use ``tax_rate=0`` for after-tax profit), currency.
+    split_rate : float or array (...)
+        The right's share K of profit, decimal.
+    """
+    income = _series(profit) * per_path(split_rate) * (1.0 - per_path(tax_rate))
+    return discount_income(
+        income,
+        discount_rate,
+        life_years=life_years,
+        mid_year=mid_year,
+        terminal_growth=terminal_growth,
+    )

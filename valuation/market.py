@@ -1,0 +1,123 @@
+"""Market approach: comparable prices or royalty rates, adjusted, and a royalty regression."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from valuation.discounting import FloatArray
+
+MIN_REGRESSION_EXCESS = 3
+"""A regression needs at least this many comparables more than it has coefficients."""
+
+
+@dataclass(frozen=True)
+class ComparableSummary:
+    """Centre and spread of adjusted comparables.
+
+    Attributes
+    ----------
+    adjusted : array (..., comparables)
+        Each comparable times the product of its adjustment factors.
+    median : array (...)
+        Robust centre, used as the indication.
+    low, high, q25, q75 : array (...)
+        Spread of the adjusted comparables.
+    """
+
+    adjusted: FloatArray
+    median: FloatArray
+    low: FloatArray
+    high: FloatArray
+    q25: FloatArray
+    q75: FloatArray
+
+
+def adjust_comparables(values: ArrayLike, factors: ArrayLike) -> ComparableSummary:
+    """Adjust comparables by multiplicative factors and take the median and spread.
+
+    Parameters
+    ----------
+    values : array (..., comparables)
+        Comparable prices (currency) or royalty rates (decimal).
+    factors : array (..., comparables)
+        Product of each comparable's adjustment factors (time, scope, territory, exclusivity,
+        remaining life, ...).
+    """
+    adjusted = np.asarray(values, dtype=float) * np.asarray(factors, dtype=float)
+    q = np.quantile(adjusted, [0.0, 0.25, 0.5, 0.75, 1.0], axis=-1)
+    return ComparableSummary(
+        adjusted=adjusted, median=q[2], low=q[0], high=q[4], q25=q[1], q75=q[3]
+    )
+
+
+@dataclass(frozen=True)
+class RoyaltyRegression:
+    """OLS of comparables' royalty rates on their characteristics, and the subject's prediction.
+
+    Attributes
+    ----------
+    predicted_rate : float
+        Fitted royalty rate for the subject's characteristics, decimal.
+    interval : tuple of float
+        95 % prediction interval for one new licence, decimal.
+    coefficients : dict
+        Name -> estimate; ``const`` is the intercept.
+    std_errors : dict
+    r_squared : float
+    n_observations : int
+    """
+
+    predicted_rate: float
+    interval: tuple[float, float]
+    coefficients: dict[str, float]
+    std_errors: dict[str, float]
+    r_squared: float
+    n_observations: int
+
+
+def royalty_regression(
+    rates: ArrayLike, characteristics: dict[str, ArrayLike], subject: dict[str, float]
+) -> RoyaltyRegression:
+    """Regress adjusted royalty rates on the comparables' characteristics (statsmodels OLS).
+
+    Parameters
+    ----------
+    rates : array (comparables,)
+        Adjusted royalty rates, decimal.
+    characteristics : dict of name -> array (comparables,)
+        Numeric traits of each comparable (e.g. remaining life, claims, exclusivity 0/1).
+    subject : dict of name -> float
+        The subject's traits, same names.
+
+    Raises
+    ------
+    ValueError
+        With fewer than ``len(characteristics) + 1 + MIN_REGRESSION_EXCESS`` comparables, or
+        a subject missing a characteristic.
+    """
+    import statsmodels.api as sm
+
+    names = sorted(characteristics)
+    y = np.asarray(rates, dtype=float)
+    need = len(names) + 1 + MIN_REGRESSION_EXCESS
+    if y.size < need:
+        raise ValueError(f"the regression needs at least {need} comparables; got {y.size}")
+    missing = [n for n in names if n not in subject]
+    if missing:
+        raise ValueError("subject lacks characteristics " + ", ".join(missing))
+    x = sm.add_constant(np.column_stack([np.asarray(characteristics[n], float) for n in names]))
+    fit = sm.OLS(y, x, hasconst=True).fit()
+    row = np.array([[1.0, *(float(subject[n]) for n in names)]])
+    frame = fit.get_prediction(row).summary_frame(alpha=0.05)
+    labels = ["const", *names]
+    return RoyaltyRegression(
+        predicted_rate=float(frame["mean"].iloc[0]),
+        interval=(float(frame["obs_ci_lower"].iloc[0]), float(frame["obs_ci_upper"].iloc[0])),
+        coefficients={n: float(v) for n, v in zip(labels, fit.params, strict=True)},
+        std_errors={n: float(v) for n, v in zip(labels, fit.bse, strict=True)},
+        r_squared=float(fit.rsquared),
+        n_observations=int(fit.nobs),
+    )
