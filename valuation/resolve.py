@@ -45,10 +45,8 @@ def resolve_series(series: Any, path: str, draw: Draw) -> FloatArray:
 
 def uncertain_paths(obj: Any, path: str) -> list[tuple[str, Any]]:
     """Every numeric input below ``obj`` with its request path (for sampling and correlation)."""
-    if (
-        isinstance(obj, DistributionBase)
-        or isinstance(obj, int | float)
-        and not isinstance(obj, bool)
+    if isinstance(obj, DistributionBase) or (
+        isinstance(obj, int | float) and not isinstance(obj, bool)
     ):
         return [(path, obj)]
     if isinstance(obj, BaseModel):
