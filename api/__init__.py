@@ -1,0 +1,5 @@
+"""HTTP API and CLI: the thin shell around the core."""
+
+from api.app import create_app
+
+__all__ = ["create_app"]

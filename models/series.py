@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 from models.uncertain import Amount, GrowthRate, Number
 
@@ -35,9 +35,17 @@ def _not_empty(value: Any) -> Any:
     return value
 
 
+def _shape(value: Any) -> str:
+    return "growth" if isinstance(value, dict | GrowthSeries) else "list"
+
+
 def _series(element: Any, growth: type[GrowthSeries]) -> Any:
     return Annotated[
-        Annotated[list[element], Field(min_length=1, max_length=200)] | growth,
+        Annotated[
+            Annotated[list[element], Field(min_length=1, max_length=200), Tag("list")]
+            | Annotated[growth, Tag("growth")],
+            Discriminator(_shape),
+        ],
         BeforeValidator(_not_empty),
     ]
 

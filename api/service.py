@@ -1,0 +1,37 @@
+"""Operations shared by the HTTP API and the CLI, so both give the same answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.valuation import ValuationRequest
+from valuation.engine import value_asset
+
+
+def run_valuation(payload: dict[str, Any]) -> dict[str, Any]:
+    """Validate a valuation request and value it.
+
+    Returns
+    -------
+    dict
+        The JSON-ready result: ``value.point``, ``value.by_method``, methods with audit trails,
+        legal life, reconciliation, warnings, and ``distribution`` when ``simulation`` is given.
+    """
+    request = ValuationRequest.model_validate(payload)
+    result = value_asset(request).model_dump(mode="json")
+    if request.simulation is not None:
+        result["distribution"] = simulate(request)
+    return result
+
+
+def simulate(request: ValuationRequest) -> dict[str, Any]:
+    """The Monte Carlo distribution for a request with ``simulation``."""
+    from models.errors import NotImplementedYetError
+
+    try:
+        from risk.montecarlo import simulate_valuation
+    except ImportError as exc:  # pragma: no cover - until the engine lands
+        raise NotImplementedYetError(
+            "simulation is not available in this version; omit 'simulation' for a point value"
+        ) from exc
+    return simulate_valuation(request).model_dump(mode="json")
