@@ -44,7 +44,10 @@ def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> Re
 
 
 def field_path(loc: tuple[Any, ...], prefix: str = "") -> str:
-    """``('methods', 0, 'relief_from_royalty', 'royalty_rate', 'number')`` -> ``methods[0].royalty_rate``.
+    """A pydantic error location as a request field path.
+
+    ``('methods', 0, 'relief_from_royalty', 'royalty_rate', 'number')`` becomes
+    ``methods[0].royalty_rate``.
 
     Drops the segments pydantic adds for union members (method and distribution tags,
     ``function-after[...]``, ``list[...]``, growth-series class names).
