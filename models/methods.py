@@ -28,6 +28,9 @@ from models.uncertain import (
 Multiplier = uncertain(Bounds(0, open_low=True, fix="a multiplier is a positive factor"))
 FailureRate = uncertain(Bounds(0, 1, open_high=True, fix="a failure rate is a decimal below 1"))
 Margin = uncertain(Bounds(-1, 1, fix="a margin is a decimal share of revenue"))
+ProfitRate = uncertain(
+    Bounds(0, 100, fix="a profit rate on cost, as a decimal: 0.2 is 20 %, 5 is 500 %")
+)
 YearsOrZero = uncertain(Bounds(0, 200, fix="durations are in years"))
 RiskFreeRate = uncertain(Bounds(-0.2, 1, fix="an annual decimal, e.g. 0.04"))
 DividendYield = uncertain(Bounds(0, 1, fix="an annual decimal, e.g. 1/17 for a 17-year life"))
@@ -160,9 +163,9 @@ class EquivalentInvestmentSplitInputs(_Income):
 
     method: Literal["equivalent_investment_split"]
     ip_cost: Amount
-    ip_cost_profit_rate: Rate
+    ip_cost_profit_rate: ProfitRate
     other_investment: Amount
-    other_investment_profit_rate: Rate
+    other_investment_profit_rate: ProfitRate
     profit: SignedSeries = Field(description="after-tax profit per year")
 
     @model_validator(mode="after")
@@ -210,8 +213,8 @@ class ReplacementCostInputs(_AgeLife):
 
     method: Literal["replacement_cost"]
     costs: list[CostItem] = Field(min_length=1, max_length=200)
-    developer_profit_rate: Rate = 0.0
-    entrepreneurial_incentive_rate: Rate = 0.0
+    developer_profit_rate: ProfitRate = 0.0
+    entrepreneurial_incentive_rate: ProfitRate = 0.0
     obsolescence: Obsolescence = Field(default_factory=Obsolescence)
 
 
@@ -224,7 +227,7 @@ class MultiplierCostInputs(_AgeLife):
     research_labour_cost: Amount
     research_multiplier: Multiplier
     failure_rate: FailureRate
-    profit_rate: Rate
+    profit_rate: ProfitRate
 
 
 class Comparable(BaseModel):
