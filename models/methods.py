@@ -19,21 +19,28 @@ from models.uncertain import (
     Positive,
     Rate,
     TaxRate,
+    UncertainNumber,
     Volatility,
     Years,
     base_value,
-    uncertain,
 )
 
-Multiplier = uncertain(Bounds(0, open_low=True, fix="a multiplier is a positive factor"))
-FailureRate = uncertain(Bounds(0, 1, open_high=True, fix="a failure rate is a decimal below 1"))
-Margin = uncertain(Bounds(-1, 1, fix="a margin is a decimal share of revenue"))
-ProfitRate = uncertain(
-    Bounds(0, 100, fix="a profit rate on cost, as a decimal: 0.2 is 20 %, 5 is 500 %")
-)
-YearsOrZero = uncertain(Bounds(0, 200, fix="durations are in years"))
-RiskFreeRate = uncertain(Bounds(-0.2, 1, fix="an annual decimal, e.g. 0.04"))
-DividendYield = uncertain(Bounds(0, 1, fix="an annual decimal, e.g. 1/17 for a 17-year life"))
+Multiplier = Annotated[
+    UncertainNumber, Bounds(0, open_low=True, fix="a multiplier is a positive factor")
+]
+FailureRate = Annotated[
+    UncertainNumber, Bounds(0, 1, open_high=True, fix="a failure rate is a decimal below 1")
+]
+Margin = Annotated[UncertainNumber, Bounds(-1, 1, fix="a margin is a decimal share of revenue")]
+ProfitRate = Annotated[
+    UncertainNumber,
+    Bounds(0, 100, fix="a profit rate on cost, as a decimal: 0.2 is 20 %, 5 is 500 %"),
+]
+YearsOrZero = Annotated[UncertainNumber, Bounds(0, 200, fix="durations are in years")]
+RiskFreeRate = Annotated[UncertainNumber, Bounds(-0.2, 1, fix="an annual decimal, e.g. 0.04")]
+DividendYield = Annotated[
+    UncertainNumber, Bounds(0, 1, fix="an annual decimal, e.g. 1/17 for a 17-year life")
+]
 
 
 class _Method(BaseModel):

@@ -10,7 +10,6 @@ import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -284,6 +283,12 @@ class Bounds:
     def _advice(self) -> str:
         return f" ({self.fix})" if self.fix else ""
 
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        """Act as an after-validator when used as ``Annotated[UncertainNumber, Bounds(...)]``."""
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self, handler(source))
+
 
 def _fmt(x: float) -> str:
     if math.isinf(x):
@@ -291,30 +296,40 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+UncertainNumber = Annotated[_NumberOrDistribution, BeforeValidator(_number_or_dist)]
+"""A finite plain number or a distribution."""
+
+
 def uncertain(bounds: Bounds | None = None) -> Any:
     """Annotated type of an uncertain number, optionally restricted to ``bounds``."""
-
-    validators: list[Any] = [BeforeValidator(_number_or_dist)]
-    if bounds is not None:
-        validators.append(AfterValidator(bounds))
-        return Annotated[_NumberOrDistribution, *validators, bounds]
-    return Annotated[_NumberOrDistribution, *validators]
+    if bounds is None:
+        return UncertainNumber
+    return Annotated[UncertainNumber, bounds]
 
 
-Number = uncertain()
+Number = UncertainNumber
 """Any finite uncertain number."""
-Amount = uncertain(Bounds(0, fix="amounts are non-negative money in the request's currency"))
+Amount = Annotated[
+    UncertainNumber, Bounds(0, fix="amounts are non-negative money in the request's currency")
+]
 """A non-negative money amount."""
-Rate = uncertain(Bounds(0, 1, fix="rates are decimals: 0.05 means 5 %"))
+Rate = Annotated[UncertainNumber, Bounds(0, 1, fix="rates are decimals: 0.05 means 5 %")]
 """A rate in [0, 1] as a decimal."""
-TaxRate = uncertain(Bounds(0, 1, open_high=True, fix="a tax rate is a decimal below 1"))
-DiscountRate = uncertain(
-    Bounds(0, 2, open_low=True, fix="a discount rate is an annual decimal, e.g. 0.15 for 15 %")
-)
-GrowthRate = uncertain(Bounds(-1, 1, open_low=True, fix="growth is an annual decimal"))
-Volatility = uncertain(Bounds(0, 5, open_low=True, fix="volatility is annual, e.g. 0.4 for 40 %"))
-Years = uncertain(Bounds(0, 200, open_low=True, fix="durations are in years"))
-Positive = uncertain(Bounds(0, open_low=True, fix="must be above zero"))
+TaxRate = Annotated[
+    UncertainNumber, Bounds(0, 1, open_high=True, fix="a tax rate is a decimal below 1")
+]
+DiscountRate = Annotated[
+    UncertainNumber,
+    Bounds(0, 2, open_low=True, fix="a discount rate is an annual decimal, e.g. 0.15 for 15 %"),
+]
+GrowthRate = Annotated[
+    UncertainNumber, Bounds(-1, 1, open_low=True, fix="growth is an annual decimal")
+]
+Volatility = Annotated[
+    UncertainNumber, Bounds(0, 5, open_low=True, fix="volatility is annual, e.g. 0.4 for 40 %")
+]
+Years = Annotated[UncertainNumber, Bounds(0, 200, open_low=True, fix="durations are in years")]
+Positive = Annotated[UncertainNumber, Bounds(0, open_low=True, fix="must be above zero")]
 
 DistributionBase = _Dist
 """Public name of the distributions' base class, for ``isinstance`` checks."""

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.asset import Asset
 from models.methods import MethodInputs
-from models.uncertain import Bounds, uncertain
+from models.uncertain import Bounds, UncertainNumber
 
-Hazard = uncertain(Bounds(0, 1, open_high=True, fix="a yearly probability, e.g. 0.02"))
+Hazard = Annotated[
+    UncertainNumber, Bounds(0, 1, open_high=True, fix="a yearly probability, e.g. 0.02")
+]
 
 
 class LegalRisk(BaseModel):

@@ -95,6 +95,7 @@ def remaining_legal_life(asset: Asset, valuation_date: dt.date) -> LegalLife:
     legal = asset.legal
     if legal.status in DEAD_STATUSES:
         return LegalLife(0.0, legal.expiry_date, False, f"the right is {legal.status}")
+    expiry: dt.date | None
     if legal.expiry_date is not None:
         expiry, basis = legal.expiry_date, f"expiry_date {legal.expiry_date}"
     else:

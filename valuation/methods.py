@@ -28,7 +28,7 @@ from models.methods import (
 from models.uncertain import base_value
 from valuation import cost, income, market, options
 from valuation.discounting import FloatArray, IncomeValue
-from valuation.resolve import Draw, resolve_series
+from valuation.resolve import Draw, base_draw, resolve_series
 
 APPROACH = {
     **dict.fromkeys(INCOME_METHODS, "income"),
@@ -250,10 +250,11 @@ def _maybe_regression(m: MarketInputs, out: MethodOutcome) -> market.RoyaltyRegr
         out.warnings.append("regression skipped: comparables do not all give the same traits")
         return None
     rates = [
-        base_value(c.royalty_rate) * _adjustment_product(c, "", lambda _p, x: base_value(x))
+        base_value(c.royalty_rate) * _adjustment_product(c, "", base_draw)
         for c in m.comparables
+        if c.royalty_rate is not None
     ]
-    traits = {n: [c.characteristics[n] for c in m.comparables] for n in names}
+    traits: dict[str, Any] = {n: [c.characteristics[n] for c in m.comparables] for n in names}
     try:
         fit = market.royalty_regression(rates, traits, m.subject)
     except ValueError as exc:
