@@ -1,0 +1,60 @@
+"""Bayesian volatility of an asset's value: PyMC models, nutpie sampling, ArviZ diagnostics.
+
+Public API::
+
+    estimate_volatility(request) -> VolatilityEstimate   # .to_result(), .summary()
+    prob_volatility_rose(estimate, previous_sigma) -> float
+    VolatilityEstimate.posterior_sigma_draws              # per-path draws for Monte Carlo
+
+PyTensor's compile cache is kept under ``~/.cache/ipvalue/pytensor`` (or
+``$IPVALUE_CACHE_DIR/pytensor``) unless ``PYTENSOR_FLAGS`` already names a ``base_compiledir``;
+this takes effect only if PyTensor has not been imported yet. PyMC and nutpie are imported on
+first use, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def _configure_compile_dir() -> None:
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "compiledir" in flags or "pytensor" in sys.modules:
+        return
+    root = os.environ.get("IPVALUE_CACHE_DIR") or str(Path.home() / ".cache" / "ipvalue")
+    setting = f"base_compiledir={Path(root) / 'pytensor'}"
+    os.environ["PYTENSOR_FLAGS"] = f"{flags},{setting}" if flags else setting
+
+
+_configure_compile_dir()
+
+from risk.volatility.fit import (  # noqa: E402
+    choose_model,
+    clear_cache,
+    estimate_volatility,
+    parse_request,
+    to_returns,
+    warm_up,
+)
+from risk.volatility.priors import VolatilityPrior, choose_prior  # noqa: E402
+from risk.volatility.results import (  # noqa: E402
+    Diagnostics,
+    VolatilityEstimate,
+    prob_volatility_rose,
+)
+
+__all__ = [
+    "Diagnostics",
+    "VolatilityEstimate",
+    "VolatilityPrior",
+    "choose_model",
+    "choose_prior",
+    "clear_cache",
+    "estimate_volatility",
+    "parse_request",
+    "prob_volatility_rose",
+    "to_returns",
+    "warm_up",
+]
