@@ -28,7 +28,7 @@ _Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)]
 MAX_VOLATILITY_DRAWS = 100_000
 """Most posterior volatility draws accepted in one request."""
 
-MAX_CLAIM_DRAWS = 20_000_000
+MAX_CLAIM_DRAWS = 10_000_000
 """Bound on paths x expected claims a year, so a litigation quote fits in memory."""
 
 DEFAULT_SEVERITY_MEDIAN = 5_900_000.0

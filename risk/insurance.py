@@ -67,7 +67,10 @@ def generators(seed: int | None, count: int) -> tuple[int, list[np.random.Genera
     generators : list of numpy.random.Generator
     """
     sequence = np.random.SeedSequence(seed)
-    used = int(sequence.entropy)  # type: ignore[arg-type]
+    entropy = sequence.entropy
+    if not isinstance(entropy, int):  # pragma: no cover - only for list seeds, which we never pass
+        raise TypeError("seed must be an int")
+    used = entropy
     return used, [np.random.default_rng(child) for child in sequence.spawn(count)]
 
 
@@ -258,8 +261,20 @@ def simulate_collateral_losses(
     return losses, ground_up, details
 
 
-def _black_put(forward: float, strike: float, sigma: float, t: float) -> float:
-    """Undiscounted put on a lognormal forward: ``E[max(strike - F_t, 0)]``."""
+def black_put(forward: float, strike: float, sigma: float, t: float) -> float:
+    """Undiscounted put on a lognormal forward (Black 1976): ``E[max(strike - F_t, 0)]``.
+
+    Parameters
+    ----------
+    forward : float
+        Expected value of the underlying at ``t``, money (> 0).
+    strike : float
+        Strike, money; a strike at or below zero gives 0.
+    sigma : float
+        Annual volatility of the log value.
+    t : float
+        Years to expiry.
+    """
     if strike <= 0:
         return 0.0
     width = sigma * math.sqrt(t)
@@ -298,7 +313,7 @@ def collateral_expected_loss_exact(request: CollateralQuoteRequest) -> float:
     def integrand(t: float, sigma: float) -> float:
         sale = t + c.time_to_sell_years
         forward = (1 - c.liquidation_discount) * c.value * math.exp(c.drift * sale)
-        spread = _black_put(forward, strike, sigma, sale) - _black_put(forward, upper, sigma, sale)
+        spread = black_put(forward, strike, sigma, sale) - black_put(forward, upper, sigma, sale)
         return hazard * math.exp(-hazard * t) * s * spread
 
     draws = np.atleast_1d(np.asarray(c.volatility, dtype=np.float64))
@@ -388,8 +403,8 @@ def simulate_litigation_losses(
     per_claim = np.minimum(
         np.maximum(claim - request.effective_retention, 0.0), request.effective_limit_per_claim
     )
-    annual = np.bincount(owner, weights=per_claim, minlength=paths)
-    ground_up = np.bincount(owner, weights=claim, minlength=paths)
+    annual = np.bincount(owner, weights=per_claim, minlength=paths).astype(np.float64)
+    ground_up = np.bincount(owner, weights=claim, minlength=paths).astype(np.float64)
     layer = np.maximum(annual - request.aggregate_retention, 0.0)
     losses = np.minimum(request.share_insured * layer, request.limit)
     details["retention_per_claim"] = request.effective_retention

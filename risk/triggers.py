@@ -90,6 +90,7 @@ def _trigger(
     reason: str,
     action: str,
     revaluation: Revaluation = "none",
+    /,
     **figures: object,
 ) -> Trigger:
     return Trigger.model_validate(
