@@ -14,9 +14,17 @@ decimals, durations are years.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from models.asset import DEAD_STATUSES, Asset
 
@@ -46,6 +54,17 @@ DEFAULT_RETENTION_SHARE = 0.02
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _field_error(
+    title: str, loc: tuple[str | int, ...], message: str, value: Any
+) -> ValidationError:
+    """A validation error at ``loc`` (relative to the model raising it), so the API names the
+    exact field; pydantic keeps the location and prefixes the parents' path."""
+    error = PydanticCustomError("value_error", "{message}", {"message": message})
+    return ValidationError.from_exception_data(
+        title, [InitErrorDetails(type=error, loc=loc, input=value)]
+    )
 
 
 class Pricing(_Strict):
@@ -78,9 +97,11 @@ class Pricing(_Strict):
     def _loadings_below_one(self) -> Pricing:
         total = self.expense_loading + self.profit_loading
         if total >= 1:
-            raise ValueError(
-                "pricing.expense_loading: expense_loading + profit_loading must be below 1; "
-                f"got {total:g}"
+            raise _field_error(
+                "Pricing",
+                ("expense_loading",),
+                f"expense_loading + profit_loading must be below 1; got {total:g}",
+                self.expense_loading,
             )
         return self
 
@@ -177,9 +198,12 @@ class CollateralQuoteRequest(_Strict):
     @model_validator(mode="after")
     def _retention_below_loan(self) -> CollateralQuoteRequest:
         if self.retention >= self.collateral.loan_amount:
-            raise ValueError(
-                f"retention: {self.retention:g} must be below collateral.loan_amount "
-                f"({self.collateral.loan_amount:g}), or the cover never pays"
+            raise _field_error(
+                "CollateralQuoteRequest",
+                ("retention",),
+                f"must be below collateral.loan_amount ({self.collateral.loan_amount:g}), or the "
+                f"cover never pays; got {self.retention:g}",
+                self.retention,
             )
         return self
 
@@ -276,16 +300,27 @@ class LitigationQuoteRequest(_Strict):
     @model_validator(mode="after")
     def _check(self) -> LitigationQuoteRequest:
         if self.suits is None and self.invalidation is None:
-            raise ValueError("suits: give suits, invalidation or both; the cover has no claims")
+            raise _field_error(
+                "LitigationQuoteRequest",
+                ("suits",),
+                "give suits, invalidation or both; the cover has no claims",
+                None,
+            )
         if self.asset is not None and self.asset.legal.status in DEAD_STATUSES:
-            raise ValueError(
-                f"asset.legal.status: a {self.asset.legal.status} right cannot be insured"
+            raise _field_error(
+                "LitigationQuoteRequest",
+                ("asset", "legal", "status"),
+                f"a {self.asset.legal.status} right cannot be insured",
+                self.asset.legal.status,
             )
         claims = self.expected_claims * self.simulation.paths
         if claims > MAX_CLAIM_DRAWS:
-            raise ValueError(
-                f"simulation.paths: paths x expected claims a year = {claims:.3g} exceeds "
-                f"{MAX_CLAIM_DRAWS:.3g}; use fewer paths"
+            raise _field_error(
+                "LitigationQuoteRequest",
+                ("simulation", "paths"),
+                f"paths x expected claims a year = {claims:.3g} exceeds {MAX_CLAIM_DRAWS:.3g}; "
+                "use fewer paths",
+                self.simulation.paths,
             )
         return self
 

@@ -399,3 +399,11 @@ def test_bad_input_names_the_field(body: dict[str, Any], names: str) -> None:
     with pytest.raises(ValidationError) as info:
         REQUEST.validate_python(body)
     assert names in _error_text(info.value)
+
+
+def test_cross_field_errors_point_at_the_exact_field() -> None:
+    with pytest.raises(ValidationError) as info:
+        REQUEST.validate_python(collateral(retention=500_000))
+    (error,) = info.value.errors()
+    assert error["loc"] == ("collateral_value", "retention")
+    assert "must be below collateral.loan_amount (500000)" in error["msg"]

@@ -427,7 +427,10 @@ def _error_text(err: ValidationError) -> str:
         ({"last_appraisal": {"date": "2027-01-01"}}, "last_appraisal.date"),
         ({"last_appraisal": {"independent_date": "2027-01-01"}}, "last_appraisal.independent_date"),
         ({"loan": {"start_date": "2027-01-01"}}, "loan.start_date"),
-        ({"legal": {"events": [{"type": "opposition", "date": "2027-01-01"}]}}, "legal.events[0]"),
+        (
+            {"legal": {"events": [{"type": "opposition", "date": "2027-01-01"}]}},
+            "legal.events.0.date",
+        ),
         ({"legal": {"events": [{"type": "lawsuit", "date": "2026-01-01"}]}}, "legal.events.0.type"),
         (
             {"legal": {"events": [{"type": "opposition", "date": "2026-01-01", "status": "won"}]}},
@@ -448,3 +451,18 @@ def test_bad_input_names_the_field(overrides: dict[str, Any], names: str) -> Non
     with pytest.raises(ValidationError) as info:
         TriggerState.model_validate(healthy(**overrides))
     assert names in _error_text(info.value)
+
+
+def test_cross_field_errors_point_at_the_exact_field() -> None:
+    body = healthy(legal={"events": [{"type": "opposition", "date": "2026-01-01"}] * 2})
+    body["legal"]["events"][1] = {"type": "opposition", "date": "2027-02-01"}
+    with pytest.raises(ValidationError) as info:
+        TriggerState.model_validate(body)
+    (error,) = info.value.errors()
+    assert error["loc"] == ("legal", "events", 1, "date")
+    assert error["msg"] == "2027-02-01 is after as_of (2026-11-27); record events once they happen"
+    with pytest.raises(ValidationError) as info:
+        TriggerState.model_validate(healthy(thresholds={"full_revaluation_decline": 0.05}))
+    (error,) = info.value.errors()
+    assert error["loc"] == ("thresholds", "full_revaluation_decline")
+    assert "at least desk_review_decline (0.1)" in error["msg"]
