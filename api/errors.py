@@ -110,6 +110,15 @@ def validation_problem(problems: list[FieldProblem], status: int = 422) -> Respo
     )
 
 
+def error_response(exc: IPValueError) -> Response:
+    """problem+json for one of our exceptions, with its ``limit`` and headers if it has them."""
+    extra = {"limit": exc.limit} if hasattr(exc, "limit") else {}
+    resp = problem(exc.status, exc.title, str(exc), exc.slug, **extra)
+    for key, value in getattr(exc, "headers", {}).items():
+        resp.headers[key] = value
+    return resp
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map every exception to problem+json; nothing leaves as an HTML page or a bare 500."""
 
@@ -124,8 +133,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IPValueError)
     def _ours(exc: IPValueError) -> Response:
-        extra = {"limit": exc.limit} if hasattr(exc, "limit") else {}
-        return problem(exc.status, exc.title, str(exc), exc.slug, **extra)
+        return error_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
