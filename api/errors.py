@@ -23,6 +23,8 @@ _TAGS = (
         "distribution",
         "list",
         "growth",
+        "collateral_value",
+        "litigation",
     }
 )
 _FIELD_PREFIX = re.compile(r"^(?:Value error, )?([a-z_][a-z0-9_]*): (.+)$", re.DOTALL)
