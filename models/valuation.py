@@ -71,7 +71,13 @@ class Simulation(BaseModel):
     antithetic: bool = False
     qmc: bool = False
     horizon_years: float | None = Field(default=None, gt=0, le=50)
-    volatility: float | None = Field(default=None, gt=0, le=5)
+    volatility: float | None = Field(
+        default=None, gt=0, le=5, description="annual volatility of the value over horizon_years"
+    )
+    drift: float = Field(
+        default=0.0, ge=-1, le=1, description="expected annual return over horizon_years"
+    )
+    steps_per_year: int = Field(default=12, ge=1, le=365, description="value-path time steps")
     legal_risk: LegalRisk | None = None
     thresholds: list[float] = Field(default_factory=list, max_length=20)
 

@@ -1,0 +1,306 @@
+"""Chunks of a Monte Carlo valuation: sample every uncertain input, value each path.
+
+Paths are simulated in chunks of :data:`CHUNK_PATHS`. Chunk ``i`` draws from its own stream,
+``SeedSequence(seed, spawn_key=(0, i))``, so the numbers do not depend on how many processes run
+the chunks or in what order, and a run is bit-identical from its recorded seed. Within a chunk
+every input is an inverse-CDF transform of a standard normal score (pseudo-random, or
+``Phi^-1`` of scrambled Sobol points), correlated through a copula where the request asks, and
+mirrored (``-z``) for antithetic variates. Each method is valued by
+:func:`valuation.methods.value_method` on arrays of shape ``(chunk,)``; there is no loop over paths.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import special
+from scipy.stats import qmc
+
+from models.asset import DEAD_STATUSES
+from models.errors import InputError
+from models.methods import INCOME_METHODS, MarketInputs, RealOptionInputs
+from models.uncertain import base_value, is_uncertain
+from models.valuation import Simulation, ValuationRequest, method_keys
+from risk.montecarlo.copula import CopulaPlan, correlate, plan_copula
+from risk.montecarlo.legal import EVENTS, LegalPlan, event_times, plan_legal_risk
+from risk.montecarlo.sampling import (
+    UncertainInput,
+    clip_to_bounds,
+    crosses,
+    from_normal_scores,
+    uncertain_inputs,
+)
+from valuation.discounting import FloatArray
+from valuation.life import LegalLife, remaining_legal_life
+from valuation.methods import value_method
+from valuation.reconcile import normalise_weights, weighted_value
+from valuation.resolve import uncertain_paths
+
+CHUNK_PATHS = 1 << 16
+"""Paths per chunk (and per independent random stream); 65,536 keeps temporaries in cache."""
+SENSITIVITY_PATHS = 1 << 17
+"""The sensitivity ranking uses the inputs of the first this many paths."""
+STREAM_INPUTS = 0
+STREAM_VALUE_PATHS = 1
+QMC_EDGE = 1e-12
+"""Sobol points are kept this far inside (0, 1) before ``Phi^-1``."""
+CORRELATIONS_FIELD = "simulation.correlations.inputs"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a chunk needs; picklable, so chunks can run in worker processes."""
+
+    request: ValuationRequest
+    sim: Simulation
+    seed: int
+    life: LegalLife
+    keys: list[str]
+    weights: dict[str, float]
+    inputs: list[UncertainInput]
+    copula: CopulaPlan | None
+    correlated: list[int]
+    legal: LegalPlan
+
+    @property
+    def chunks(self) -> int:
+        return -(-self.sim.paths // CHUNK_PATHS)
+
+    def chunk_size(self, index: int) -> int:
+        return min(CHUNK_PATHS, self.sim.paths - index * CHUNK_PATHS)
+
+
+@dataclass
+class ChunkOut:
+    """What one chunk hands back (arrays of shape ``(chunk,)``)."""
+
+    total: FloatArray
+    by_method: dict[str, FloatArray]
+    pair_means: FloatArray | None
+    clipped: dict[str, int]
+    events: dict[str, FloatArray] = field(default_factory=dict)
+    samples: dict[str, FloatArray] = field(default_factory=dict)
+
+
+def _generator(seed: int, stream: int, index: int | None = None) -> np.random.Generator:
+    key = (stream,) if index is None else (stream, index)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def _normal_scores(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
+    """Standard normal scores, shape (inputs, n): independent, Sobol, correlated, mirrored."""
+    d = len(plan.inputs)
+    half = -(-n // 2) if plan.sim.antithetic else n
+    if d == 0:
+        return np.empty((0, n))
+    if plan.sim.qmc:
+        sobol = qmc.Sobol(d, scramble=True, seed=rng)
+        u = sobol.random_base2(max(math.ceil(math.log2(half)), 0))[:half]
+        z = special.ndtri(np.clip(u.T, QMC_EDGE, 1.0 - QMC_EDGE))
+    else:
+        z = rng.standard_normal((d, half))
+    if plan.copula is not None:
+        chi2 = rng.chisquare(plan.copula.dof, half) if plan.copula.kind == "student_t" else None
+        idx = plan.correlated
+        z[idx] = correlate(z[idx].T, plan.copula, chi2).T
+    if plan.sim.antithetic:
+        z = np.concatenate([z, -z], axis=1)[:, :n]
+    return z
+
+
+def _legal_uniforms(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
+    half = -(-n // 2) if plan.sim.antithetic else n
+    u = 1.0 - rng.random((half, len(EVENTS)))  # in (0, 1]
+    if plan.sim.antithetic:
+        u = np.concatenate([u, 1.0 - u])[:n]
+    return u
+
+
+def _sample(plan: Plan, z: FloatArray) -> tuple[dict[str, FloatArray], dict[str, int]]:
+    samples: dict[str, FloatArray] = {}
+    clipped: dict[str, int] = {}
+    for j, item in enumerate(plan.inputs):
+        x = from_normal_scores(item.dist, z[j])
+        if item.bounds is not None and crosses(item.dist, item.bounds):
+            x, count = clip_to_bounds(x, item.bounds)
+            if count:
+                clipped[item.path] = count
+        samples[item.path] = x
+    return samples, clipped
+
+
+def _draw_from(samples: dict[str, FloatArray]) -> Any:
+    def draw(path: str, model: Any) -> Any:
+        found = samples.get(path)
+        if found is not None:
+            return found
+        if is_uncertain(model):
+            raise KeyError(f"input {path} was not sampled")  # pragma: no cover - a bug
+        return base_value(model)
+
+    return draw
+
+
+def _value_methods(
+    plan: Plan, draw: Any, n: int, times: dict[str, FloatArray]
+) -> dict[str, FloatArray]:
+    """Each method's value per path, with legal events applied."""
+    legal_years = plan.life.years
+    stop = np.minimum(times["invalidation"], times["lapse"]) if times else None
+    life = None if stop is None else np.minimum(legal_years, stop)
+    share = plan.legal.loss_share if times and plan.legal.has_litigation() else 0.0
+    out: dict[str, FloatArray] = {}
+    for i, (key, m) in enumerate(zip(plan.keys, plan.request.methods, strict=True)):
+        value = value_method(m, i, draw, legal_years, life_years=life, audit=False).value
+        uses_life = m.method in INCOME_METHODS or (
+            isinstance(m, MarketInputs) and m.comparables[0].price is None
+        )
+        if share > 0 and uses_life:
+            # Income falls by `share` from the lost case on: exactly a mix of the income cut at
+            # the case and the income uncut, since both are linear in the per-year life weights.
+            cut_life = np.minimum(
+                life if life is not None else legal_years, times["litigation_loss"]
+            )
+            cut = value_method(m, i, draw, legal_years, life_years=cut_life, audit=False).value
+            value = (1.0 - share) * np.asarray(value) + share * np.asarray(cut)
+        if isinstance(m, RealOptionInputs) and stop is not None:
+            years = np.minimum(np.asarray(draw(f"methods[{i}].years", m.years)), legal_years)
+            value = np.where(stop > years, value, 0.0)
+        out[key] = np.broadcast_to(np.asarray(value, dtype=float), (n,))
+    return out
+
+
+def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
+    """Simulate chunk ``index`` of ``plan``; the same plan and index give the same numbers."""
+    n = plan.chunk_size(index)
+    rng = _generator(plan.seed, STREAM_INPUTS, index)
+    z = _normal_scores(plan, rng, n)
+    samples, clipped = _sample(plan, z)
+    del z
+    times: dict[str, FloatArray] = {}
+    if not plan.legal.is_none():
+        u = _legal_uniforms(plan, rng, n)
+        hazards = {e: samples[p] for e, p in plan.legal.uncertain.items()}
+        times = event_times(plan.legal, u, hazards)
+    by_method = _value_methods(plan, _draw_from(samples), n, times)
+    total = np.broadcast_to(weighted_value(by_method, plan.weights), (n,)).astype(float)
+    pair_means = None
+    if plan.sim.antithetic:
+        half = -(-n // 2)
+        pairs = n - half
+        pair_means = 0.5 * (total[:pairs] + total[half : half + pairs])
+    return ChunkOut(
+        total=total,
+        by_method={k: np.array(v) for k, v in by_method.items()},
+        pair_means=pair_means,
+        clipped=clipped,
+        events=times,
+        samples=samples if keep_samples else {},
+    )
+
+
+def run_chunks(plan: Plan, indices: list[int]) -> list[ChunkOut]:
+    """Simulate several chunks (the unit of work of a worker process)."""
+    keep = SENSITIVITY_PATHS // CHUNK_PATHS
+    return [run_chunk(plan, i, keep_samples=i < keep) for i in indices]
+
+
+def _check_correlation_inputs(names: list[str], inputs: list[UncertainInput], request: Any) -> None:
+    known = {item.path for item in inputs}
+    every = {p for p, _ in _all_numeric_paths(request)}
+    for i, name in enumerate(names):
+        if name in known:
+            continue
+        field_path = f"{CORRELATIONS_FIELD}[{i}]"
+        if name in every:
+            raise InputError.for_field(
+                field_path,
+                f"{name} is a fixed number; only inputs given as distributions can be correlated",
+            )
+        listed = ", ".join(sorted(known)[:10]) or "none"
+        raise InputError.for_field(
+            field_path, f"no uncertain input is called {name!r}; the uncertain inputs are {listed}"
+        )
+
+
+def _all_numeric_paths(request: ValuationRequest) -> list[tuple[str, Any]]:
+    return [p for i, m in enumerate(request.methods) for p in uncertain_paths(m, f"methods[{i}]")]
+
+
+def _legal_inputs(request: ValuationRequest, sim: Simulation) -> list[UncertainInput]:
+    if sim.legal_risk is None:
+        return []
+    found = uncertain_inputs(sim.legal_risk, "simulation.legal_risk")
+    return [item for item in found if item.path.endswith("_hazard")]
+
+
+def make_plan(request: ValuationRequest, seed: int | None = None) -> Plan:
+    """Validate the simulation settings and fix everything the chunks share.
+
+    Raises
+    ------
+    InputError
+        Unknown or fixed inputs in ``simulation.correlations.inputs``; a correlation matrix that
+        is not positive semi-definite (without ``repair``); value paths without a volatility.
+    """
+    sim = request.simulation or Simulation()
+    if seed is None:
+        seed = sim.seed if sim.seed is not None else secrets.randbits(63)
+    inputs = [
+        item for i, m in enumerate(request.methods) for item in uncertain_inputs(m, f"methods[{i}]")
+    ]
+    inputs += _legal_inputs(request, sim)
+    copula, correlated = None, []
+    if sim.correlations is not None:
+        _check_correlation_inputs(sim.correlations.inputs, inputs, request)
+        position = {item.path: j for j, item in enumerate(inputs)}
+        correlated = [position[name] for name in sim.correlations.inputs]
+        copula = plan_copula(
+            sim.correlations.matrix,
+            repair=sim.correlations.repair,
+            kind=sim.copula,
+            dof=sim.copula_dof,
+        )
+    if sim.horizon_years is not None and sim.volatility is None:
+        raise InputError.for_field(
+            "simulation.volatility",
+            "value paths over horizon_years need the value's annual volatility, e.g. 0.4",
+        )
+    life = remaining_legal_life(request.asset, request.valuation_date)
+    legal = plan_legal_risk(request.asset, request.valuation_date, sim.legal_risk)
+    if request.asset.legal.status in DEAD_STATUSES:
+        legal = LegalPlan({e: legal.schedules[e] for e in EVENTS}, {}, 0.0, legal.sources)
+    keys = method_keys(request.methods)
+    return Plan(
+        request=request,
+        sim=sim,
+        seed=seed,
+        life=life,
+        keys=keys,
+        weights=normalise_weights(keys, request.weights),
+        inputs=inputs,
+        copula=copula,
+        correlated=correlated,
+        legal=legal,
+    )
+
+
+def simulate_chunks(plan: Plan, workers: int = 1) -> list[ChunkOut]:
+    """Run every chunk of ``plan``, in this process or spread over ``workers`` processes."""
+    indices = list(range(plan.chunks))
+    if workers <= 1 or len(indices) < 2:
+        return run_chunks(plan, indices)
+    groups = [indices[w::workers] for w in range(workers)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(run_chunks, [plan] * workers, groups))
+    by_index = {
+        i: out
+        for group, part in zip(groups, parts, strict=True)
+        for i, out in zip(group, part, strict=True)
+    }
+    return [by_index[i] for i in indices]

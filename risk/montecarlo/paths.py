@@ -1,0 +1,168 @@
+"""Value paths through time: a lognormal value process with legal-event jumps.
+
+``V_t = V_0 exp((drift - sigma^2 / 2) t + sigma W_t)``, times 0 from the time the right is
+invalidated or lapses, and times ``1 - loss_share`` from the time an infringement case is lost.
+``sigma`` is one annual volatility, or one draw per path (e.g. posterior draws of a Bayesian
+volatility estimate), so the bands carry the volatility's own uncertainty. The loop runs over time
+steps; every step is vectorised over paths.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from risk.montecarlo.stats import QUANTILES, quantile_name
+from valuation.discounting import FloatArray
+
+SeedLike = int | np.random.SeedSequence | np.random.Generator | None
+
+
+@dataclass(frozen=True)
+class LegalJumps:
+    """Legal events on value paths: given per-path times, or yearly probabilities to draw them.
+
+    Attributes
+    ----------
+    stop_times : array (paths,), optional
+        Years until the right stops (invalidation or lapse); the value is 0 from then.
+    loss_times : array (paths,), optional
+        Years until an infringement case is lost; the value falls by ``loss_share`` from then.
+    stop_hazard, loss_hazard : float
+        Yearly probabilities used to draw the times not given, decimal in [0, 1).
+    loss_share : float
+        Share of value lost with a lost case, decimal in [0, 1].
+    """
+
+    stop_times: FloatArray | None = None
+    loss_times: FloatArray | None = None
+    stop_hazard: float = 0.0
+    loss_hazard: float = 0.0
+    loss_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class ValuePaths:
+    """Simulated value paths and their per-period summaries.
+
+    Attributes
+    ----------
+    times : array (steps + 1,)
+        Years from now, starting at 0.
+    bands : dict
+        Quantile name (``"p05"``) -> array (steps + 1,) of that quantile of the value, currency.
+    mean : array (steps + 1,)
+        Mean value per period, currency.
+    prob_stopped : array (steps + 1,)
+        Share of paths whose right has stopped by each time.
+    terminal : array (paths,)
+        Value at the horizon per path, currency.
+    paths : array (paths, steps + 1) or None
+        Every path (``keep_paths=True``), currency.
+    """
+
+    times: FloatArray
+    bands: dict[str, FloatArray]
+    mean: FloatArray
+    prob_stopped: FloatArray
+    terminal: FloatArray
+    paths: FloatArray | None
+
+
+def _generator(seed: SeedLike) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.Generator(np.random.PCG64(seed))
+    return np.random.default_rng(seed)
+
+
+def _times_from_hazard(rng: np.random.Generator, p: float, n: int) -> FloatArray:
+    lam = -math.log1p(-p)
+    if lam <= 0:
+        return np.full(n, np.inf)
+    return -np.log1p(-rng.random(n)) / lam
+
+
+def simulate_value_paths(
+    value0: ArrayLike,
+    volatility: ArrayLike,
+    horizon_years: float,
+    steps_per_year: int = 12,
+    paths: int = 10_000,
+    seed: SeedLike = None,
+    drift: float = 0.0,
+    legal: LegalJumps | None = None,
+    *,
+    keep_paths: bool = True,
+    quantiles: tuple[float, ...] = QUANTILES,
+) -> ValuePaths:
+    """Simulate the value of a right over a horizon.
+
+    Parameters
+    ----------
+    value0 : float or array (paths,)
+        Value now, currency (one per path to carry valuation uncertainty into the paths).
+    volatility : float or array (paths,)
+        Annual volatility of the value's log, decimal; an array gives one draw per path.
+    horizon_years : float
+        Length of the paths, years.
+    steps_per_year : int
+        Time steps per year; the number of steps is ceil(horizon x steps_per_year).
+    paths : int
+        Number of paths.
+    seed : int, SeedSequence or Generator, optional
+        Source of randomness (a run is reproducible from it).
+    drift : float
+        Expected annual return of the value, decimal (0: a martingale).
+    legal : LegalJumps, optional
+        Legal events; none when omitted.
+    keep_paths : bool
+        Keep the full ``(paths, steps + 1)`` array (memory ``8 x paths x (steps + 1)`` bytes).
+    quantiles : tuple of float
+        Probabilities of the bands.
+
+    Returns
+    -------
+    ValuePaths
+    """
+    rng = _generator(seed)
+    steps = max(math.ceil(horizon_years * steps_per_year - 1e-9), 1)
+    dt = horizon_years / steps
+    times = np.linspace(0.0, horizon_years, steps + 1)
+    v0 = np.broadcast_to(np.asarray(value0, dtype=float), (paths,))
+    sigma = np.broadcast_to(np.asarray(volatility, dtype=float), (paths,))
+    legal = legal or LegalJumps()
+    stop = legal.stop_times
+    if stop is None:
+        stop = _times_from_hazard(rng, legal.stop_hazard, paths)
+    loss = legal.loss_times
+    if loss is None:
+        loss = _times_from_hazard(rng, legal.loss_hazard, paths)
+    step_drift = (drift - 0.5 * sigma * sigma) * dt
+    step_sd = sigma * math.sqrt(dt)
+    log_move = np.zeros(paths)
+    full = np.empty((paths, steps + 1)) if keep_paths else None
+    bands = {quantile_name(p): np.empty(steps + 1) for p in quantiles}
+    mean = np.empty(steps + 1)
+    stopped = np.empty(steps + 1)
+    value = v0.copy()
+    for j in range(steps + 1):
+        if j > 0:
+            log_move += step_drift + step_sd * rng.standard_normal(paths)
+            value = v0 * np.exp(log_move)
+        t = times[j]
+        alive = stop > t
+        value = np.where(alive, value, 0.0)
+        if legal.loss_share > 0:
+            value = np.where(loss <= t, value * (1.0 - legal.loss_share), value)
+        if full is not None:
+            full[:, j] = value
+        for p, q in zip(quantiles, np.quantile(value, quantiles), strict=True):
+            bands[quantile_name(p)][j] = q
+        mean[j] = value.mean()
+        stopped[j] = 1.0 - np.count_nonzero(alive) / paths
+    return ValuePaths(times, bands, mean, stopped, value, full)

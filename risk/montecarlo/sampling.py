@@ -1,0 +1,229 @@
+"""Inverse-CDF sampling of uncertain inputs from standard normal scores.
+
+Every input is drawn as ``x = F^{-1}(Phi(z))`` from a standard normal score ``z`` (shape
+``(paths,)``), so one mechanism serves independent draws, copulas, antithetic pairs (``-z``) and
+quasi-random points (``z = Phi^{-1}(u)``). Normal and lognormal inputs skip the round trip through
+``Phi`` (``mean + sd z``, ``median exp(sigma z)``), which is exact and fast.
+
+An unbounded distribution (normal without truncation, lognormal) may cross the allowed range of
+its field (a royalty rate in [0, 1], say); such draws are clipped to the field's
+:class:`~models.uncertain.Bounds` and counted, so the result can report how often it happened.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+from scipy import special
+
+from models.uncertain import (
+    Bounds,
+    DistributionBase,
+    Fixed,
+    Lognormal,
+    Normal,
+    Pert,
+    Triangular,
+    Uniform,
+    is_uncertain,
+)
+from valuation.discounting import FloatArray
+
+PERT_SHAPE = 4.0
+"""Weight of the mode in the Beta-PERT distribution (the classic PERT value)."""
+
+
+@dataclass(frozen=True)
+class UncertainInput:
+    """One uncertain input of a request.
+
+    Attributes
+    ----------
+    path : str
+        Its path in the request, e.g. ``methods[0].royalty_rate``.
+    dist : DistributionBase
+        Its distribution (never ``fixed``).
+    bounds : Bounds or None
+        The field's allowed range, when it has one.
+    """
+
+    path: str
+    dist: DistributionBase
+    bounds: Bounds | None
+
+
+def _pert_ab(d: Pert) -> tuple[float, float]:
+    span = d.high - d.low
+    alpha = 1.0 + PERT_SHAPE * (d.mode - d.low) / span
+    beta = 1.0 + PERT_SHAPE * (d.high - d.mode) / span
+    return alpha, beta
+
+
+def _triangular_ppf(d: Triangular, u: FloatArray) -> FloatArray:
+    span = d.high - d.low
+    cut = (d.mode - d.low) / span
+    left = d.low + np.sqrt(u * span * (d.mode - d.low))
+    right = d.high - np.sqrt((1.0 - u) * span * (d.high - d.mode))
+    return np.where(u < cut, left, right)
+
+
+def _truncated_normal(d: Normal, z: FloatArray) -> FloatArray:
+    a = -np.inf if d.low is None else (d.low - d.mean) / d.sd
+    b = np.inf if d.high is None else (d.high - d.mean) / d.sd
+    lo, hi = special.ndtr(a), special.ndtr(b)
+    u = lo + special.ndtr(z) * (hi - lo)
+    x = d.mean + d.sd * special.ndtri(u)
+    return np.clip(x, -np.inf if d.low is None else d.low, np.inf if d.high is None else d.high)
+
+
+def from_normal_scores(dist: DistributionBase, z: FloatArray) -> FloatArray:
+    """Map standard normal scores to draws of ``dist`` by its inverse CDF.
+
+    Parameters
+    ----------
+    dist : DistributionBase
+        Any distribution of :mod:`models.uncertain`.
+    z : array (paths,)
+        Standard normal scores (independent, correlated through a copula, or quasi-random).
+
+    Returns
+    -------
+    array (paths,)
+        Draws in the input's own unit; monotone increasing in ``z``.
+    """
+    if isinstance(dist, Fixed):
+        return np.full(z.shape, dist.value)
+    if isinstance(dist, Normal):
+        if dist.sd == 0:
+            return np.full(z.shape, dist.mean)
+        if dist.low is None and dist.high is None:
+            return dist.mean + dist.sd * z
+        return _truncated_normal(dist, z)
+    if isinstance(dist, Lognormal):
+        return dist.median * np.exp(dist.sigma * z)
+    u = special.ndtr(z)
+    if isinstance(dist, Uniform):
+        return dist.low + (dist.high - dist.low) * u
+    if isinstance(dist, Triangular):
+        return _triangular_ppf(dist, u)
+    if isinstance(dist, Pert):
+        alpha, beta = _pert_ab(dist)
+        return dist.low + (dist.high - dist.low) * special.betaincinv(alpha, beta, u)
+    raise TypeError(f"no sampler for {type(dist).__name__}")  # pragma: no cover
+
+
+def distribution_mean(dist: DistributionBase) -> float:
+    """Mean of a distribution before any clipping to field bounds (for tests and reports)."""
+    if isinstance(dist, Fixed):
+        return dist.value
+    if isinstance(dist, Normal):
+        if dist.sd == 0 or (dist.low is None and dist.high is None):
+            return dist.mean
+        a = -np.inf if dist.low is None else (dist.low - dist.mean) / dist.sd
+        b = np.inf if dist.high is None else (dist.high - dist.mean) / dist.sd
+        mass = special.ndtr(b) - special.ndtr(a)
+        pdf = (np.exp(-0.5 * a * a) - np.exp(-0.5 * b * b)) / math.sqrt(2 * math.pi)
+        return float(dist.mean + dist.sd * pdf / mass)
+    if isinstance(dist, Lognormal):
+        return dist.median * math.exp(0.5 * dist.sigma**2)
+    if isinstance(dist, Uniform):
+        return 0.5 * (dist.low + dist.high)
+    if isinstance(dist, Triangular):
+        return (dist.low + dist.mode + dist.high) / 3.0
+    if isinstance(dist, Pert):
+        return (dist.low + PERT_SHAPE * dist.mode + dist.high) / (PERT_SHAPE + 2.0)
+    raise TypeError(f"no mean for {type(dist).__name__}")  # pragma: no cover
+
+
+def crosses(dist: DistributionBase, bounds: Bounds | None) -> bool:
+    """Whether draws of ``dist`` can fall outside ``bounds`` (so they need clipping)."""
+    if bounds is None:
+        return False
+    low, high = dist.support
+    return not (bounds.contains(low) and bounds.contains(high))
+
+
+def clip_to_bounds(x: FloatArray, bounds: Bounds) -> tuple[FloatArray, int]:
+    """Clip draws into a field's allowed range; open ends clip to the nearest float inside.
+
+    Parameters
+    ----------
+    x : array (paths,)
+    bounds : Bounds
+
+    Returns
+    -------
+    clipped : array (paths,)
+    count : int
+        How many draws were outside and moved.
+    """
+    low = np.nextafter(bounds.low, np.inf) if bounds.open_low else bounds.low
+    high = np.nextafter(bounds.high, -np.inf) if bounds.open_high else bounds.high
+    outside = int(np.count_nonzero((x < low) | (x > high)))
+    if outside:
+        x = np.clip(x, low, high)
+    return x, outside
+
+
+# --- finding uncertain inputs and their field bounds -------------------------------------------
+
+
+def _walk(annotation: Any) -> list[Any]:
+    """Every typing node below ``annotation`` that is not inside a list, dict or model."""
+    nodes: list[Any] = [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        args = typing.get_args(annotation)
+        nodes += _walk(args[0]) + list(args[1:])
+    elif origin is not None and origin not in (list, dict):
+        for arg in typing.get_args(annotation):
+            nodes += _walk(arg)
+    return nodes
+
+
+def _bounds_of(annotation: Any, metadata: list[Any]) -> Bounds | None:
+    for node in list(metadata) + _walk(annotation):
+        if isinstance(node, Bounds):
+            return node
+    return None
+
+
+def _container_arg(annotation: Any, container: type) -> Any:
+    for node in _walk(annotation):
+        if typing.get_origin(node) is container:
+            return typing.get_args(node)[-1]
+    return Any
+
+
+def _collect(value: Any, path: str, annotation: Any, metadata: list[Any]) -> list[UncertainInput]:
+    if isinstance(value, DistributionBase):
+        if not is_uncertain(value):
+            return []
+        return [UncertainInput(path, value, _bounds_of(annotation, metadata))]
+    if isinstance(value, BaseModel):
+        found: list[UncertainInput] = []
+        for name, info in type(value).model_fields.items():
+            sub = f"{path}.{name}" if path else name
+            found += _collect(getattr(value, name), sub, info.annotation, info.metadata)
+        return found
+    if isinstance(value, list):
+        element = _container_arg(annotation, list)
+        return [x for i, v in enumerate(value) for x in _collect(v, f"{path}[{i}]", element, [])]
+    if isinstance(value, dict):
+        element = _container_arg(annotation, dict)
+        return [x for k, v in value.items() for x in _collect(v, f"{path}.{k}", element, [])]
+    return []
+
+
+def uncertain_inputs(obj: BaseModel, path: str) -> list[UncertainInput]:
+    """Every uncertain (non-fixed) number below ``obj``, with its path and field bounds.
+
+    Paths follow :func:`valuation.resolve.uncertain_paths`: ``methods[0].revenue[2]``,
+    ``methods[0].revenue.growth``, ``methods[0].comparables[1].adjustments.time``.
+    """
+    return _collect(obj, path, type(obj), [])

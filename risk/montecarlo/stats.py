@@ -1,0 +1,227 @@
+"""Summaries of a simulated distribution, each with its Monte Carlo error.
+
+Pure functions of an array of path values (shape ``(paths,)``, in currency). Quantile confidence
+intervals are distribution-free: the order statistics whose ranks bracket the binomial
+(paths, p) count (e.g. Hahn & Meeker, *Statistical Intervals*, 2.4), so their coverage is at least
+the nominal level for any continuous distribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats as sps
+
+from valuation.discounting import FloatArray
+
+QUANTILES = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
+TAIL_LEVELS = (0.95, 0.99)
+
+
+def quantile_name(p: float) -> str:
+    """``0.05 -> "p05"``."""
+    return f"p{round(p * 100):02d}"
+
+
+@dataclass(frozen=True)
+class QuantileEstimate:
+    """A quantile with its distribution-free confidence interval (currency)."""
+
+    p: float
+    value: float
+    ci_low: float
+    ci_high: float
+
+
+def quantile_ranks(n: int, p: float, level: float = 0.95) -> tuple[int, int]:
+    """0-based ranks (lo, hi) of the order statistics bracketing the p-quantile.
+
+    ``P(X_(lo) <= q_p <= X_(hi)) >= level`` for ``n`` independent draws (1-based ranks
+    ``l = F^-1(a/2)`` and ``u = F^-1(1 - a/2) + 1`` of the binomial (n, p) distribution).
+    """
+    alpha = 1.0 - level
+    lo = int(sps.binom.ppf(alpha / 2, n, p))
+    hi = int(sps.binom.ppf(1 - alpha / 2, n, p)) + 1
+    return max(lo, 1) - 1, min(hi, n) - 1
+
+
+def quantiles_with_ci(
+    values: FloatArray, probs: tuple[float, ...] = QUANTILES, level: float = 0.95
+) -> list[QuantileEstimate]:
+    """Quantiles (linear interpolation, as ``numpy.quantile``) with order-statistic CIs.
+
+    Parameters
+    ----------
+    values : array (paths,)
+    probs : tuple of float
+        Probabilities in (0, 1).
+    level : float
+        Confidence level of the intervals.
+    """
+    n = values.size
+    ranks = {p: quantile_ranks(n, p, level) for p in probs}
+    points = {p: (n - 1) * p for p in probs}
+    kth = sorted(
+        {r for lo_hi in ranks.values() for r in lo_hi}
+        | {int(np.floor(x)) for x in points.values()}
+        | {min(int(np.floor(x)) + 1, n - 1) for x in points.values()}
+    )
+    part = np.partition(values, kth)
+    out = []
+    for p in probs:
+        x = points[p]
+        below = int(np.floor(x))
+        above = min(below + 1, n - 1)
+        value = part[below] + (x - below) * (part[above] - part[below])
+        lo, hi = ranks[p]
+        out.append(QuantileEstimate(p, float(value), float(part[lo]), float(part[hi])))
+    return out
+
+
+@dataclass(frozen=True)
+class Tail:
+    """Value at risk and expected shortfall at one level, as losses from a reference value."""
+
+    level: float
+    var: float
+    es: float
+
+
+def tail_risk(
+    values: FloatArray, reference: float, levels: tuple[float, ...] = TAIL_LEVELS
+) -> list[Tail]:
+    """VaR and ES as losses from ``reference`` (the point value).
+
+    ``VaR_a = reference - q_{1-a}``; ``ES_a = reference - mean of the worst (1 - a) share of
+    paths`` (the ceil((1 - a) n) lowest values).
+    """
+    n = values.size
+    counts = {a: max(int(np.ceil((1 - a) * n)), 1) for a in levels}
+    part = np.partition(values, sorted({c - 1 for c in counts.values()}))
+    out = []
+    for a in levels:
+        k = counts[a]
+        var_q = float(np.quantile(part, 1 - a))
+        out.append(Tail(a, reference - var_q, reference - float(part[:k].mean())))
+    return out
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Mean, standard deviation and the standard error of the mean (currency)."""
+
+    mean: float
+    sd: float
+    se_mean: float
+
+
+def moments(values: FloatArray, pair_means: FloatArray | None = None) -> Moments:
+    """Mean, sd and standard error of the mean.
+
+    Parameters
+    ----------
+    values : array (paths,)
+    pair_means : array (pairs,), optional
+        With antithetic variates, the average of each (path, mirror path) pair; these are
+        independent, so the standard error comes from them.
+    """
+    n = values.size
+    mean = float(values.mean())
+    sd = float(values.std(ddof=1)) if n > 1 else 0.0
+    if pair_means is not None and pair_means.size > 1:
+        se = float(pair_means.std(ddof=1) / np.sqrt(pair_means.size))
+    else:
+        se = sd / float(np.sqrt(n))
+    return Moments(mean, sd, se)
+
+
+@dataclass(frozen=True)
+class ProbabilityBelow:
+    """Share of paths below a threshold, with its binomial standard error."""
+
+    threshold: float
+    probability: float
+    se: float
+
+
+def prob_below(values: FloatArray, thresholds: ArrayLike) -> list[ProbabilityBelow]:
+    """P(value < threshold) for each threshold (currency)."""
+    n = values.size
+    out = []
+    for t in np.asarray(thresholds, dtype=float).ravel():
+        p = float(np.count_nonzero(values < t)) / n
+        out.append(ProbabilityBelow(float(t), p, float(np.sqrt(p * (1 - p) / n))))
+    return out
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Bin edges (bins + 1) and counts (bins) for plotting."""
+
+    edges: list[float]
+    counts: list[int]
+
+
+def histogram(values: FloatArray, bins: int = 50) -> Histogram:
+    """Histogram over the 0.1 %-99.9 % range; the outer bins also hold the tails beyond it."""
+    lo, hi = np.quantile(values, [0.001, 0.999])
+    if not hi > lo:
+        lo, hi = float(values.min()), float(values.max())
+        if not hi > lo:
+            lo, hi = lo - 0.5, hi + 0.5
+    counts, edges = np.histogram(np.clip(values, lo, hi), bins=bins, range=(lo, hi))
+    return Histogram([float(e) for e in edges], [int(c) for c in counts])
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One input's part in the spread of the value.
+
+    Attributes
+    ----------
+    input : str
+        Request path of the input.
+    rank_correlation : float
+        Spearman correlation of the input with the value, in [-1, 1].
+    variance_share : float
+        rank_correlation^2 over the sum of squares of all inputs (a normalised contribution to
+        variance, exact for a monotone additive model with independent inputs).
+    """
+
+    input: str
+    rank_correlation: float
+    variance_share: float
+
+
+def _ranks(x: FloatArray) -> FloatArray:
+    return sps.rankdata(x, axis=0)
+
+
+def sensitivity(inputs: dict[str, FloatArray], values: FloatArray) -> list[Driver]:
+    """Rank the inputs by |Spearman correlation| with the value.
+
+    Parameters
+    ----------
+    inputs : dict
+        Path -> array (paths,) of that input's draws.
+    values : array (paths,)
+        The values on the same paths.
+    """
+    if not inputs:
+        return []
+    names = list(inputs)
+    x = np.column_stack([inputs[k] for k in names] + [values])
+    r = _ranks(x)
+    r = r - r.mean(axis=0)
+    norms = np.sqrt((r * r).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (r[:, :-1] * r[:, -1:]).sum(axis=0) / (norms[:-1] * norms[-1])
+    rho = np.nan_to_num(rho)
+    total = float((rho**2).sum())
+    drivers = [
+        Driver(name, float(c), float(c * c / total) if total > 0 else 0.0)
+        for name, c in zip(names, rho, strict=True)
+    ]
+    return sorted(drivers, key=lambda d: -abs(d.rank_correlation))
