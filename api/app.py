@@ -1,14 +1,51 @@
-"""The Flask application factory."""
+"""The Flask application factory.
+
+Every module of ``api/routes`` with a ``bp`` blueprint is registered; `api.routes.pending` adds
+501 answers for the endpoints of API.md nobody serves yet.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from api import config as settings
+from api.auth import install_auth
+from api.db import default_url, engine_for, migrate
 from api.errors import register_error_handlers
-from api.routes import health, valuations
-from api.store import MemoryStore
+from api.executors import make_executor
+from api.jobs import JobRunner
+from api.keys import KeyRing
+from api.limits import install_body_limit
+from api.logs import configure_logging, install_request_ids
+from api.ratelimit import install_rate_limit
+from api.routes.pending import register_pending
+from api.store import SqlStore
+
+
+def _register_routes(app: Flask) -> None:
+    import api.routes
+
+    for info in sorted(pkgutil.iter_modules(api.routes.__path__), key=lambda m: m.name):
+        if info.name == "pending":
+            continue
+        module = importlib.import_module(f"api.routes.{info.name}")
+        bp = getattr(module, "bp", None)
+        if bp is not None:
+            app.register_blueprint(bp)
+    register_pending(app)
+
+
+def _absolute_sqlite(url: str, root: Path) -> str:
+    """Make a relative SQLite path absolute, so job workers find the same file."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((root / url[len(prefix) :]).resolve())
+    return url
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -17,15 +54,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Parameters
     ----------
     config : dict, optional
-        Overrides of the default settings (tests pass their own).
+        Settings overriding the defaults and the ``IPVALUE_*`` environment (see `api.config`);
+        tests pass their own, e.g. ``{"DATABASE_URL": ..., "RATE_LIMIT": 0}``.
     """
     app = Flask(__name__)
-    app.config.from_mapping(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    app.config.from_mapping(JSON_SORT_KEYS=False)
+    app.config.update(settings.from_env())
     if config:
         app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["ipvalue.store"] = app.config.get("STORE") or MemoryStore()
+    if not app.config.get("TESTING"):
+        configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    url = app.config["DATABASE_URL"] or default_url(app.instance_path)
+    url = app.config["DATABASE_URL"] = _absolute_sqlite(url, Path.cwd())
+    engine = engine_for(url)
+    if app.config["AUTO_MIGRATE"]:
+        migrate(engine)
+    app.extensions["ipvalue.engine"] = engine
+    app.extensions["ipvalue.store"] = app.config.get("STORE") or SqlStore(engine)
+    app.extensions["ipvalue.keys"] = KeyRing(engine, float(app.config["KEY_CACHE_SECONDS"]))
+    app.extensions["ipvalue.jobs"] = JobRunner(
+        engine,
+        url,
+        make_executor(app.config["DASK_SCHEDULER"], int(app.config["JOB_WORKERS"])),
+        float(app.config["SYNC_BUDGET"]),
+    )
+    install_request_ids(app)
+    install_auth(app)
+    install_rate_limit(app)
+    install_body_limit(app)
     register_error_handlers(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(valuations.bp)
+    _register_routes(app)
     return app

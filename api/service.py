@@ -35,3 +35,8 @@ def simulate(request: ValuationRequest) -> dict[str, Any]:
             "simulation is not available in this version; omit 'simulation' for a point value"
         ) from exc
     return simulate_valuation(request).model_dump(mode="json")
+
+
+def valuation_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """`run_valuation` as a job function (module-level, so a job can be re-run by name)."""
+    return run_valuation(payload)

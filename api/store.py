@@ -1,42 +1,126 @@
-"""Where records live. The default keeps them in memory; the service issue adds a database.
+"""Where records live: immutable documents by kind, tenant and id.
 
-A record is immutable once saved: ``save`` never overwrites, ``get`` returns what was saved.
+A record is what one request produced: the request as sent, the inputs as resolved (defaults
+filled, seed fixed), the seed or entropy, library versions, the result, the tenant and the time.
+``save`` never overwrites (the database also refuses updates and deletes, see the migration);
+``get`` returns the same document on every read. A record of another tenant is "not found".
+
+`SqlStore` is the service's store; `MemoryStore` keeps the same contract in a dict for unit tests
+of code that needs a store but no database.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import uuid
 from typing import Any, Protocol
 
+from sqlalchemy import Engine, insert, select
+
+from api.db import dumps, iso, now
+from api.tables import records
 from models.errors import NotFoundError
+
+RECORD_FIELDS = ("request", "inputs", "seed", "versions", "result", "job_id")
 
 
 class RecordStore(Protocol):
-    """Immutable records by kind, id and tenant."""
+    """Immutable records by kind, tenant and id."""
 
-    def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str: ...
+    def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
+        """Store ``record`` (keys of `RECORD_FIELDS`) and return its new id."""
+        ...
 
-    def get(self, kind: str, tenant: str, record_id: str) -> dict[str, Any]: ...
+    def get(self, kind: str, tenant: str, record_id: str) -> dict[str, Any]:
+        """The record with ``id``, ``kind``, ``created_at`` and `RECORD_FIELDS`.
+
+        Raises `NotFoundError` when it does not exist or belongs to another tenant.
+        """
+        ...
+
+
+def _not_found(kind: str, record_id: str) -> NotFoundError:
+    return NotFoundError(f"no {kind} with id {record_id!r} for this API key's tenant")
+
+
+class SqlStore:
+    """Records in the ``records`` table of a SQLAlchemy engine.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        A migrated database.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
+        record_id = str(uuid.uuid4())
+        seed = record.get("seed")
+        row = {
+            "id": record_id,
+            "kind": kind,
+            "tenant": tenant,
+            "created_at": now(),
+            "request": dumps(record.get("request")),
+            "inputs": dumps(record.get("inputs")),
+            "seed": None if seed is None else str(seed),
+            "versions": dumps(record.get("versions") or {}),
+            "result": dumps(record["result"]),
+            "job_id": record.get("job_id"),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(insert(records), row)
+        return record_id
+
+    def get(self, kind: str, tenant: str, record_id: str) -> dict[str, Any]:
+        query = select(records).where(
+            records.c.id == record_id, records.c.kind == kind, records.c.tenant == tenant
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            raise _not_found(kind, record_id)
+        return {
+            "id": row["id"],
+            "kind": row["kind"],
+            "created_at": iso(row["created_at"]),
+            "request": json.loads(row["request"]),
+            "inputs": json.loads(row["inputs"]),
+            "seed": row["seed"],
+            "versions": json.loads(row["versions"]),
+            "result": json.loads(row["result"]),
+            "job_id": row["job_id"],
+        }
 
 
 class MemoryStore:
-    """Records in a dict; for tests and the embedded default until a database is configured."""
+    """The same contract in a dict; for tests that need a store but no database."""
 
     def __init__(self) -> None:
-        self._records: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        self._records: dict[str, tuple[str, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
         record_id = str(uuid.uuid4())
+        seed = record.get("seed")
+        stored = {
+            "id": record_id,
+            "kind": kind,
+            "created_at": iso(now()),
+            **{k: copy.deepcopy(record.get(k)) for k in RECORD_FIELDS},
+            "seed": None if seed is None else str(seed),
+        }
         with self._lock:
-            self._records[(kind, record_id)] = (tenant, copy.deepcopy(record))
+            self._records[record_id] = (tenant, json.loads(dumps(stored)))
         return record_id
 
     def get(self, kind: str, tenant: str, record_id: str) -> dict[str, Any]:
         with self._lock:
-            found = self._records.get((kind, record_id))
-        if found is None or found[0] != tenant:
-            raise NotFoundError(f"no {kind} with id {record_id}")
+            found = self._records.get(record_id)
+        if found is None or found[0] != tenant or found[1]["kind"] != kind:
+            raise _not_found(kind, record_id)
         return copy.deepcopy(found[1])

@@ -1,18 +1,35 @@
-"""Shared fixtures: the app built from the factory, and a client."""
+"""Shared fixtures: an app on a fresh database, authenticated and anonymous clients.
+
+- ``client`` sends a valid ``Authorization: Bearer`` key of tenant ``test-tenant`` by default;
+  ``anon_client`` sends none; ``other_client`` is a second tenant.
+- ``app`` uses a fresh SQLite file per test (a copy of a database migrated once per session),
+  with the rate limit off. ``make_app(**settings)`` builds one with other settings.
+- ``pg_url`` is a PostgreSQL database (a fresh schema of ``IPVALUE_TEST_POSTGRES_URL``, by default
+  ``postgresql+psycopg://postgres@127.0.0.1:5432/test``). Without a server the tests using it
+  skip with a message, except under CI (``CI=true``), where they fail.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api import create_app
+from api.db import dispose, engine_for, migrate
+from api.keys import create_key
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CASES_FILE = SHARED / "reference" / "cases.json"
 LOCAL_CASES_FILE = Path(__file__).parent / "reference" / "cases.json"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TENANT = "test-tenant"
 
 
 def load_cases() -> list[dict[str, Any]]:
@@ -21,11 +38,129 @@ def load_cases() -> list[dict[str, Any]]:
     return list(json.loads(path.read_text())["cases"])
 
 
-@pytest.fixture
-def app():
-    return create_app({"TESTING": True})
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the latest schema, copied by each test that needs a database."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    url = f"sqlite:///{path}"
+    migrate(engine_for(url))
+    dispose(url)
+    return path
 
 
 @pytest.fixture
-def client(app):
+def sqlite_url(tmp_path: Path, migrated_template: Path) -> str:
+    """A fresh, migrated SQLite database for one test."""
+    path = tmp_path / "ipvalue.sqlite"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(sqlite_url: str) -> Iterator[Callable[..., Any]]:
+    """Build apps with settings of the test's choosing (default database: ``sqlite_url``)."""
+    built: list[Any] = []
+
+    def make(**settings: Any) -> Any:
+        config = {"TESTING": True, "DATABASE_URL": sqlite_url, "RATE_LIMIT": 0, **settings}
+        app = create_app(config)
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        app.extensions["ipvalue.jobs"].shutdown()
+        dispose(app.config["DATABASE_URL"])
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Any]) -> Any:
+    return make_app()
+
+
+def key_for(app: Any, tenant: str = TENANT) -> str:
+    """A new API key of ``tenant`` in ``app``'s database."""
+    return create_key(app.extensions["ipvalue.engine"], tenant).secret
+
+
+def authed_client(app: Any, key: str) -> Any:
+    """A test client sending ``key`` as Bearer by default."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
+
+
+@pytest.fixture
+def api_key(app: Any) -> str:
+    return key_for(app)
+
+
+@pytest.fixture
+def client(app: Any, api_key: str) -> Any:
+    return authed_client(app, api_key)
+
+
+@pytest.fixture
+def anon_client(app: Any) -> Any:
     return app.test_client()
+
+
+@pytest.fixture
+def other_client(app: Any) -> Any:
+    return authed_client(app, key_for(app, "other-tenant"))
+
+
+def _pg_unreachable(url: str) -> str | None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    finally:
+        engine.dispose()
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The PostgreSQL server URL, checked reachable (skip locally, fail under CI)."""
+    url = os.environ.get("IPVALUE_TEST_POSTGRES_URL", PG_DEFAULT)
+    why = _pg_unreachable(url)
+    if why is not None:
+        message = (
+            f"PostgreSQL is not reachable at {url} ({why}). Start one (trust auth, database "
+            "'test') or set IPVALUE_TEST_POSTGRES_URL to run the PostgreSQL tests"
+        )
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(message + "; CI requires them.", pytrace=False)
+        pytest.skip(message + ".")
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server, dropped after the test."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"ipv_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in pg_server else "?"
+    url = f"{pg_server}{sep}options=-csearch_path%3D{schema}"
+    yield url
+    dispose(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """Each database the service supports: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_url
+    return str(request.getfixturevalue("pg_url"))

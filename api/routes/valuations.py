@@ -2,39 +2,85 @@
 
 from __future__ import annotations
 
+import copy
+import secrets
 from typing import Any
 
 from flask import Blueprint, current_app
 
+from api.auth import current_tenant
 from api.body import json_body
-from api.service import run_valuation
+from api.jobs import submit_or_run
+from api.limits import check_limit, check_series_lengths
+from api.openapi import operation
+from api.schemas import ValuationCreated, ValuationRecord
+from api.service import valuation_job
+from models.valuation import ValuationRequest
 
 bp = Blueprint("valuations", __name__, url_prefix="/v1/valuations")
+DEFAULT_YEARS = 10
 
 
-def _store() -> Any:
-    return current_app.extensions["ipvalue.store"]
-
-
-def _tenant() -> str:
-    from flask import g
-
-    return getattr(g, "tenant", "default")
+def simulation_cost(request: ValuationRequest) -> float:
+    """``paths x years`` of a request's simulation (0 without one)."""
+    if request.simulation is None:
+        return 0.0
+    years = request.simulation.horizon_years or DEFAULT_YEARS
+    return float(request.simulation.paths) * max(1.0, float(years))
 
 
 @bp.post("")
+@operation(
+    request=ValuationRequest,
+    response=ValuationCreated,
+    status=201,
+    tags=["valuations"],
+    jobs=True,
+)
 def create() -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Value an asset; 201 with the stored record's id and the result."""
+    """Value an asset; 201 with the stored record's id and the result.
+
+    With ``simulation`` over the synchronous budget (paths x years) the answer is 202 with a job.
+    A simulation without ``seed`` gets one drawn here, recorded so the run can be repeated.
+    """
     payload = json_body()
-    result = run_valuation(payload)
-    record = {"request": payload, "result": result}
-    record_id = _store().save("valuation", _tenant(), record)
-    body = {"id": record_id, **result}
-    return body, 201, {"Location": f"/v1/valuations/{record_id}"}
+    check_series_lengths(payload)
+    request = ValuationRequest.model_validate(payload)
+    seed = None
+    resolved = payload
+    if request.simulation is not None:
+        check_limit("max_paths", request.simulation.paths, "simulation.paths")
+        seed = request.simulation.seed
+        if seed is None:
+            seed = secrets.randbits(63)
+            resolved = copy.deepcopy(payload)
+            resolved["simulation"]["seed"] = seed
+    inputs = ValuationRequest.model_validate(resolved).model_dump(mode="json")
+    return submit_or_run(
+        "valuation",
+        valuation_job,
+        resolved,
+        simulation_cost(request),
+        request=payload,
+        inputs=inputs,
+        seed=seed,
+        location="/v1/valuations/{id}",
+    )
 
 
 @bp.get("/<record_id>")
+@operation(response=ValuationRecord, tags=["valuations"])
 def read(record_id: str) -> dict[str, Any]:
-    """The stored record, identical on every read."""
-    record = _store().get("valuation", _tenant(), record_id)
-    return {"id": record_id, **record["result"], "request": record["request"]}
+    """The stored record, identical on every read: result, request, inputs, seed, versions."""
+    record = current_app.extensions["ipvalue.store"].get("valuation", current_tenant(), record_id)
+    return {
+        "id": record["id"],
+        **record["result"],
+        "kind": record["kind"],
+        "created_at": record["created_at"],
+        "request": record["request"],
+        "inputs": record["inputs"],
+        "seed": record["seed"],
+        "versions": record["versions"],
+        "job_id": record["job_id"],
+    }

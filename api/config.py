@@ -1,0 +1,97 @@
+"""Settings: defaults, overridden by ``IPVALUE_*`` environment variables, then by ``create_app``.
+
+Every setting has an upper-case name (the Flask config key) and an environment variable
+``IPVALUE_<NAME>``. ``create_app(config)`` takes the same names, so tests override them directly.
+
+======================  ==========================================  ===========================
+name                    meaning                                     default
+======================  ==========================================  ===========================
+DATABASE_URL            SQLAlchemy URL                              SQLite file in the instance
+                                                                    folder
+AUTO_MIGRATE            run Alembic migrations at start             true
+MAX_BODY_BYTES          largest request body (413 above)            2 MiB
+MAX_PATHS               largest ``simulation.paths`` (422 above)    1 000 000
+MAX_ASSETS              most assets in one request (422 above)      10 000
+MAX_SERIES_LENGTH       longest series (per-year list, ``years``,   1 000
+                        volatility series) (422 above)
+RATE_LIMIT              requests per second per key (0: no limit)   50
+RATE_BURST              requests a key may send at once            100
+SYNC_BUDGET             paths x years x assets answered inline;     2 000 000
+                        above it the request becomes a job (202)
+JOB_WORKERS             processes of the local job pool             2
+DASK_SCHEDULER          address of a Dask scheduler; jobs run       (unset: local pool)
+                        there when set
+JOBS_ON_RESTART         ``rerun`` or ``fail`` unfinished jobs       rerun
+MAX_JOB_ATTEMPTS        runs of one job before it is failed         3
+KEY_CACHE_SECONDS       how long a checked key is trusted in a      30
+                        worker without another database look-up
+LOG_LEVEL               logging level                               INFO
+LOG_FORMAT              ``json`` or ``text``                        json
+======================  ==========================================  ===========================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+ENV_PREFIX = "IPVALUE_"
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,
+    "AUTO_MIGRATE": True,
+    "MAX_BODY_BYTES": 2 * 1024 * 1024,
+    "MAX_PATHS": 1_000_000,
+    "MAX_ASSETS": 10_000,
+    "MAX_SERIES_LENGTH": 1_000,
+    "RATE_LIMIT": 50.0,
+    "RATE_BURST": 100,
+    "SYNC_BUDGET": 2_000_000,
+    "JOB_WORKERS": 2,
+    "DASK_SCHEDULER": None,
+    "JOBS_ON_RESTART": "rerun",
+    "MAX_JOB_ATTEMPTS": 3,
+    "KEY_CACHE_SECONDS": 30.0,
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",
+}
+
+
+def _convert(name: str, raw: str) -> Any:
+    default = DEFAULTS[name]
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw or None
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings: defaults overridden by ``IPVALUE_*`` variables.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment to read; ``os.environ`` by default.
+
+    Raises
+    ------
+    ValueError
+        A variable that does not parse, naming it.
+    """
+    env = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for name in DEFAULTS:
+        raw = env.get(ENV_PREFIX + name)
+        if raw is None:
+            continue
+        try:
+            settings[name] = _convert(name, raw)
+        except ValueError as exc:
+            raise ValueError(f"{ENV_PREFIX}{name}={raw!r} does not parse: {exc}") from exc
+    if settings["JOBS_ON_RESTART"] not in {"rerun", "fail"}:
+        raise ValueError(f"{ENV_PREFIX}JOBS_ON_RESTART must be 'rerun' or 'fail'")
+    return settings

@@ -1,0 +1,228 @@
+"""The OpenAPI 3.1 document, generated from the routes and their pydantic models.
+
+A view declares its models with `operation`, placed *under* Flask's route decorator::
+
+    from api.openapi import operation
+    from models.volatility import VolatilityRequest, VolatilityResult
+
+    @bp.post("")
+    @operation(
+        request=VolatilityRequest,       # JSON body schema (validation mode)
+        response=VolatilityResult,       # success body schema (serialization mode)
+        status=200,                      # success status (default 200; 201 for created)
+        summary="Estimate volatility",   # default: first docstring line
+        tags=["volatility"],
+        jobs=True,                       # may answer 202 with a job (api.jobs.submit_or_run)
+    )
+    def estimate(): ...
+
+`build_document` walks the app's URL map, so every route appears, declared or not (undeclared
+ones with their docstring and problem answers only). Errors are documented for each operation:
+401 and 429 on ``/v1/``, 400/413/422 with a body, 404 with a path parameter, 501 when pending.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from api.schemas import JobAccepted, Problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+ATTRIBUTE = "__openapi__"
+REF = "#/components/schemas/{model}"
+_PARAM = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
+_ERROR_TITLES = {
+    400: "Bad request (not a JSON object)",
+    401: "No valid API key",
+    404: "Not found (or another tenant's)",
+    405: "Method not allowed",
+    413: "Body over max_body_bytes",
+    415: "Unsupported media type",
+    422: "Invalid input, or over a size limit (``limit`` names it)",
+    429: "Rate limit of the key exceeded (see Retry-After)",
+    500: "Internal error",
+    501: "Not implemented yet: the capability lands in a later version",
+    503: "Not ready",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What `operation` records on a view."""
+
+    request: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    summary: str | None = None
+    description: str | None = None
+    tags: Sequence[str] = ()
+    jobs: bool = False
+    errors: Sequence[int] = ()
+    pending: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def operation(
+    *,
+    request: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    summary: str | None = None,
+    description: str | None = None,
+    tags: Sequence[str] = (),
+    jobs: bool = False,
+    errors: Sequence[int] = (),
+    pending: bool = False,
+) -> Callable[[F], F]:
+    """Declare a view's request and response models for the OpenAPI document.
+
+    Parameters
+    ----------
+    request, response : pydantic model class, optional
+    status : int
+        Status of the success answer.
+    summary, description : str, optional
+        Default: the docstring's first line and the rest.
+    tags : sequence of str
+    jobs : bool
+        The view may answer 202 with a job id.
+    errors : sequence of int
+        Extra error statuses beyond the standard ones.
+    pending : bool
+        The view answers 501 until its capability lands.
+    """
+
+    def mark(view: F) -> F:
+        setattr(
+            view,
+            ATTRIBUTE,
+            Operation(
+                request,
+                response,
+                status,
+                summary,
+                description,
+                tuple(tags),
+                jobs,
+                tuple(errors),
+                pending,
+            ),
+        )
+        return view
+
+    return mark
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": _ERROR_TITLES.get(status, "Error"),
+        "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
+    }
+
+
+def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:
+    doc = (view.__doc__ or "").strip().splitlines()
+    summary = op.summary or (doc[0].strip() if doc else view.__name__)
+    description = op.description or "\n".join(line.strip() for line in doc[1:]).strip()
+    if op.pending:
+        description = (description + "\n\n" if description else "") + (
+            "**Not implemented yet**: answers 501 problem+json until its capability lands."
+        )
+    return summary, description
+
+
+def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``."""
+    found: list[tuple[str, str, Callable[..., Any], Operation, list[str]]] = []
+    models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        (Problem, "serialization"),
+        (JobAccepted, "serialization"),
+    ]
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        op: Operation = getattr(view, ATTRIBUTE, None) or Operation()
+        params = _PARAM.findall(rule.rule)
+        path = _PARAM.sub(r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((path, method.lower(), view, op, params))
+        if op.request is not None:
+            models.append((op.request, "validation"))
+        if op.response is not None:
+            models.append((op.response, "serialization"))
+    refs, defs = models_json_schema(list(dict.fromkeys(models)), ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, view, op, params in found:
+        summary, description = _docs(view, op)
+        entry: dict[str, Any] = {
+            "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{method}{path}").strip("_"),
+            "summary": summary,
+            "tags": list(op.tags) or [path.strip("/").split("/")[-1] or "service"],
+        }
+        if description:
+            entry["description"] = description
+        if params:
+            entry["parameters"] = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                for p in params
+            ]
+        statuses: set[int] = set(op.errors) | {500}
+        if method in {"post", "put", "patch"}:
+            schema = refs[(op.request, "validation")] if op.request else {"type": "object"}
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": schema}},
+            }
+            statuses |= {400, 413, 422}
+        if path.startswith("/v1/"):
+            entry["security"] = [{"bearer": []}]
+            statuses |= {401, 429}
+        if params:
+            statuses.add(404)
+        if op.pending:
+            statuses.add(501)
+        responses: dict[str, Any] = {}
+        if not op.pending:
+            schema = refs[(op.response, "serialization")] if op.response else {"type": "object"}
+            responses[str(op.status)] = _json_response("Success", schema)
+        if op.jobs:
+            responses["202"] = _json_response(
+                "Accepted as a job: poll the location",
+                refs[(JobAccepted, "serialization")],
+            )
+        for status in sorted(statuses):
+            responses[str(status)] = _problem_response(status)
+        entry["responses"] = responses
+        paths.setdefault(path, {})[method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": (
+                "Values intellectual property and simulates its risk. Every `/v1/` request "
+                "carries `Authorization: Bearer <key>`; every error is application/problem+json. "
+                "Endpoints marked *Not implemented yet* answer 501 until their capability lands."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "an ipvalue API key"}
+            },
+        },
+    }

@@ -1,0 +1,87 @@
+"""Response bodies of the service's own endpoints (records, jobs, problems, health).
+
+The domain's request and result models live in ``models/``; these wrap them for HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.valuation import ValuationResult
+
+
+class FieldError(BaseModel):
+    """One invalid field."""
+
+    field: str = Field(description="path of the field, e.g. methods[0].royalty_rate")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; every 4xx and 5xx answer is one."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="one per invalid field")
+    limit: str | None = Field(default=None, description="the size limit that was exceeded")
+
+
+class ValuationCreated(ValuationResult):
+    """Answer of ``POST /v1/valuations``: the result with its record id."""
+
+    id: str = Field(description="id of the stored record; GET /v1/valuations/{id} returns it")
+    distribution: dict[str, Any] | None = Field(
+        default=None, description="Monte Carlo distribution when `simulation` was given"
+    )
+
+
+class ValuationRecord(ValuationCreated):
+    """A stored valuation: the result, the request, resolved inputs, seed and versions."""
+
+    kind: Literal["valuation"] = "valuation"
+    created_at: str = Field(description="ISO 8601 UTC")
+    request: dict[str, Any] = Field(description="the body as it was sent")
+    inputs: dict[str, Any] = Field(description="the request with defaults filled and seed fixed")
+    seed: str | None = Field(description="the simulation seed used (null without simulation)")
+    versions: dict[str, str] = Field(description="python and library versions that computed it")
+    job_id: str | None = Field(default=None, description="the job that computed it, if any")
+
+
+class JobAccepted(BaseModel):
+    """202 answer: the request runs as a job."""
+
+    job_id: str
+    status: Literal["queued"]
+    location: str = Field(description="poll GET /v1/jobs/{job_id}")
+
+
+class JobState(BaseModel):
+    """A job's status, progress and, once done, result or error."""
+
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    progress: float = Field(ge=0, le=1)
+    attempts: int
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    location: str | None = Field(description="URL of the stored record once succeeded")
+    result: dict[str, Any] | None = Field(
+        description="the body a synchronous answer would have had"
+    )
+    error: dict[str, Any] | None = Field(description="problem fields when failed")
+
+
+class Health(BaseModel):
+    """Liveness or readiness."""
+
+    status: str
+    database: str | None = None
