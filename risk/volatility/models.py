@@ -26,12 +26,15 @@ Series 0 is the asset; its ``sigma_k`` is reported as ``sigma_annual``.
 
 Stochastic volatility (long series; log volatility is a random walk)::
 
-    sigma_0 ~ LogNormal(log(sigma_median), sigma_log_sd)   annual volatility at the start
-    s ~ HalfNormal(step_sd)                                 yearly sd of log-volatility changes
-    log sigma_t = log sigma_0 + s / sqrt(P) * sum_{u <= t} z_u,  z_u ~ Normal(0, 1)
+    sigma_level ~ LogNormal(log(sigma_median), sigma_log_sd)  geometric-mean annual volatility
+    s ~ HalfNormal(step_sd)                                    yearly sd of log-volatility changes
+    W_t = sum_{u <= t} z_u,  z_u ~ Normal(0, 1)                a standard random walk
+    log sigma_t = log sigma_level + s / sqrt(P) * (W_t - mean(W))
     mu ~ Normal(0, drift_sd)
     r_t ~ Normal(mu / P, sigma_t / sqrt(P))
 
+Centring the walk on its mean makes ``sigma_level`` the path's geometric mean, which the data
+pin down well, instead of the start of the path, which they barely inform (a funnel for NUTS).
 ``sigma_annual = sqrt(mean_t sigma_t^2)`` (the window's sd of returns) and
 ``sigma_current = sigma_T`` (the latest).
 """
@@ -184,12 +187,13 @@ def stochastic_volatility_model(
         p = pm.Data("periods_per_year", float(periods_per_year))
         hyper = _prior_data(prior)
         drift = pm.Normal("drift_annual", mu=0.0, sigma=hyper["drift_sd"])
-        sigma_0 = pm.LogNormal(
-            "sigma_initial", mu=hyper["log_sigma_median"], sigma=hyper["sigma_log_sd"]
+        sigma_level = pm.LogNormal(
+            "sigma_level", mu=hyper["log_sigma_median"], sigma=hyper["sigma_log_sd"]
         )
         step = pm.HalfNormal("step_annual", sigma=hyper["step_sd"])
         z = pm.Normal("innovations", mu=0.0, sigma=1.0, dims="time")
-        log_sigma = pt.log(sigma_0) + step / pt.sqrt(p) * pt.cumsum(z)
+        walk = pt.cumsum(z)
+        log_sigma = pt.log(sigma_level) + step / pt.sqrt(p) * (walk - pt.mean(walk))
         sigma_t = pm.Deterministic("sigma_path", pt.exp(log_sigma), dims="time")
         pm.Deterministic("sigma_annual", pt.sqrt(pt.mean(pt.square(sigma_t))))
         pm.Deterministic("sigma_current", sigma_t[-1])

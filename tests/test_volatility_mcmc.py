@@ -1,0 +1,176 @@
+"""MCMC tests of the Bayesian volatility estimate: small, seeded, checked against known truths.
+
+Each fit is shared through module-scoped fixtures; the file compiles three model shapes
+(Student-t, hierarchical with five series, stochastic volatility with 300 returns).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk.volatility import VolatilityEstimate, estimate_volatility, prob_volatility_rose
+
+pytestmark = pytest.mark.slow
+
+TRUE_SIGMA = 0.30
+MONTHLY = 12
+
+
+def _returns(n: int, sigma: float, seed: int, periods: float = MONTHLY) -> list[float]:
+    """Normal log returns whose sample sd is exactly ``sigma`` a year (no sampling luck)."""
+    z = np.random.default_rng(seed).standard_normal(n)
+    return list((z - z.mean()) / z.std(ddof=1) * sigma / np.sqrt(periods))
+
+
+def _fit(series: list[float], **kw: object) -> VolatilityEstimate:
+    body = {"series": series, "kind": "returns", "periods_per_year": MONTHLY, "seed": 11}
+    body.update(kw)
+    return estimate_volatility(body)
+
+
+def _width(est: VolatilityEstimate) -> float:
+    return est.sigma_annual.hdi_high - est.sigma_annual.hdi_low
+
+
+@pytest.fixture(scope="module")
+def long_fit() -> VolatilityEstimate:
+    return _fit(_returns(120, TRUE_SIGMA, seed=1))
+
+
+@pytest.fixture(scope="module")
+def short_fit() -> VolatilityEstimate:
+    return _fit(_returns(12, TRUE_SIGMA, seed=1))
+
+
+@pytest.fixture(scope="module")
+def sp500_returns() -> pd.Series:
+    sp500 = pytest.importorskip("arch.data.sp500")
+    prices = sp500.load()["Adj Close"]
+    return np.log(prices).diff().dropna()
+
+
+def test_recovers_known_sigma(long_fit: VolatilityEstimate) -> None:
+    s = long_fit.sigma_annual
+    assert long_fit.model == "student_t"
+    assert s.hdi_low < TRUE_SIGMA < s.hdi_high, f"true {TRUE_SIGMA} outside HDI {s}"
+    assert abs(s.median - TRUE_SIGMA) < 0.06, s
+    assert long_fit.diagnostics.reliable, long_fit.diagnostics
+    assert long_fit.diagnostics.r_hat <= 1.01
+    assert long_fit.diagnostics.ess_bulk >= 400
+
+
+def test_fewer_observations_give_a_wider_interval(
+    short_fit: VolatilityEstimate, long_fit: VolatilityEstimate
+) -> None:
+    assert _width(short_fit) > 1.5 * _width(long_fit), (_width(short_fit), _width(long_fit))
+
+
+def test_posterior_draws_widen_the_simulated_value_band(
+    short_fit: VolatilityEstimate, long_fit: VolatilityEstimate
+) -> None:
+    """Per-path volatility draws: a thinly observed asset gets a wider p05-p95 value band."""
+
+    def band(est: VolatilityEstimate) -> float:
+        rng = np.random.default_rng(np.random.SeedSequence(3))
+        sigma = rng.choice(est.posterior_sigma_draws, size=20_000)
+        years = 2.0
+        z = rng.standard_normal(sigma.size)
+        value = np.exp(-0.5 * sigma**2 * years + sigma * np.sqrt(years) * z)
+        p05, p95 = np.quantile(value, [0.05, 0.95])
+        return float(p95 - p05)
+
+    assert band(short_fit) > band(long_fit)
+
+
+def test_same_seed_same_draws(long_fit: VolatilityEstimate) -> None:
+    again = _fit(_returns(120, TRUE_SIGMA, seed=1))
+    np.testing.assert_array_equal(again.sigma_draws, long_fit.sigma_draws)
+    assert again.to_result() == long_fit.to_result()
+
+
+def test_hierarchical_pooling_shrinks_a_short_series_towards_its_peers() -> None:
+    # The asset's eight returns happen to look twice as volatile as its four peers.
+    rng = np.random.default_rng(5)
+    short = rng.standard_normal(8)
+    short = list((short - short.mean()) / short.std(ddof=1) * 0.60 / np.sqrt(MONTHLY))
+    peers = [_returns(40, TRUE_SIGMA, seed=20 + k) for k in range(4)]
+    alone = _fit(short, model="student_t")
+    pooled = _fit(short, related_series=peers)
+    assert pooled.model == "hierarchical"
+    assert abs(pooled.sigma_annual.median - TRUE_SIGMA) < abs(
+        alone.sigma_annual.median - TRUE_SIGMA
+    )
+    assert pooled.sigma_annual.median < alone.sigma_annual.median
+    assert _width(pooled) < _width(alone), (_width(pooled), _width(alone))
+    assert pooled.diagnostics.divergences == 0 or not pooled.diagnostics.reliable
+    table = pooled.summary()
+    assert {"sigma_annual", "sigma_series[0]", "sigma_series[4]", "pooling_sd"} <= set(table.index)
+
+
+def test_sp500_weekly_volatility_matches_the_sample(sp500_returns: pd.Series) -> None:
+    """arch's bundled S&P 500 (1999-2018): weekly log returns, about 1,040 weeks."""
+    weekly = np.log(np.exp(sp500_returns.cumsum()).resample("W-FRI").last()).diff().dropna()
+    sample = float(weekly.std(ddof=1) * np.sqrt(52))
+    est = estimate_volatility(
+        {
+            "series": list(weekly.values),
+            "kind": "returns",
+            "periods_per_year": 52,
+            "model": "student_t",
+            "seed": 3,
+        }
+    )
+    median = est.sigma_annual.median
+    assert abs(median / sample - 1) < 0.10, f"expected {sample:.4f} +-10 %, got {median:.4f}"
+    assert est.diagnostics.reliable
+
+
+@pytest.fixture(scope="module")
+def sv_fit(sp500_returns: pd.Series) -> VolatilityEstimate:
+    recent = sp500_returns.values[-300:]
+    return estimate_volatility(
+        {"series": list(recent), "kind": "returns", "periods_per_year": 252, "seed": 7}
+    )
+
+
+def test_stochastic_volatility_tracks_garch(
+    sp500_returns: pd.Series, sv_fit: VolatilityEstimate
+) -> None:
+    arch_model = pytest.importorskip("arch").arch_model
+    garch = arch_model(100 * sp500_returns, vol="GARCH", p=1, q=1).fit(disp="off")
+    conditional = garch.conditional_volatility.values[-300:]
+    assert sv_fit.model == "stochastic_volatility"
+    assert sv_fit.sigma_path is not None and sv_fit.sigma_current is not None
+    corr = float(np.corrcoef(sv_fit.sigma_path, conditional)[0, 1])
+    assert corr > 0.7, f"correlation with GARCH(1,1) conditional volatility {corr:.3f}"
+    # both measure the same thing: GARCH's mean annualised level is near the SV path's
+    garch_annual = float(np.sqrt(np.mean((conditional / 100) ** 2) * 252))
+    assert abs(sv_fit.sigma_annual.median / garch_annual - 1) < 0.25
+
+
+def test_regime_change_probability(sv_fit: VolatilityEstimate) -> None:
+    # Late 2018: the S&P 500's volatility rose sharply from the calm of 2017.
+    calm = float(np.quantile(sv_fit.sigma_path[:100], 0.5))
+    assert prob_volatility_rose(sv_fit, calm) > 0.9
+    assert prob_volatility_rose(sv_fit, 1.0) < 0.05
+
+
+def test_regime_change_reported_in_result() -> None:
+    quiet = _returns(30, 0.10, seed=8)
+    loud = _returns(30, 0.40, seed=9)
+    est = _fit(loud, previous_sigma=0.10)
+    assert est.to_result().prob_volatility_rose is not None
+    assert est.to_result().prob_volatility_rose > 0.95
+    assert _fit(quiet, previous_sigma=0.40).to_result().prob_volatility_rose < 0.05
+
+
+def test_unreliable_fit_is_flagged_with_advice() -> None:
+    est = _fit(_returns(20, TRUE_SIGMA, seed=4), draws=50, tune=50, chains=2)
+    d = est.diagnostics
+    assert not d.reliable
+    assert d.reruns == 1
+    assert d.ess_bulk < 400
+    assert any("ESS" in a for a in d.advice)
+    assert est.to_result().diagnostics.reliable is False
