@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# gunicorn on 127.0.0.1:8000 (IPVALUE_BIND, IPVALUE_WORKERS, IPVALUE_DATABASE_URL, ...);
+# prints a fresh demo key of tenant 'demo', a curl line to try it, and where the docs are.
 run: $(STAMP)
-	$(BIN)/ipvalue serve --production
+	$(BIN)/ipvalue serve --production --demo-key
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""The ``ipvalue`` command: value a file, serve the API."""
+"""The ``ipvalue`` command: value a file, serve the API, manage API keys."""
 
 from __future__ import annotations
 
@@ -67,12 +67,74 @@ def _value(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _app(database_url: str | None) -> Any:
     from api import create_app
 
-    app = create_app()
-    print(f"ipvalue serving on http://{args.host}:{args.port}  (health: /healthz)", flush=True)
+    return create_app({"DATABASE_URL": database_url} if database_url else None)
+
+
+def _demo_key(app: Any, host: str, port: int) -> None:
+    from api.keys import create_key
+
+    key = create_key(app.extensions["ipvalue.engine"], "demo", label="make run demo key")
+    base = f"http://{host}:{port}"
+    example = Path(__file__).resolve().parents[1] / "examples" / "patent.json"
+    print(
+        f"ipvalue: demo API key of tenant 'demo' (shown once):\n  {key.secret}\n"
+        f"try it:\n  curl -s -X POST {base}/v1/valuations \\\n"
+        f"    -H 'Authorization: Bearer {key.secret}' -H 'Content-Type: application/json' \\\n"
+        f"    -d @{example}\n"
+        f"docs: {base}/docs  (OpenAPI: {base}/openapi.json, health: {base}/healthz, "
+        f"{base}/readyz)",
+        flush=True,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.demo_key:
+        _demo_key(_app(None), args.host, args.port)
+    if args.production:
+        from api.server import serve
+
+        serve(f"{args.host}:{args.port}", args.workers)
+        return 0
+    from api.jobs import recover_jobs
+
+    app = _app(None)
+    recover_jobs(
+        app.extensions["ipvalue.engine"],
+        app.config["JOBS_ON_RESTART"],
+        app.config["MAX_JOB_ATTEMPTS"],
+    )
+    app.extensions["ipvalue.jobs"].claim_orphans()
+    print(f"ipvalue (development server) on http://{args.host}:{args.port}/docs", flush=True)
     app.run(host=args.host, port=args.port)
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from api.keys import create_key, list_keys, revoke_key
+
+    engine = _app(args.database_url).extensions["ipvalue.engine"]
+    if args.action == "create":
+        if not args.tenant:
+            print("ipvalue: keys create needs --tenant NAME", file=sys.stderr)
+            return 2
+        key = create_key(engine, args.tenant, label=args.label)
+        print(f"API key for tenant {key.tenant!r} (shown once, store it now):")
+        print(key.secret)
+    elif args.action == "list":
+        for row in list_keys(engine):
+            state = "revoked" if row["revoked_at"] else "active"
+            print(
+                f"{row['id']:>5}  {row['tenant']:<24} {row['prefix']}...  {state:<8} "
+                f"{row['created_at']}  {row['label'] or ''}"
+            )
+    else:
+        if not args.prefix:
+            print("ipvalue: keys revoke needs --prefix (first 12 characters)", file=sys.stderr)
+            return 2
+        print(f"revoked {revoke_key(engine, args.prefix)} key(s)")
     return 0
 
 
@@ -88,7 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--production", action="store_true", help="serve with gunicorn")
+    serve.add_argument("--workers", type=int, default=None, help="gunicorn workers")
+    serve.add_argument(
+        "--demo-key", action="store_true", help="create a key of tenant 'demo' and print it"
+    )
     serve.set_defaults(func=_serve)
+    keys = sub.add_parser("keys", help="create, list or revoke API keys")
+    keys.add_argument("action", choices=["create", "list", "revoke"])
+    keys.add_argument("--tenant", help="tenant of the new key (created if new)")
+    keys.add_argument("--label", help="a note stored with the key")
+    keys.add_argument("--prefix", help="the key to revoke: its first 12 characters")
+    keys.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: IPVALUE_DATABASE_URL or the instance file)"
+    )
+    keys.set_defaults(func=_keys)
     return parser
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from flask import Flask
@@ -66,7 +66,7 @@ class Operation:
     jobs: bool = False
     errors: Sequence[int] = ()
     pending: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    media_type: str = "application/json"
 
 
 def operation(
@@ -80,6 +80,7 @@ def operation(
     jobs: bool = False,
     errors: Sequence[int] = (),
     pending: bool = False,
+    media_type: str = "application/json",
 ) -> Callable[[F], F]:
     """Declare a view's request and response models for the OpenAPI document.
 
@@ -97,6 +98,8 @@ def operation(
         Extra error statuses beyond the standard ones.
     pending : bool
         The view answers 501 until its capability lands.
+    media_type : str
+        Media type of the success answer (``text/html`` for a page).
     """
 
     def mark(view: F) -> F:
@@ -127,8 +130,10 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
 
 
-def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _json_response(
+    description: str, schema: dict[str, Any], media_type: str = "application/json"
+) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
 def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:

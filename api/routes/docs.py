@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from api.openapi import build_document
+from api.openapi import build_document, operation
 
 bp = Blueprint("docs", __name__)
 PAGE = Path(__file__).resolve().parents[1] / "static" / "docs.html"
 
 
 @bp.get("/openapi.json")
+@operation(tags=["service"])
 def openapi_json() -> dict[str, Any]:
     """The OpenAPI 3.1 document of this service."""
     document = current_app.extensions.get("ipvalue.openapi")
@@ -23,6 +24,7 @@ def openapi_json() -> dict[str, Any]:
 
 
 @bp.get("/docs")
+@operation(media_type="text/html", tags=["service"])
 def docs() -> Response:
     """A browsable page of the OpenAPI document; self-contained, no CDN."""
     return Response(PAGE.read_text(encoding="utf-8"), mimetype="text/html")
