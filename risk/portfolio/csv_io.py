@@ -1,0 +1,357 @@
+"""Portfolio CSV: parse an upload into validated assets (all or nothing), write the ranked table.
+
+Input layout: UTF-8 (a byte-order mark is allowed), comma-separated, one header line, then one
+asset per line. Column names are case-insensitive and may come in any order; unknown columns
+are refused (a misspelt ``volatilty`` would otherwise be dropped silently). Empty cells of
+optional columns mean "not given".
+
+========================  ========  ===================================================
+column                    required  meaning
+========================  ========  ===================================================
+``id``                    yes       the fund's identifier, unique in the file
+``kind``                  yes       patent, utility_model, design, trademark, copyright,
+                                    software, trade_secret
+``sector``                yes       copula group (and sector concentration)
+``value``                 yes       point value today, currency, > 0 (``1234567.5``: no
+                                    thousands separators, no currency sign)
+``volatility``            yes       annual volatility of the log value, decimal (0.35)
+``name``                  no        display name (defaults to id)
+``technology``            no        alternative copula group (``group_by: technology``)
+``jurisdiction``          no        ISO 3166-1 alpha-2 code
+``status``                no        pending, granted (default), registered, lapsed,
+                                    expired, invalidated
+``grant_date``            no        ISO date; dates the patent maintenance-fee schedule
+``expiry_date``           no        ISO date protection ends (or ...)
+``remaining_life_years``  no        ... years of protection left; not both
+``under_challenge``       no        true/false, yes/no, 1/0; a challenge is pending
+``invalidation_hazard``   no        yearly probability, decimal in [0, 1)
+``lapse_hazard``          no        yearly probability, decimal in [0, 1)
+========================  ========  ===================================================
+
+Errors: every problem in the file is collected (up to :data:`MAX_PROBLEMS`) and raised at once
+as :class:`~models.errors.InputError`; nothing is returned from a file with any problem. Field
+paths are ``rows[N].column`` where N is the 1-based data row (the header is not counted, blank
+lines are skipped); each message says ``row N (line L)`` with L the line in the file. File-wide
+problems use ``file``, ``columns.<name>`` or ``rows``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.errors import FieldProblem, InputError
+from models.portfolio import AssetRisk, PortfolioAsset, PortfolioResult
+
+REQUIRED = ("id", "kind", "sector", "value", "volatility")
+OPTIONAL = (
+    "name",
+    "technology",
+    "jurisdiction",
+    "status",
+    "grant_date",
+    "expiry_date",
+    "remaining_life_years",
+    "under_challenge",
+    "invalidation_hazard",
+    "lapse_hazard",
+)
+CSV_COLUMNS = REQUIRED + OPTIONAL
+NUMBERS = frozenset(
+    {"value", "volatility", "remaining_life_years", "invalidation_hazard", "lapse_hazard"}
+)
+BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+MAX_PROBLEMS = 50
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class _Problems:
+    """Collects problems up to a cap."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldProblem] = []
+
+    def add(self, field: str, message: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(FieldProblem(field, message))
+
+    def raise_if_any(self, what: str) -> None:
+        if self.items:
+            first = self.items[0]
+            more = f" (and {len(self.items) - 1} more)" if len(self.items) > 1 else ""
+            raise InputError(f"{what}: {first.field}: {first.message}{more}", self.items)
+
+
+def _fail(field: str, message: str) -> InputError:
+    return InputError(f"portfolio CSV refused: {field}: {message}", [FieldProblem(field, message)])
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 text of the file, or an error naming each row and column with bad bytes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail("file", "is UTF-16; save it as UTF-8 (CSV UTF-8 in spreadsheet programs)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    problems = _Problems()
+    lines = data.split(b"\n")
+    header = next(csv.reader([lines[0].decode("utf-8-sig", errors="replace")]), [])
+    names = [h.strip().lower() for h in header]
+    row = 0
+    for number, raw in enumerate(lines, start=1):
+        text = raw.decode("utf-8", errors="replace")
+        if number > 1 and text.strip():
+            row += 1
+        try:
+            raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            bad = raw[exc.start : exc.start + 1].hex().upper()
+            cells = next(csv.reader([text]), [])
+            col = next((j for j, c in enumerate(cells) if "\ufffd" in c), None)
+            column = names[col] if col is not None and col < len(names) else None
+            where = "the header" if number == 1 else f"row {row} (line {number})"
+            field = "columns" if number == 1 else f"rows[{row}]"
+            if column and number > 1:
+                field += f".{column}"
+                where += f", column {column!r},"
+            problems.add(
+                field,
+                f"{where} is not valid UTF-8 (byte 0x{bad}); save the file as UTF-8 "
+                "(it looks like Latin-1 or Windows-1252)",
+            )
+    problems.raise_if_any("portfolio CSV is not UTF-8")
+    raise _fail("file", "is not valid UTF-8; save it as UTF-8")  # pragma: no cover
+
+
+def _header(cells: list[str]) -> list[str]:
+    names = [c.strip().lower() for c in cells]
+    problems = _Problems()
+    if len(names) == 1 and ";" in names[0]:
+        raise _fail(
+            "columns",
+            "the header has ';' separators; ipvalue reads comma-separated files "
+            f"with columns {', '.join(REQUIRED)}, ...",
+        )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            problems.add(f"columns.{name}", f"column {name!r} appears twice in the header")
+        seen.add(name)
+        if name not in CSV_COLUMNS:
+            problems.add(
+                f"columns.{name or '(blank)'}",
+                f"unknown column {name!r}; allowed columns are {', '.join(CSV_COLUMNS)}",
+            )
+    for name in REQUIRED:
+        if name not in seen:
+            problems.add(
+                f"columns.{name}",
+                f"required column {name!r} is missing; required: {', '.join(REQUIRED)}",
+            )
+    problems.raise_if_any("portfolio CSV has a bad header")
+    return names
+
+
+def _cell(name: str, raw: str, where: str) -> tuple[Any, str | None]:
+    """Convert one non-empty cell; returns (value, error message or None)."""
+    text = raw.strip()
+    if name in NUMBERS:
+        if text.endswith("%"):
+            return None, f"{where}: write {name} as a decimal (0.35 for 35 %); got {text!r}"
+        if _NUMBER.match(text) is None:
+            hint = " without thousands separators" if "," in text or " " in text else ""
+            return None, f"{where}: {name} must be a number{hint}, e.g. 1234.5; got {text!r}"
+        return float(text), None
+    if name == "under_challenge":
+        flag = BOOLEANS.get(text.lower())
+        if flag is None:
+            return None, f"{where}: under_challenge must be true or false; got {text!r}"
+        return flag, None
+    if name in {"kind", "status"}:
+        return text.lower(), None
+    return text, None
+
+
+def _pydantic_problems(exc: ValidationError, row: int, where: str, cells: dict[str, str]):
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        message = str(err["msg"]).removeprefix("Value error, ")
+        column = loc[0] if loc else ""
+        if ": " in message and not column:
+            column, message = message.split(": ", 1)
+        if err["type"] == "missing":
+            message = "is required"
+        given = cells.get(column)
+        got = f"; got {given.strip()!r}" if given is not None and given.strip() else ""
+        yield f"rows[{row}].{column}", f"{where}: {column} {message[0].lower()}{message[1:]}{got}"
+
+
+def _records(text: str, max_rows: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header cells and (line, cells) of each non-blank data record, refusing too many rows."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = cells
+                continue
+            if len(records) >= max_rows:
+                raise _fail(
+                    "rows",
+                    f"the file has more than {max_rows} data rows (the limit is {max_rows}); "
+                    "split the portfolio or ask for a higher limit",
+                )
+            records.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise _fail(
+            f"rows[{len(records) + 1}]",
+            f"row {len(records) + 1} (line {reader.line_num}) cannot be read as CSV: {exc}",
+        ) from exc
+    if header is None:
+        raise _fail("file", f"is empty; expected a header line with {', '.join(REQUIRED)}, ...")
+    return header, records
+
+
+def parse_portfolio_csv(data: bytes, max_rows: int) -> list[PortfolioAsset]:
+    """Parse and validate a portfolio CSV upload, all or nothing.
+
+    Parameters
+    ----------
+    data : bytes
+        The file as uploaded (UTF-8, comma-separated; layout in the module docstring).
+    max_rows : int
+        Largest number of data rows accepted (the header is not counted), >= 1.
+
+    Returns
+    -------
+    list of PortfolioAsset
+        One per data row, in file order.
+
+    Raises
+    ------
+    InputError
+        With one :class:`~models.errors.FieldProblem` per problem (``rows[N].column``,
+        ``columns.<name>``, ``rows`` or ``file``); the file is refused whole.
+    """
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1; got {max_rows}")
+    if not data.strip():
+        raise _fail("file", f"is empty; expected a header line with {', '.join(REQUIRED)}, ...")
+    header, records = _records(_decode(data), max_rows)
+    names = _header(header)
+    if not records:
+        raise _fail("rows", "the file has a header but no data rows")
+    problems = _Problems()
+    assets: list[PortfolioAsset] = []
+    first_row: dict[str, int] = {}
+    for row, (line, cells) in enumerate(records, start=1):
+        where = f"row {row} (line {line})"
+        if len(cells) != len(names):
+            problems.add(
+                f"rows[{row}]",
+                f"{where} has {len(cells)} cells but the header has {len(names)} columns",
+            )
+            continue
+        raw = dict(zip(names, cells, strict=True))
+        values: dict[str, Any] = {}
+        ok = True
+        for name, cell in raw.items():
+            if not cell.strip():
+                continue
+            value, error = _cell(name, cell, where)
+            if error:
+                problems.add(f"rows[{row}].{name}", error)
+                ok = False
+            else:
+                values[name] = value
+        if not ok:
+            continue
+        try:
+            asset = PortfolioAsset.model_validate(values)
+        except ValidationError as exc:
+            for field, message in _pydantic_problems(exc, row, where, raw):
+                problems.add(field, message)
+            continue
+        if asset.id in first_row:
+            problems.add(
+                f"rows[{row}].id",
+                f"{where}: id {asset.id!r} repeats the id of row {first_row[asset.id]}",
+            )
+        else:
+            first_row[asset.id] = row
+        assets.append(asset)
+    problems.raise_if_any("portfolio CSV refused")
+    return assets
+
+
+RESULT_COLUMNS = (
+    "rank",
+    "id",
+    "name",
+    "kind",
+    "sector",
+    "technology",
+    "value",
+    "weight",
+    "mean",
+    "se_mean",
+    "p05",
+    "p50",
+    "p95",
+    "se_p05",
+    "var95",
+    "es95",
+    "var99",
+    "es99",
+    "prob_protection_loss",
+    "expires_within_horizon",
+    "under_challenge",
+    "risk_adjusted_value",
+    "risk_adjusted_ratio",
+)
+_TEXT = frozenset({"id", "name", "kind", "sector", "technology"})
+_SHARES = frozenset({"weight", "prob_protection_loss", "risk_adjusted_ratio"})
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _out(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name in _TEXT:
+        text = str(value)
+        # A leading quote stops spreadsheets from running cell text as a formula (OWASP).
+        return "'" + text if text.startswith(_FORMULA_START) else text
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.6f}" if name in _SHARES else f"{value:.2f}"
+
+
+def _rows(rows: Iterable[AssetRisk]) -> Iterable[list[str]]:
+    for r in rows:
+        data = r.model_dump()
+        yield [_out(c, data[c]) for c in RESULT_COLUMNS]
+
+
+def to_csv(result: PortfolioResult) -> str:
+    """The ranked table as CSV text (header + one line per asset, rank order).
+
+    Columns are :data:`RESULT_COLUMNS`; money to 2 decimals, shares and probabilities to 6,
+    booleans ``true``/``false``. Text starting with ``= + - @`` gets a leading ``'`` so a
+    spreadsheet shows it instead of evaluating it.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(RESULT_COLUMNS)
+    writer.writerows(_rows(result.assets))
+    return buf.getvalue()

@@ -1,0 +1,118 @@
+"""Probability that each holding loses protection within the screening horizon.
+
+On a path where protection ends before the horizon the asset is worth nothing at the horizon,
+so screening needs only the probability ``q`` of that event, not its time:
+
+- a right already lapsed, expired or invalidated (``status``) has ``q = 1``;
+- a right whose legal life (``expiry_date`` from the valuation date, or
+  ``remaining_life_years``) ends within the horizon has ``q = 1``;
+- otherwise ``q = 1 - S_inv(H) S_lapse(H) (1 - c [under_challenge])``, where ``S`` are the
+  survival functions of the yearly invalidation and lapse hazards and ``c`` is the request's
+  ``challenge_loss_probability`` (a pending challenge is assumed to be decided within the
+  horizon [convention]).
+
+Hazards given on the asset are constant yearly probabilities; missing ones take the asset
+kind's defaults from :mod:`risk.montecarlo.legal` (one table for the whole service), including
+the US maintenance-fee lapse schedule for patents by age since ``grant_date`` (age 0 when it is
+not given). Lost infringement cases (an income cut, not a loss of protection) are not part of
+screening.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.asset import DEAD_STATUSES
+from models.portfolio import PortfolioAsset
+from risk.montecarlo.legal import DEFAULTS, HazardSchedule, flat, maintenance_fee_schedule
+from valuation.discounting import FloatArray
+from valuation.life import DAYS_PER_YEAR
+
+
+@dataclass(frozen=True)
+class LegalOutlook:
+    """Per-asset legal figures over the horizon.
+
+    Attributes
+    ----------
+    q : array (assets,)
+        Probability that protection ends within the horizon, decimal.
+    expires : array of bool (assets,)
+        Legal life ends within the horizon (or already ended by status).
+    dead : array of bool (assets,)
+        Status is lapsed, expired or invalidated.
+    """
+
+    q: FloatArray
+    expires: np.ndarray
+    dead: np.ndarray
+
+
+def remaining_life(asset: PortfolioAsset, valuation_date: dt.date) -> float:
+    """Remaining legal life in years (``inf`` when neither expiry field is given)."""
+    if asset.remaining_life_years is not None:
+        return asset.remaining_life_years
+    if asset.expiry_date is not None:
+        return (asset.expiry_date - valuation_date).days / DAYS_PER_YEAR
+    return math.inf
+
+
+def _lapse_schedule(asset: PortfolioAsset, valuation_date: dt.date) -> HazardSchedule:
+    if asset.lapse_hazard is not None:
+        return flat(asset.lapse_hazard)
+    default = DEFAULTS[asset.kind].lapse
+    if default is not None:
+        return flat(default)
+    age = 0.0
+    if asset.grant_date is not None:
+        age = max((valuation_date - asset.grant_date).days / DAYS_PER_YEAR, 0.0)
+    return maintenance_fee_schedule(age)
+
+
+def survival_probability(
+    asset: PortfolioAsset, valuation_date: dt.date, horizon_years: float, challenge_loss: float
+) -> float:
+    """Probability that hazards and a pending challenge leave protection intact at the horizon."""
+    p_inv = asset.invalidation_hazard
+    if p_inv is None:
+        p_inv = DEFAULTS[asset.kind].invalidation
+    s_inv = float(flat(p_inv).survival(horizon_years))
+    s_lapse = float(_lapse_schedule(asset, valuation_date).survival(horizon_years))
+    s_challenge = 1.0 - challenge_loss if asset.under_challenge else 1.0
+    return s_inv * s_lapse * s_challenge
+
+
+def legal_outlook(
+    assets: list[PortfolioAsset],
+    valuation_date: dt.date,
+    horizon_years: float,
+    challenge_loss: float,
+) -> LegalOutlook:
+    """Probability of losing protection within ``horizon_years`` for each asset.
+
+    Parameters
+    ----------
+    assets : list of PortfolioAsset
+    valuation_date : datetime.date
+        The date ``expiry_date`` and ``grant_date`` are measured from.
+    horizon_years : float
+        Screening horizon, years.
+    challenge_loss : float
+        Chance that a pending challenge ends protection within the horizon, decimal.
+    """
+    n = len(assets)
+    q = np.empty(n)
+    expires = np.zeros(n, dtype=bool)
+    dead = np.zeros(n, dtype=bool)
+    for i, asset in enumerate(assets):
+        dead[i] = asset.status in DEAD_STATUSES
+        expires[i] = dead[i] or remaining_life(asset, valuation_date) <= horizon_years
+        if expires[i]:
+            q[i] = 1.0
+        else:
+            q[i] = 1.0 - survival_probability(asset, valuation_date, horizon_years, challenge_loss)
+    return LegalOutlook(q, expires, dead)

@@ -1,0 +1,262 @@
+"""Monte Carlo screening of a portfolio: value ranges, tail risk with dependence, ranking.
+
+Model, per asset i with value ``V_i`` today, annual volatility ``sigma_i`` and horizon ``H``::
+
+    X_i = V_i exp((mu - sigma_i^2 / 2) H + sigma_i sqrt(H) Z_i) 1[protection survives]
+
+``Z_i`` come from a Gaussian copula with one factor per group (sector, or technology):
+``Z_i = sqrt(inter) G + sqrt(intra - inter) S_g(i) + sqrt(1 - intra) e_i``, so assets in one
+group correlate ``intra`` and assets in different groups ``inter``. Loss of protection is an
+independent Bernoulli with the probability of :mod:`risk.portfolio.legal`; on loss the value at
+the horizon is zero. With ``mu = 0`` the expected value at the horizon is ``V_i (1 - q_i)``.
+
+Computation: assets are processed in blocks of :data:`BLOCK_ASSETS`; each block draws from its
+own stream ``SeedSequence(entropy, spawn_key=(1, block))`` and the factors from
+``spawn_key=(0,)``, so results are bit-identical whatever the order or the process that runs
+a block (sequentially here, or as Dask tasks in ``benchmarks/portfolio.py``). Each block holds
+``(block, paths)`` float32 arrays; each block's total per path is kept in float64 (a
+``(blocks, paths)`` array, summed in block order).
+Peak memory is a few times ``BLOCK_ASSETS x paths x 4`` bytes plus ``(groups + 2) x paths``.
+
+Quantiles are order statistics: the p-quantile of n draws is the ``ceil(n p)``-th smallest
+(no interpolation). ``VaR_a = V - x_(m)`` and ``ES_a = V - mean(x_(1..m))`` with
+``m = ceil(n (1 - a))``. A quantile's standard error is the width of its 95 % order-statistic
+interval divided by 3.92; ES's is the asymptotic one of Manistre & Hancock (2005),
+``sqrt((Var(L | L >= VaR) + a (ES - VaR)^2) / (n (1 - a)))``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.portfolio import PortfolioRequest
+from risk.portfolio.legal import LegalOutlook, legal_outlook
+from valuation.discounting import FloatArray
+
+BLOCK_ASSETS = 256
+"""Assets per random stream and per chunk of work."""
+
+Z95 = 1.959963984540054
+Progress = Callable[[int, int], None]
+
+
+def order_index(n: int, p: float) -> int:
+    """0-based index of the p-quantile among n sorted draws: ``ceil(n p) - 1``, at least 0."""
+    return max(math.ceil(n * p - 1e-9) - 1, 0)
+
+
+def ci_indices(n: int, p: float) -> tuple[int, int]:
+    """0-based indices bounding the 95 % order-statistic interval of the p-quantile."""
+    k = order_index(n, p)
+    h = math.ceil(Z95 * math.sqrt(n * p * (1.0 - p)))
+    return max(k - h, 0), min(k + h, n - 1)
+
+
+@dataclass(frozen=True)
+class ScreenPlan:
+    """Everything a block needs, as plain arrays (picklable for Dask workers).
+
+    Attributes
+    ----------
+    values : array (assets,)
+        Point values today, currency.
+    log_drift : array (assets,)
+        ``(mu - sigma^2 / 2) H`` per asset.
+    scale : array (assets,)
+        ``sigma sqrt(H)`` per asset.
+    q : array (assets,)
+        Probability of losing protection within the horizon.
+    group : array of int (assets,)
+        Copula group of each asset, in ``range(n_groups)``.
+    n_groups : int
+    loadings : tuple of float
+        ``(market, group, own)`` factor loadings.
+    paths : int
+    entropy : int
+        SeedSequence entropy.
+    levels : tuple of float
+        Portfolio confidence levels (each in [0.5, 1)).
+    """
+
+    values: FloatArray
+    log_drift: FloatArray
+    scale: FloatArray
+    q: FloatArray
+    group: np.ndarray
+    n_groups: int
+    loadings: tuple[float, float, float]
+    paths: int
+    entropy: int
+    levels: tuple[float, ...]
+
+    @property
+    def n_assets(self) -> int:
+        return len(self.values)
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.n_assets // BLOCK_ASSETS)
+
+    @property
+    def probabilities(self) -> tuple[float, ...]:
+        """Per-asset quantiles kept: p05, p50, p95, then ``1 - level`` for each level."""
+        return (0.05, 0.5, 0.95, *(1.0 - a for a in self.levels))
+
+
+@dataclass
+class PartialStats:
+    """Results for a contiguous range of assets (ratio figures already in currency).
+
+    Attributes
+    ----------
+    start : int
+        Index of the first asset.
+    mean, se_mean, se_p05 : arrays (assets,)
+    quantiles : array (assets, len(plan.probabilities))
+    tail_means : array (assets, len(plan.levels))
+        Mean of the worst ``ceil(n (1 - level))`` outcomes.
+    totals : array (blocks, paths)
+        Per block, the sum over its assets of the value at the horizon on each path, float64;
+        :func:`path_totals` adds the blocks in block order, so the sum does not depend on how
+        blocks were grouped into tasks.
+    """
+
+    start: int
+    mean: FloatArray
+    se_mean: FloatArray
+    se_p05: FloatArray
+    quantiles: FloatArray
+    tail_means: FloatArray
+    totals: FloatArray
+
+    def path_totals(self) -> FloatArray:
+        """Portfolio value at the horizon on each path, array (paths,), currency."""
+        return self.totals.sum(axis=0)
+
+
+def plan_screen(request: PortfolioRequest, outlook: LegalOutlook | None = None) -> ScreenPlan:
+    """Turn a request into per-asset arrays, groups and the recorded seed entropy."""
+    assets = request.assets
+    h = request.horizon_years
+    if outlook is None:
+        outlook = legal_outlook(
+            assets, request.valuation_date, h, request.challenge_loss_probability
+        )
+    sigma = np.array([a.volatility for a in assets])
+    by = request.correlation.group_by
+    keys = [(a.technology or a.sector) if by == "technology" else a.sector for a in assets]
+    _, group = np.unique(np.array(keys, dtype=object), return_inverse=True)
+    corr = request.correlation
+    loadings = (
+        math.sqrt(corr.inter),
+        math.sqrt(corr.intra - corr.inter),
+        math.sqrt(1.0 - corr.intra),
+    )
+    entropy = request.seed if request.seed is not None else np.random.SeedSequence().entropy
+    return ScreenPlan(
+        values=np.array([a.value for a in assets]),
+        log_drift=(request.drift - 0.5 * sigma**2) * h,
+        scale=sigma * math.sqrt(h),
+        q=outlook.q,
+        group=group.astype(np.intp).ravel(),
+        n_groups=int(group.max()) + 1,
+        loadings=loadings,
+        paths=request.paths,
+        entropy=int(entropy),
+        levels=tuple(request.confidence_levels),
+    )
+
+
+def factor_scores(plan: ScreenPlan) -> tuple[FloatArray, FloatArray]:
+    """Market factor ``G`` (paths,) and group factors ``S`` (groups, paths), float32."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(plan.entropy, spawn_key=(0,))))
+    draws = rng.standard_normal((1 + plan.n_groups, plan.paths), dtype=np.float32)
+    return draws[0], draws[1:]
+
+
+def _ratios(plan: ScreenPlan, factors: tuple[FloatArray, FloatArray], block: int) -> FloatArray:
+    """Value at the horizon over value today, array (block assets, paths) float32."""
+    lo = block * BLOCK_ASSETS
+    hi = min(lo + BLOCK_ASSETS, plan.n_assets)
+    seq = np.random.SeedSequence(plan.entropy, spawn_key=(1, block))
+    rng = np.random.Generator(np.random.PCG64(seq))
+    a_market, a_group, a_own = plan.loadings
+    x = rng.standard_normal((hi - lo, plan.paths), dtype=np.float32)
+    x *= np.float32(a_own)
+    g, s = factors
+    if a_market:
+        x += np.float32(a_market) * g
+    if a_group:
+        x += np.float32(a_group) * s[plan.group[lo:hi]]
+    x *= plan.scale[lo:hi, None].astype(np.float32)
+    x += plan.log_drift[lo:hi, None].astype(np.float32)
+    np.exp(x, out=x)
+    q = plan.q[lo:hi]
+    if np.any(q > 0):
+        u = rng.random((hi - lo, plan.paths), dtype=np.float32)
+        x[u < q[:, None].astype(np.float32)] = 0.0
+    return x
+
+
+def simulate_block(
+    plan: ScreenPlan, factors: tuple[FloatArray, FloatArray], block: int
+) -> PartialStats:
+    """Simulate one block of assets and reduce it to per-asset figures and a path total."""
+    x = _ratios(plan, factors, block)
+    lo = block * BLOCK_ASSETS
+    v = plan.values[lo : lo + x.shape[0]]
+    n = plan.paths
+    total = np.sum(x * v[:, None], axis=0, dtype=np.float64)
+    mean = x.mean(axis=1, dtype=np.float64)
+    sd = x.std(axis=1, dtype=np.float64)
+    probs = plan.probabilities
+    idx = [order_index(n, p) for p in probs]
+    ci = ci_indices(n, 0.05)
+    part = np.partition(x, sorted({*idx, *ci}), axis=1)
+    quantiles = part[:, idx].astype(np.float64)
+    tails = [order_index(n, 1.0 - a) + 1 for a in plan.levels]
+    tail_means = np.stack([part[:, :m].mean(axis=1, dtype=np.float64) for m in tails], axis=1)
+    se_p05 = (part[:, ci[1]].astype(np.float64) - part[:, ci[0]]) / (2 * Z95)
+    return PartialStats(
+        start=lo,
+        mean=mean * v,
+        se_mean=sd / math.sqrt(n) * v,
+        se_p05=se_p05 * v,
+        quantiles=quantiles * v[:, None],
+        tail_means=tail_means * v[:, None],
+        totals=total[None, :],
+    )
+
+
+def simulate_blocks(
+    plan: ScreenPlan,
+    factors: tuple[FloatArray, FloatArray],
+    blocks: range,
+    progress: Progress | None = None,
+) -> PartialStats:
+    """Simulate consecutive blocks and merge them; calls ``progress(done, total)`` per block."""
+    parts = []
+    for b in blocks:
+        parts.append(simulate_block(plan, factors, b))
+        if progress is not None:
+            done = min((b + 1) * BLOCK_ASSETS, plan.n_assets)
+            progress(done, plan.n_assets)
+    return merge(parts)
+
+
+def merge(parts: list[PartialStats]) -> PartialStats:
+    """Join partial results of consecutive ranges, in order; totals add up."""
+    parts = sorted(parts, key=lambda p: p.start)
+    return PartialStats(
+        start=parts[0].start,
+        mean=np.concatenate([p.mean for p in parts]),
+        se_mean=np.concatenate([p.se_mean for p in parts]),
+        se_p05=np.concatenate([p.se_p05 for p in parts]),
+        quantiles=np.concatenate([p.quantiles for p in parts]),
+        tail_means=np.concatenate([p.tail_means for p in parts]),
+        totals=np.concatenate([p.totals for p in parts]),
+    )
