@@ -42,8 +42,10 @@ def server_options(bind: str | None = None, workers: int | None = None) -> dict[
                     "stream": "ext://sys.stderr",
                 }
             },
+            "root": {"level": "INFO", "handlers": ["stderr"]},
             "loggers": {
-                "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}
+                "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+                "gunicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
             },
         },
         "on_starting": _on_starting,
