@@ -43,7 +43,7 @@ from valuation.resolve import uncertain_paths
 
 CHUNK_PATHS = 1 << 16
 """Paths per chunk (and per independent random stream); 65,536 keeps temporaries in cache."""
-SENSITIVITY_PATHS = 1 << 17
+SENSITIVITY_PATHS = 1 << 15
 """The sensitivity ranking uses the inputs of the first this many paths."""
 STREAM_INPUTS = 0
 STREAM_VALUE_PATHS = 1
@@ -206,8 +206,7 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
 
 def run_chunks(plan: Plan, indices: list[int]) -> list[ChunkOut]:
     """Simulate several chunks (the unit of work of a worker process)."""
-    keep = SENSITIVITY_PATHS // CHUNK_PATHS
-    return [run_chunk(plan, i, keep_samples=i < keep) for i in indices]
+    return [run_chunk(plan, i, keep_samples=i * CHUNK_PATHS < SENSITIVITY_PATHS) for i in indices]
 
 
 def _check_correlation_inputs(names: list[str], inputs: list[UncertainInput], request: Any) -> None:

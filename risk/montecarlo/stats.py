@@ -61,22 +61,15 @@ def quantiles_with_ci(
         Confidence level of the intervals.
     """
     n = values.size
-    ranks = {p: quantile_ranks(n, p, level) for p in probs}
-    points = {p: (n - 1) * p for p in probs}
-    kth = sorted(
-        {r for lo_hi in ranks.values() for r in lo_hi}
-        | {int(np.floor(x)) for x in points.values()}
-        | {min(int(np.floor(x)) + 1, n - 1) for x in points.values()}
-    )
-    part = np.partition(values, kth)
+    ordered = np.sort(values)
     out = []
     for p in probs:
-        x = points[p]
+        x = (n - 1) * p
         below = int(np.floor(x))
         above = min(below + 1, n - 1)
-        value = part[below] + (x - below) * (part[above] - part[below])
-        lo, hi = ranks[p]
-        out.append(QuantileEstimate(p, float(value), float(part[lo]), float(part[hi])))
+        value = ordered[below] + (x - below) * (ordered[above] - ordered[below])
+        lo, hi = quantile_ranks(n, p, level)
+        out.append(QuantileEstimate(p, float(value), float(ordered[lo]), float(ordered[hi])))
     return out
 
 
@@ -98,13 +91,15 @@ def tail_risk(
     paths`` (the ceil((1 - a) n) lowest values).
     """
     n = values.size
-    counts = {a: max(int(np.ceil((1 - a) * n)), 1) for a in levels}
-    part = np.partition(values, sorted({c - 1 for c in counts.values()}))
+    ordered = np.sort(values)
     out = []
     for a in levels:
-        k = counts[a]
-        var_q = float(np.quantile(part, 1 - a))
-        out.append(Tail(a, reference - var_q, reference - float(part[:k].mean())))
+        k = max(int(np.ceil((1 - a) * n)), 1)
+        x = (n - 1) * (1 - a)
+        below = int(np.floor(x))
+        above = min(below + 1, n - 1)
+        q = ordered[below] + (x - below) * (ordered[above] - ordered[below])
+        out.append(Tail(a, reference - float(q), reference - float(ordered[:k].mean())))
     return out
 
 
@@ -166,9 +161,11 @@ class Histogram:
 
 def histogram(values: FloatArray, bins: int = 50) -> Histogram:
     """Histogram over the 0.1 %-99.9 % range; the outer bins also hold the tails beyond it."""
-    lo, hi = np.quantile(values, [0.001, 0.999])
+    ordered = np.sort(values)
+    n = values.size
+    lo, hi = ordered[int(0.001 * (n - 1))], ordered[int(np.ceil(0.999 * (n - 1)))]
     if not hi > lo:
-        lo, hi = float(values.min()), float(values.max())
+        lo, hi = float(ordered[0]), float(ordered[-1])
         if not hi > lo:
             lo, hi = lo - 0.5, hi + 0.5
     counts, edges = np.histogram(np.clip(values, lo, hi), bins=bins, range=(lo, hi))
