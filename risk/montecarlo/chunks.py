@@ -188,7 +188,8 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
         hazards = {e: samples[p] for e, p in plan.legal.uncertain.items()}
         times = event_times(plan.legal, u, hazards)
     by_method = _value_methods(plan, _draw_from(samples), n, times)
-    total = np.broadcast_to(weighted_value(by_method, plan.weights), (n,)).astype(float)
+    combined = weighted_value(dict[str, Any](by_method), plan.weights)
+    total = np.broadcast_to(combined, (n,)).astype(float)
     pair_means = None
     if plan.sim.antithetic:
         half = -(-n // 2)
