@@ -306,3 +306,100 @@ def test_methods_combine_per_path_with_the_reconciliation_weights():
     }
     assert sum(d.variance_share for d in res.sensitivity) == pytest.approx(1.0)
     assert sum(res.histogram.counts) == res.paths
+
+
+def _u(low: float, high: float) -> dict:
+    return {"dist": "uniform", "low": low, "high": high}
+
+
+EVERY_METHOD = [
+    {
+        "method": "dcf",
+        "cash_flows": [100, _u(50, 150), 120],
+        "discount_rate": 0.1,
+        "terminal_growth": _u(0, 0.03),
+    },
+    {
+        "method": "excess_earnings",
+        "revenue": [1000] * 5,
+        "operating_margin": _u(0.2, 0.3),
+        "tax_rate": 0.25,
+        "contributory_charges": [{"name": "wc", "rate": _u(0.01, 0.03)}],
+        "discount_rate": 0.15,
+        "tab_years": 15,
+    },
+    {
+        "method": "with_and_without",
+        "incremental_profit": [_u(10, 20)] * 4,
+        "tax_rate": 0.25,
+        "discount_rate": 0.1,
+    },
+    {
+        "method": "profit_split",
+        "revenue": [1000] * 5,
+        "royalty_rate": _u(0.01, 0.03),
+        "operating_margin": 0.2,
+        "tax_rate": 0.25,
+        "discount_rate": 0.12,
+    },
+    {
+        "method": "equivalent_investment_split",
+        "ip_cost": _u(100, 200),
+        "ip_cost_profit_rate": 0.1,
+        "other_investment": 500,
+        "other_investment_profit_rate": 0.1,
+        "profit": [100] * 5,
+        "discount_rate": 0.1,
+    },
+    {
+        "method": "multiplier_cost",
+        "material_cost": _u(10, 20),
+        "labour_cost": 10,
+        "research_labour_cost": 30,
+        "research_multiplier": 2,
+        "failure_rate": 0.3,
+        "profit_rate": 0.1,
+        "years_used": 2,
+        "years_remaining": _u(3, 8),
+    },
+    {
+        "method": "market",
+        "comparables": [
+            {"royalty_rate": _u(0.02, 0.04), "adjustments": {"time": _u(0.9, 1.1)}},
+            {"royalty_rate": 0.03, "adjustments": [1.1]},
+        ],
+        "revenue": [1000] * 5,
+        "tax_rate": 0.25,
+        "discount_rate": 0.12,
+    },
+    {
+        "method": "market",
+        "label": "prices",
+        "comparables": [{"price": _u(100, 200)}, {"price": 150}],
+    },
+]
+
+
+@pytest.mark.parametrize("status", ["granted", "lapsed"])
+def test_every_method_simulates_with_default_legal_risk_and_value_paths(status):
+    legal = {"status": status, "filing_date": "2015-01-01"}
+    req = make_request(
+        EVERY_METHOD,
+        kind="patent",
+        legal=legal,
+        legal_risk=None,
+        paths=3000,
+        antithetic=True,
+        horizon_years=3,
+        volatility=0.3,
+    )
+    res = simulate_valuation(req)
+    assert set(res.by_method) == {m.get("label", m["method"]) for m in EVERY_METHOD}
+    assert res.value_paths is not None and len(res.value_paths.times) == 37
+    dumped = res.model_dump(mode="json")
+    assert {"mean", "sd", "p05", "p50", "p95", "se_mean"} <= set(dumped)
+    if status == "lapsed":
+        assert res.by_method["dcf"].mean == 0.0
+        assert res.legal_risk.prob_invalidated == 0.0
+    else:
+        assert res.mean < res.point_value  # legal risk takes value away

@@ -27,7 +27,7 @@ from models.methods import INCOME_METHODS, MarketInputs, RealOptionInputs
 from models.uncertain import base_value, is_uncertain
 from models.valuation import Simulation, ValuationRequest, method_keys
 from risk.montecarlo.copula import CopulaPlan, correlate, plan_copula
-from risk.montecarlo.legal import EVENTS, LegalPlan, event_times, plan_legal_risk
+from risk.montecarlo.legal import EVENTS, LegalPlan, event_times, flat, plan_legal_risk
 from risk.montecarlo.sampling import (
     UncertainInput,
     clip_to_bounds,
@@ -274,7 +274,7 @@ def make_plan(request: ValuationRequest, seed: int | None = None) -> Plan:
     life = remaining_legal_life(request.asset, request.valuation_date)
     legal = plan_legal_risk(request.asset, request.valuation_date, sim.legal_risk)
     if request.asset.legal.status in DEAD_STATUSES:
-        legal = LegalPlan({e: legal.schedules[e] for e in EVENTS}, {}, 0.0, legal.sources)
+        legal = LegalPlan({e: flat(0.0) for e in EVENTS}, {}, 0.0, legal.sources)
     keys = method_keys(request.methods)
     return Plan(
         request=request,
