@@ -91,6 +91,14 @@ def _fail(field: str, message: str) -> InputError:
     return InputError(f"portfolio CSV refused: {field}: {message}", [FieldProblem(field, message)])
 
 
+def _cells(line: str) -> list[str]:
+    """Cells of one line of CSV, or none when the line cannot be read on its own."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return []
+
+
 def _decode(data: bytes) -> str:
     """UTF-8 text of the file, or an error naming each row and column with bad bytes."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -100,9 +108,8 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     problems = _Problems()
-    lines = data.split(b"\n")
-    header = next(csv.reader([lines[0].decode("utf-8-sig", errors="replace")]), [])
-    names = [h.strip().lower() for h in header]
+    lines = data.splitlines()
+    names = [h.strip().lower() for h in _cells(lines[0].decode("utf-8-sig", errors="replace"))]
     row = 0
     for number, raw in enumerate(lines, start=1):
         text = raw.decode("utf-8", errors="replace")
@@ -112,7 +119,7 @@ def _decode(data: bytes) -> str:
             raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
             bad = raw[exc.start : exc.start + 1].hex().upper()
-            cells = next(csv.reader([text]), [])
+            cells = _cells(text)
             col = next((j for j, c in enumerate(cells) if "\ufffd" in c), None)
             column = names[col] if col is not None and col < len(names) else None
             where = "the header" if number == 1 else f"row {row} (line {number})"
@@ -175,6 +182,9 @@ def _cell(name: str, raw: str, where: str) -> tuple[Any, str | None]:
         return flag, None
     if name in {"kind", "status"}:
         return text.lower(), None
+    control = next((c for c in text if ord(c) < 32 and c != "\t"), None)
+    if control is not None:
+        return None, f"{where}: {name} contains the control character U+{ord(control):04X}"
     return text, None
 
 

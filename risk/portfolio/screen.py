@@ -28,14 +28,18 @@ interval divided by 3.92; ES's is the asymptotic one of Manistre & Hancock (2005
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from models.portfolio import PortfolioRequest
 from risk.portfolio.legal import LegalOutlook, legal_outlook
 from valuation.discounting import FloatArray
+
+F32Array = NDArray[np.float32]
 
 BLOCK_ASSETS = 256
 """Assets per random stream and per chunk of work."""
@@ -156,7 +160,10 @@ def plan_screen(request: PortfolioRequest, outlook: LegalOutlook | None = None) 
         math.sqrt(corr.intra - corr.inter),
         math.sqrt(1.0 - corr.intra),
     )
-    entropy = request.seed if request.seed is not None else np.random.SeedSequence().entropy
+    entropy = request.seed
+    if entropy is None:
+        # Fresh OS entropy, cut to 63 bits so it is a valid ``seed`` to repeat the run.
+        entropy = int(typing.cast(int, np.random.SeedSequence().entropy)) >> 65
     return ScreenPlan(
         values=np.array([a.value for a in assets]),
         log_drift=(request.drift - 0.5 * sigma**2) * h,
@@ -171,14 +178,14 @@ def plan_screen(request: PortfolioRequest, outlook: LegalOutlook | None = None) 
     )
 
 
-def factor_scores(plan: ScreenPlan) -> tuple[FloatArray, FloatArray]:
+def factor_scores(plan: ScreenPlan) -> tuple[F32Array, F32Array]:
     """Market factor ``G`` (paths,) and group factors ``S`` (groups, paths), float32."""
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(plan.entropy, spawn_key=(0,))))
     draws = rng.standard_normal((1 + plan.n_groups, plan.paths), dtype=np.float32)
     return draws[0], draws[1:]
 
 
-def _ratios(plan: ScreenPlan, factors: tuple[FloatArray, FloatArray], block: int) -> FloatArray:
+def _ratios(plan: ScreenPlan, factors: tuple[F32Array, F32Array], block: int) -> F32Array:
     """Value at the horizon over value today, array (block assets, paths) float32."""
     lo = block * BLOCK_ASSETS
     hi = min(lo + BLOCK_ASSETS, plan.n_assets)
@@ -203,14 +210,14 @@ def _ratios(plan: ScreenPlan, factors: tuple[FloatArray, FloatArray], block: int
 
 
 def simulate_block(
-    plan: ScreenPlan, factors: tuple[FloatArray, FloatArray], block: int
+    plan: ScreenPlan, factors: tuple[F32Array, F32Array], block: int
 ) -> PartialStats:
     """Simulate one block of assets and reduce it to per-asset figures and a path total."""
     x = _ratios(plan, factors, block)
     lo = block * BLOCK_ASSETS
     v = plan.values[lo : lo + x.shape[0]]
     n = plan.paths
-    total = np.sum(x * v[:, None], axis=0, dtype=np.float64)
+    total: FloatArray = np.sum(x * v[:, None], axis=0, dtype=np.float64)
     mean = x.mean(axis=1, dtype=np.float64)
     sd = x.std(axis=1, dtype=np.float64)
     probs = plan.probabilities
@@ -234,7 +241,7 @@ def simulate_block(
 
 def simulate_blocks(
     plan: ScreenPlan,
-    factors: tuple[FloatArray, FloatArray],
+    factors: tuple[F32Array, F32Array],
     blocks: range,
     progress: Progress | None = None,
 ) -> PartialStats:
