@@ -174,3 +174,14 @@ def test_unreliable_fit_is_flagged_with_advice() -> None:
     assert d.ess_bulk < 400
     assert any("ESS" in a for a in d.advice)
     assert est.to_result().diagnostics.reliable is False
+
+
+def test_compiled_model_is_reused_for_new_data_and_priors(long_fit: VolatilityEstimate) -> None:
+    from risk.volatility import fit, warm_up
+
+    warm_up("student_t")
+    compiled = fit._CACHE[("student_t",)]
+    other = _fit(_returns(25, 0.5, seed=12), asset_kind="trademark", periods_per_year=4)
+    assert fit._CACHE[("student_t",)] is compiled
+    assert other.prior.source == "asset_kind:trademark"
+    assert other.n_observations == 25
