@@ -61,7 +61,11 @@ Body = tuple[dict[str, Any], int, dict[str, str]]
 def function_path(fn: Callable[..., Any]) -> str:
     """``module:qualname`` of a module-level function, checked to resolve back to it."""
     path = f"{fn.__module__}:{fn.__qualname__}"
-    if resolve(path) is not fn:
+    try:
+        found = resolve(path)
+    except (ImportError, AttributeError):
+        found = None
+    if found is not fn:
         raise ValueError(f"{path} is not a module-level function; jobs need one to re-run it")
     return path
 

@@ -1,0 +1,216 @@
+"""Long runs as jobs: 202 + job id over the budget, status/progress/result, recovery, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TENANT, authed_client, key_for
+from flask import g
+from sqlalchemy import insert, select
+
+from api.db import dumps, now
+from api.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, function_path, recover_jobs, submit_or_run
+from api.tables import jobs
+from models.errors import InputError
+
+EXAMPLE = json.loads((Path(__file__).parents[1] / "examples" / "patent.json").read_text())
+SIMULATED = {**EXAMPLE, "simulation": {"paths": 2000, "seed": 11}}
+
+
+def double(payload: dict[str, Any]) -> dict[str, Any]:
+    """A job function: doubles ``x``."""
+    return {"twice": 2 * payload["x"]}
+
+
+def slow_with_progress(payload: dict[str, Any], progress: Any) -> dict[str, Any]:
+    """Reports half-way, then waits for a file to appear."""
+    progress(0.5)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(payload["release"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {"done": True}
+
+
+def refuses(payload: dict[str, Any]) -> dict[str, Any]:
+    """Fails as bad input would."""
+    raise InputError.for_field("x", "must be positive; got -1")
+
+
+def dies(payload: dict[str, Any]) -> dict[str, Any]:
+    """Kills the process running it."""
+    os._exit(3)
+
+
+def wait_for(client: Any, job_id: str, until: set[str], timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = client.get(f"/v1/jobs/{job_id}")
+        assert resp.status_code == 200, resp.get_json()
+        state = dict(resp.get_json())
+        if state["status"] in until or time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+
+
+def submit(app: Any, fn: Any, payload: dict[str, Any], cost: float = float("inf")) -> Any:
+    with app.test_request_context():
+        g.tenant = TENANT
+        return submit_or_run("test", fn, payload, cost)
+
+
+def test_over_budget_valuation_is_a_job_with_the_same_answer(make_app: Any, db_url: str) -> None:
+    pytest.importorskip("risk.montecarlo")
+    inline_app = make_app(DATABASE_URL=db_url)
+    inline = authed_client(inline_app, key_for(inline_app)).post("/v1/valuations", json=SIMULATED)
+    assert inline.status_code == 201, inline.get_json()
+    app = make_app(DATABASE_URL=db_url, SYNC_BUDGET=1000)
+    client = authed_client(app, key_for(app, "job-tenant"))
+    accepted = client.post("/v1/valuations", json=SIMULATED)
+    assert accepted.status_code == 202, accepted.get_json()
+    job_id = accepted.get_json()["job_id"]
+    assert accepted.headers["Location"] == f"/v1/jobs/{job_id}"
+    state = wait_for(client, job_id, {SUCCEEDED, FAILED})
+    assert state["status"] == SUCCEEDED, state
+    assert state["progress"] == 1.0 and state["attempts"] == 1
+    assert state["result"]["distribution"] == inline.get_json()["distribution"]
+    record = client.get(state["location"]).get_json()
+    assert record["id"] == state["result"]["id"] and record["job_id"] == job_id
+    assert record["seed"] == "11"
+    other = authed_client(app, key_for(app, "someone-else"))
+    assert other.get(f"/v1/jobs/{job_id}").status_code == 404
+
+
+def test_deterministic_valuation_stays_inline_at_zero_budget(make_app: Any) -> None:
+    app = make_app(SYNC_BUDGET=0)
+    client = authed_client(app, key_for(app))
+    assert client.post("/v1/valuations", json=EXAMPLE).status_code == 201
+
+
+def test_progress_is_visible_while_running(app: Any, client: Any, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    body, status, _ = submit(app, slow_with_progress, {"release": str(release)})
+    assert status == 202
+    deadline = time.monotonic() + 60
+    state = wait_for(client, body["job_id"], {RUNNING})
+    while state["progress"] < 0.5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        state = client.get(f"/v1/jobs/{body['job_id']}").get_json()
+    assert state["status"] == RUNNING and state["progress"] == 0.5
+    release.touch()
+    assert wait_for(client, body["job_id"], {SUCCEEDED, FAILED})["result"]["done"] is True
+
+
+def test_failed_job_keeps_its_problem(app: Any, client: Any) -> None:
+    body, _, _ = submit(app, refuses, {})
+    state = wait_for(client, body["job_id"], {SUCCEEDED, FAILED})
+    assert state["status"] == FAILED and state["result"] is None
+    assert state["error"]["status"] == 422
+    assert state["error"]["errors"] == [{"field": "x", "message": "must be positive; got -1"}]
+
+
+def test_a_job_whose_process_dies_is_failed_not_lost(app: Any, client: Any) -> None:
+    body, _, _ = submit(app, dies, {})
+    state = wait_for(client, body["job_id"], {SUCCEEDED, FAILED})
+    assert state["status"] == FAILED
+    assert "died" in state["error"]["detail"]
+    again, _, _ = submit(app, double, {"x": 2})  # the pool is replaced
+    assert wait_for(client, again["job_id"], {SUCCEEDED, FAILED})["result"]["twice"] == 4
+
+
+def test_job_functions_must_be_module_level() -> None:
+    def local(payload: dict[str, Any]) -> dict[str, Any]:
+        return payload
+
+    with pytest.raises(ValueError, match="module-level"):
+        function_path(local)
+
+
+def _orphan(engine: Any, status: str, attempts: int) -> str:
+    job_id = str(uuid.uuid4())
+    with engine.begin() as conn:
+        conn.execute(
+            insert(jobs),
+            {
+                "id": job_id,
+                "kind": "test",
+                "tenant": TENANT,
+                "fn": function_path(double),
+                "status": status,
+                "progress": 0.3,
+                "payload": dumps({"x": 21}),
+                "context": dumps({"request": {"x": 21}}),
+                "attempts": attempts,
+                "owner": "a-process-that-died",
+                "created_at": now(),
+            },
+        )
+    return job_id
+
+
+def test_after_restart_unfinished_jobs_rerun(make_app: Any, db_url: str) -> None:
+    app = make_app(DATABASE_URL=db_url)
+    client = authed_client(app, key_for(app))
+    engine = app.extensions["ipvalue.engine"]
+    queued, running, worn = (
+        _orphan(engine, QUEUED, 0),
+        _orphan(engine, RUNNING, 1),
+        _orphan(engine, RUNNING, 3),
+    )
+    assert recover_jobs(engine, "rerun", max_attempts=3) == {"requeued": 2, "failed": 1}
+    assert sorted(app.extensions["ipvalue.jobs"].claim_orphans()) == sorted([queued, running])
+    assert app.extensions["ipvalue.jobs"].claim_orphans() == []
+    for job_id in (queued, running):
+        state = wait_for(client, job_id, {SUCCEEDED, FAILED})
+        assert state["status"] == SUCCEEDED and state["result"]["twice"] == 42
+    state = client.get(f"/v1/jobs/{worn}").get_json()
+    assert state["status"] == FAILED and "restarted" in state["error"]["detail"]
+
+
+def test_after_restart_unfinished_jobs_can_be_failed_with_the_reason(app: Any, client: Any) -> None:
+    engine = app.extensions["ipvalue.engine"]
+    job_id = _orphan(engine, RUNNING, 1)
+    assert recover_jobs(engine, "fail") == {"requeued": 0, "failed": 1}
+    state = client.get(f"/v1/jobs/{job_id}").get_json()
+    assert state["status"] == FAILED
+    assert "restarted before the job finished" in state["error"]["detail"]
+    with engine.connect() as conn:
+        assert conn.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar() == FAILED
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler() -> Iterator[str]:
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        scheduler_port=0,
+        dashboard_address=None,
+        silence_logs=40,
+    )
+    try:
+        yield str(cluster.scheduler_address)
+    finally:
+        cluster.close()
+
+
+def test_jobs_run_on_a_dask_cluster(make_app: Any, dask_scheduler: str) -> None:
+    pytest.importorskip("risk.montecarlo")
+    app = make_app(DASK_SCHEDULER=dask_scheduler, SYNC_BUDGET=1000)
+    client = authed_client(app, key_for(app))
+    accepted = client.post("/v1/valuations", json=SIMULATED)
+    assert accepted.status_code == 202
+    state = wait_for(client, accepted.get_json()["job_id"], {SUCCEEDED, FAILED})
+    assert state["status"] == SUCCEEDED, state
+    assert state["result"]["distribution"]["mean"] > 0
+    body, _, _ = submit(app, refuses, {})
+    assert wait_for(client, body["job_id"], {SUCCEEDED, FAILED})["error"]["status"] == 422
