@@ -193,7 +193,8 @@ class Driver:
 
 
 def _ranks(x: FloatArray) -> FloatArray:
-    return sps.rankdata(x, axis=0)
+    """Average ranks of a 1-D array (ties share their mean rank)."""
+    return np.asarray(sps.rankdata(x), dtype=float)
 
 
 def sensitivity(inputs: dict[str, FloatArray], values: FloatArray) -> list[Driver]:
@@ -209,8 +210,7 @@ def sensitivity(inputs: dict[str, FloatArray], values: FloatArray) -> list[Drive
     if not inputs:
         return []
     names = list(inputs)
-    x = np.column_stack([inputs[k] for k in names] + [values])
-    r = _ranks(x)
+    r = np.column_stack([_ranks(np.ascontiguousarray(inputs[k])) for k in names] + [_ranks(values)])
     r = r - r.mean(axis=0)
     norms = np.sqrt((r * r).sum(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
