@@ -107,7 +107,7 @@ def _normal_scores(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
     if plan.copula is not None:
         chi2 = rng.chisquare(plan.copula.dof, half) if plan.copula.kind == "student_t" else None
         idx = plan.correlated
-        z[idx] = correlate(z[idx].T, plan.copula, chi2).T
+        z[idx] = correlate(z[idx], plan.copula, chi2)
     if plan.sim.antithetic:
         z = np.concatenate([z, -z], axis=1)[:, :n]
     return z
