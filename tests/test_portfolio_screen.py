@@ -16,6 +16,7 @@ from risk.portfolio.concentration import concentration
 from risk.portfolio.legal import legal_outlook
 from risk.portfolio.screen import (
     BLOCK_ASSETS,
+    Z95,
     factor_scores,
     merge,
     order_index,
@@ -327,3 +328,18 @@ def test_group_by_technology_falls_back_to_sector():
     )
     assert plan.n_groups == 3
     assert plan_screen(request([asset(0, sector="a"), asset(1, sector="a")])).n_groups == 1
+
+
+def test_p05_intervals_cover_the_closed_form_about_95_percent_of_the_time():
+    n = 300
+    vols = np.linspace(0.1, 0.9, n)
+    assets = [asset(i, vol=s) for i, s in enumerate(vols)]
+    result = screen_portfolio(request(assets, correlation=independent(), paths=2000))
+    rows = {r.id: r for r in result.assets}
+    z05 = stats.norm.ppf(0.05)
+    inside = 0
+    for a in assets:
+        exact = a.value * math.exp(-0.5 * a.volatility**2 + a.volatility * z05)
+        inside += abs(rows[a.id].p05 - exact) <= Z95 * rows[a.id].se_p05
+    assert 0.90 <= inside / n <= 0.995, f"coverage {inside / n:.3f} of the 95 % intervals"
+    assert all(t.se_var > 0 and t.se_es > 0 for t in result.totals.tail)
