@@ -58,7 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         tests pass their own, e.g. ``{"DATABASE_URL": ..., "RATE_LIMIT": 0}``.
     """
     app = Flask(__name__)
-    app.config.from_mapping(JSON_SORT_KEYS=False)
+    app.config.from_mapping(JSON_SORT_KEYS=False, PROVIDE_AUTOMATIC_OPTIONS=False)
     app.config.update(settings.from_env())
     if config:
         app.config.update(config)

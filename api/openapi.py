@@ -116,6 +116,7 @@ def operation(
                 jobs,
                 tuple(errors),
                 pending,
+                media_type,
             ),
         )
         return view
@@ -200,8 +201,13 @@ def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -
             statuses.add(501)
         responses: dict[str, Any] = {}
         if not op.pending:
-            schema = refs[(op.response, "serialization")] if op.response else {"type": "object"}
-            responses[str(op.status)] = _json_response("Success", schema)
+            if op.response:
+                schema = refs[(op.response, "serialization")]
+            elif op.media_type == "application/json":
+                schema = {"type": "object"}
+            else:
+                schema = {"type": "string"}
+            responses[str(op.status)] = _json_response("Success", schema, op.media_type)
         if op.jobs:
             responses["202"] = _json_response(
                 "Accepted as a job: poll the location",
