@@ -40,7 +40,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -188,7 +188,10 @@ def _cell(name: str, raw: str, where: str) -> tuple[Any, str | None]:
     return text, None
 
 
-def _pydantic_problems(exc: ValidationError, row: int, where: str, cells: dict[str, str]):
+def _pydantic_problems(
+    exc: ValidationError, row: int, where: str, cells: dict[str, str]
+) -> Iterator[tuple[str, str]]:
+    """(field path, message) for each pydantic error of one row."""
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"]]
         message = str(err["msg"]).removeprefix("Value error, ")
@@ -199,7 +202,7 @@ def _pydantic_problems(exc: ValidationError, row: int, where: str, cells: dict[s
             message = "is required"
         given = cells.get(column)
         got = f"; got {given.strip()!r}" if given is not None and given.strip() else ""
-        yield f"rows[{row}].{column}", f"{where}: {column} {message[0].lower()}{message[1:]}{got}"
+        yield f"rows[{row}].{column}", f"{where}: {column}: {message}{got}"
 
 
 def _records(text: str, max_rows: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
