@@ -185,3 +185,23 @@ def test_compiled_model_is_reused_for_new_data_and_priors(long_fit: VolatilityEs
     assert fit._CACHE[("student_t",)] is compiled
     assert other.prior.source == "asset_kind:trademark"
     assert other.n_observations == 25
+
+
+def test_stochastic_volatility_shares_a_compiled_shape_across_nearby_lengths(
+    sp500_returns: pd.Series, sv_fit: VolatilityEstimate
+) -> None:
+    from risk.volatility import fit
+
+    compiled = fit._CACHE[("stochastic_volatility", 300)]
+    shorter = estimate_volatility(
+        {
+            "series": list(sp500_returns.values[-262:]),
+            "kind": "returns",
+            "periods_per_year": 252,
+            "seed": 7,
+        }
+    )
+    assert fit._CACHE[("stochastic_volatility", 300)] is compiled
+    assert shorter.sigma_path is not None and shorter.sigma_path.shape == (262,)
+    # the same recent days, fitted on a shorter window, agree on today's volatility
+    assert abs(shorter.sigma_current.median / sv_fit.sigma_current.median - 1) < 0.2

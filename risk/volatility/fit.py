@@ -166,6 +166,16 @@ def parse_request(data: VolatilityRequest | Mapping[str, Any]) -> VolatilityRequ
         raise InputError(detail, problems) from None
 
 
+def sv_path_length(n_returns: int) -> int:
+    """Latent path length compiled for ``n_returns`` returns (stochastic volatility).
+
+    Lengths are rounded up to a multiple of 50 (of 250 above 500), so series of nearby
+    lengths share one compiled model; the padding is masked out of the fit.
+    """
+    step = 50 if n_returns <= 500 else 250
+    return int(-(-n_returns // step) * step)
+
+
 @dataclass(frozen=True)
 class _Problem:
     """Data of one fit in the shape its model factory needs."""
@@ -202,11 +212,19 @@ def _problem(
         )
     data["returns"] = returns
     if name == "stochastic_volatility":
+        length = sv_path_length(len(returns))
+        mask = np.zeros(length)
+        mask[: len(returns)] = 1.0
+        data.update(
+            returns=np.concatenate([returns, np.zeros(length - len(returns))]),
+            observed_mask=mask,
+            last_index=np.int64(len(returns) - 1),
+        )
         return _Problem(
             name,
-            (name, len(returns)),
+            (name, length),
             data,
-            lambda: factories.stochastic_volatility_model(returns, periods_per_year, prior),
+            lambda: factories.stochastic_volatility_model(returns, periods_per_year, prior, length),
         )
     return _Problem(
         name, (name,), data, lambda: factories.student_t_model(returns, periods_per_year, prior)
@@ -332,6 +350,12 @@ def _diagnose(rows: tuple[ParameterSummary, ...], idata: Any, reruns: int) -> Di
     )
 
 
+def _fresh_seed() -> int:
+    """A new seed from OS entropy (recorded in the result so the run can be repeated)."""
+    state = np.random.SeedSequence().generate_state(1, np.uint64)[0]
+    return int(state) % 2**63
+
+
 def estimate_volatility(request: VolatilityRequest | Mapping[str, Any]) -> VolatilityEstimate:
     """Bayesian estimate of the annualised volatility of a series.
 
@@ -360,7 +384,7 @@ def estimate_volatility(request: VolatilityRequest | Mapping[str, Any]) -> Volat
     model = choose_model(len(returns), len(peers), req.model)
     prior = choose_prior(req.asset_kind, req.sector, req.priors)
     problem = _problem(model, returns, peers, req.periods_per_year, prior)
-    seed = req.seed if req.seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    seed = req.seed if req.seed is not None else _fresh_seed()
     run_seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(2, np.uint64)]
 
     compiled = _compiled(problem)
@@ -395,7 +419,7 @@ def estimate_volatility(request: VolatilityRequest | Mapping[str, Any]) -> Volat
     sigma_path = None
     current = None
     if model == "stochastic_volatility":
-        path = np.asarray(post["sigma_path"].values)
+        path = np.asarray(post["sigma_path"].values)[..., : len(returns)]
         sigma_path = np.median(path.reshape(-1, path.shape[-1]), axis=0)
         current = np.asarray(post["sigma_current"].values)
     return VolatilityEstimate(

@@ -29,7 +29,7 @@ Stochastic volatility (long series; log volatility is a random walk)::
     sigma_level ~ LogNormal(log(sigma_median), sigma_log_sd)  geometric-mean annual volatility
     s ~ HalfNormal(step_sd)                                    yearly sd of log-volatility changes
     W_t = sum_{u <= t} z_u,  z_u ~ Normal(0, 1)                a standard random walk
-    log sigma_t = log sigma_level + s / sqrt(P) * (W_t - mean(W))
+    log sigma_t = log sigma_level + s / sqrt(P) * (W_t - mean(W))   (mean over observed t)
     mu ~ Normal(0, drift_sd)
     r_t ~ Normal(mu / P, sigma_t / sqrt(P))
 
@@ -162,28 +162,46 @@ def hierarchical_model(
 
 
 def stochastic_volatility_model(
-    returns: NDArray[np.float64], periods_per_year: float, prior: VolatilityPrior
+    returns: NDArray[np.float64],
+    periods_per_year: float,
+    prior: VolatilityPrior,
+    length: int | None = None,
 ) -> pm.Model:
     """Stochastic-volatility model: log volatility follows a Gaussian random walk.
 
     Parameters
     ----------
     returns : ndarray, shape (n,)
-        Per-period log returns; ``n`` fixes the shape of the latent path.
+        Per-period log returns.
     periods_per_year : float
         Periods per year ``P``.
     prior : VolatilityPrior
         Hyperparameters (annual units).
+    length : int, optional
+        Length ``L >= n`` of the latent path. The returns are padded to ``L`` and masked
+        (``observed_mask``, ``last_index``), so one compiled model serves every series of up
+        to ``L`` returns; the padded tail of the walk follows its prior and does not touch
+        the fit. Defaults to ``n``.
 
     Returns
     -------
     pymc.Model
-        Deterministics ``sigma_path`` (annual volatility per period, shape (n,)),
-        ``sigma_annual`` (root mean square of the path) and ``sigma_current`` (last point).
+        Deterministics ``sigma_path`` (annual volatility per period, shape (L,); the first
+        ``n`` are the observed window), ``sigma_annual`` (root mean square of the observed
+        path) and ``sigma_current`` (the path at the last observation).
     """
     n = len(returns)
-    with pm.Model(coords={"time": np.arange(n)}) as model:
-        r = pm.Data("returns", np.asarray(returns, dtype=np.float64))
+    size = n if length is None else int(length)
+    if size < n:
+        raise ValueError(f"length must be at least the number of returns ({n}); got {size}")
+    padded = np.zeros(size)
+    padded[:n] = returns
+    mask = np.zeros(size)
+    mask[:n] = 1.0
+    with pm.Model(coords={"time": np.arange(size)}) as model:
+        r = pm.Data("returns", padded)
+        w = pm.Data("observed_mask", mask)
+        last = pm.Data("last_index", np.int64(n - 1))
         p = pm.Data("periods_per_year", float(periods_per_year))
         hyper = _prior_data(prior)
         drift = pm.Normal("drift_annual", mu=0.0, sigma=hyper["drift_sd"])
@@ -192,10 +210,14 @@ def stochastic_volatility_model(
         )
         step = pm.HalfNormal("step_annual", sigma=hyper["step_sd"])
         z = pm.Normal("innovations", mu=0.0, sigma=1.0, dims="time")
+        weight = w / pt.sum(w)
         walk = pt.cumsum(z)
-        log_sigma = pt.log(sigma_level) + step / pt.sqrt(p) * (walk - pt.mean(walk))
-        sigma_t = pm.Deterministic("sigma_path", pt.exp(log_sigma), dims="time")
-        pm.Deterministic("sigma_annual", pt.sqrt(pt.mean(pt.square(sigma_t))))
-        pm.Deterministic("sigma_current", sigma_t[-1])
-        pm.Normal("obs", mu=drift / p, sigma=sigma_t / pt.sqrt(p), observed=r)
+        centred = walk - pt.sum(weight * walk)
+        sigma_t = pm.Deterministic(
+            "sigma_path", sigma_level * pt.exp(step / pt.sqrt(p) * centred), dims="time"
+        )
+        pm.Deterministic("sigma_annual", pt.sqrt(pt.sum(weight * pt.square(sigma_t))))
+        pm.Deterministic("sigma_current", sigma_t[last])
+        per_period = pm.Normal.dist(mu=drift / p, sigma=sigma_t / pt.sqrt(p))
+        pm.Potential("obs", pt.sum(w * pm.logp(per_period, r)))
     return model
