@@ -1,0 +1,163 @@
+"""Crash safety: SIGKILL a gunicorn worker in the middle of a batch of writes.
+
+Every record the server acknowledged (201 with an id) must be readable afterwards, identical to
+the answer, and the database must be consistent. Runs against SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from api.keys import create_key
+from api.tables import records
+
+ROOT = Path(__file__).resolve().parents[1]
+BODY = json.dumps(json.loads((ROOT / "examples" / "patent.json").read_text())).encode()
+WRITERS = 8
+PER_WRITER = 40
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[tuple[int, int, str]]:
+    """gunicorn with 2 workers on a free port; yields (master pid, port, key)."""
+    engine = create_engine(db_url)
+    from api.db import migrate
+
+    migrate(engine)
+    key = create_key(engine, "crash").secret
+    engine.dispose()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "IPVALUE_DATABASE_URL": db_url,
+        "IPVALUE_RATE_LIMIT": "0",
+        "IPVALUE_LOG_LEVEL": "WARNING",
+    }
+    ipvalue = str(Path(sys.executable).with_name("ipvalue"))
+    log = (tmp_path / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [ipvalue, "serve", "--production", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < 2 or not _ready(port):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("gunicorn did not start: " + (tmp_path / "server.log").read_text())
+        time.sleep(0.1)
+    try:
+        yield proc.pid, port, key
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _ready(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/readyz")
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
+
+
+def _writer(port: int, key: str, acked: dict[str, float], failures: list[str], lock: Any) -> None:
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for _ in range(PER_WRITER):
+        try:
+            conn.request("POST", "/v1/valuations", body=BODY, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            failures.append(type(exc).__name__)
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            continue
+        if resp.status == 201:
+            answer = json.loads(data)
+            with lock:
+                acked[answer["id"]] = answer["value"]["point"]
+        else:
+            failures.append(str(resp.status))
+    conn.close()
+
+
+def test_acknowledged_writes_survive_a_killed_worker(
+    server: tuple[int, int, str], db_url: str
+) -> None:
+    master, port, key = server
+    acked: dict[str, float] = {}
+    failures: list[str] = []
+    lock = threading.Lock()
+    threads = [
+        threading.Thread(target=_writer, args=(port, key, acked, failures, lock))
+        for _ in range(WRITERS)
+    ]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while len(acked) < WRITERS * PER_WRITER // 4 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    victim = _children(master)[0]
+    os.kill(victim, signal.SIGKILL)
+    killed_at = len(acked)
+    for t in threads:
+        t.join(timeout=120)
+    assert killed_at < WRITERS * PER_WRITER, "the kill came after the batch"
+    assert len(acked) > killed_at, "writes continued after the kill"
+    print(f"acknowledged {len(acked)}, refused or cut {len(failures)} {sorted(set(failures))}")
+    # the master replaces the killed worker; every acknowledged record reads back
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for record_id, point in acked.items():
+        conn.request(
+            "GET", f"/v1/valuations/{record_id}", headers={"Authorization": f"Bearer {key}"}
+        )
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+        assert resp.status == 200, (record_id, body)
+        assert body["value"]["point"] == point
+    conn.close()
+    engine = create_engine(db_url)
+    with engine.connect() as db:
+        stored = db.execute(select(func.count()).select_from(records)).scalar_one()
+        if engine.dialect.name == "sqlite":
+            assert db.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    engine.dispose()
+    assert len(acked) <= stored <= len(acked) + len(failures)
+    assert len(acked) + len(failures) == WRITERS * PER_WRITER
