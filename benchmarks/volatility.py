@@ -142,11 +142,11 @@ def main() -> None:
         f"  (imports {cold_imports:.2f} s, compile + sample {cold_estimate:.2f} s)"
     )
     print(f"  first estimate in this process (compile, cache on disk): {in_process_first:7.2f} s")
-    print(f"  warm estimate (nutpie, median of {REPEATS}):               {warm:7.3f} s")
+    print(f"  warm estimate (nutpie, median of {REPEATS}):              {warm:7.3f} s")
     print(f"  arch GARCH(1,1) fit of the same data:                    {garch:7.3f} s")
     print(f"  warm / GARCH:                                            {warm / garch:7.1f} x")
     print(f"  min bulk ESS per second (warm):                          {min(ess) / warm:7.0f}")
-    print(f"  PyMC default sampler, first call (compiles):             {pymc_times[0]:7.2f} s")
+    print(f"  PyMC default sampler, first call in this process:        {pymc_times[0]:7.2f} s")
     print(f"  PyMC default sampler, warm:                              {pymc_times[1]:7.2f} s")
     print(
         f"  PyMC default warm / ours warm:                           {pymc_times[1] / warm:7.1f} x"
