@@ -88,9 +88,10 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
     -------
     CollateralResult
     """
-    v0 = float(request.value if value is None else value)
-    if not v0 > 0:
+    start = request.value if value is None else value
+    if start is None or not start > 0:
         raise ValueError("the starting value must be above 0")
+    v0 = float(start)
     n = request.paths
     seed = (
         request.seed
