@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -343,3 +344,17 @@ def test_p05_intervals_cover_the_closed_form_about_95_percent_of_the_time():
         inside += abs(rows[a.id].p05 - exact) <= Z95 * rows[a.id].se_p05
     assert 0.90 <= inside / n <= 0.995, f"coverage {inside / n:.3f} of the 95 % intervals"
     assert all(t.se_var > 0 and t.se_es > 0 for t in result.totals.tail)
+
+
+def test_assets_are_processed_in_chunks_without_the_full_matrix():
+    n, paths = 5000, 4000
+    assets = [asset(i, sector=f"s{i % 9}", invalidation_hazard=0.02) for i in range(n)]
+    req = request(assets, paths=paths)
+    tracemalloc.start()
+    try:
+        screen_portfolio(req)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    full = n * paths * 4  # one float32 assets x paths matrix
+    assert peak < 0.5 * full, f"peak {peak / 1e6:.1f} MB vs a full matrix of {full / 1e6:.0f} MB"
