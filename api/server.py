@@ -4,8 +4,9 @@ Server settings come from the environment: ``IPVALUE_BIND`` (default ``127.0.0.1
 ``IPVALUE_WORKERS`` (default 2 x cores, at least 2), ``IPVALUE_THREADS`` (threads per worker,
 default 2; keep-alive needs more than one), ``IPVALUE_TIMEOUT`` (seconds, default 60).
 
-The master migrates the database and recovers unfinished jobs once, before any worker starts;
-each worker builds its own app (engine, key cache, job pool) and takes re-queued jobs.
+The master migrates the database, recovers unfinished jobs and creates the shared rate-limit
+buckets once, before any worker starts; each worker builds its own app (engine, key cache, job
+pool) and takes re-queued jobs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from api.config import from_env
+from api.ratelimit import share_buckets
 
 
 def server_options(bind: str | None = None, workers: int | None = None) -> dict[str, Any]:
@@ -65,6 +67,7 @@ def _on_starting(_server: Any) -> None:
     migrate(engine)
     recover_jobs(engine, settings["JOBS_ON_RESTART"], settings["MAX_JOB_ATTEMPTS"])
     dispose_all()
+    share_buckets(float(settings["RATE_LIMIT"]), int(settings["RATE_BURST"]))
 
 
 def _post_worker_init(worker: Any) -> None:

@@ -11,9 +11,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -108,6 +115,70 @@ def anon_client(app: Any) -> Any:
 @pytest.fixture
 def other_client(app: Any) -> Any:
     return authed_client(app, key_for(app, "other-tenant"))
+
+
+def worker_pids(master: int) -> list[int]:
+    """The child processes of ``master`` (gunicorn's workers)."""
+    path = Path(f"/proc/{master}/task/{master}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ready(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/readyz")
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def gunicorn_server(
+    db_url: str, log_path: Path, workers: int = 2, **env: str
+) -> Iterator[tuple[int, int]]:
+    """``ipvalue serve --production`` on a free loopback port; yields (master pid, port).
+
+    ``env`` adds ``IPVALUE_*`` settings (the rate limit is off unless given).
+    """
+    port = _free_port()
+    environ = {
+        **os.environ,
+        "IPVALUE_DATABASE_URL": db_url,
+        "IPVALUE_RATE_LIMIT": "0",
+        "IPVALUE_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    ipvalue = str(Path(sys.executable).with_name("ipvalue"))
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [ipvalue, "serve", "--production", "--port", str(port), "--workers", str(workers)],
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while len(worker_pids(proc.pid)) < workers or not _ready(port):
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("gunicorn did not start: " + log_path.read_text(), pytrace=False)
+                time.sleep(0.1)
+            yield proc.pid, port
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def _pg_unreachable(url: str) -> str | None:

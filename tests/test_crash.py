@@ -10,9 +10,6 @@ import http.client
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import gunicorn_server, worker_pids
 from sqlalchemy import create_engine, func, select, text
 
+from api.db import migrate
 from api.keys import create_key
 from api.tables import records
 
@@ -31,69 +30,15 @@ WRITERS = 8
 PER_WRITER = 40
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[tuple[int, int, str]]:
     """gunicorn with 2 workers on a free port; yields (master pid, port, key)."""
     engine = create_engine(db_url)
-    from api.db import migrate
-
     migrate(engine)
     key = create_key(engine, "crash").secret
     engine.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "IPVALUE_DATABASE_URL": db_url,
-        "IPVALUE_RATE_LIMIT": "0",
-        "IPVALUE_LOG_LEVEL": "WARNING",
-    }
-    ipvalue = str(Path(sys.executable).with_name("ipvalue"))
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [ipvalue, "serve", "--production", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while len(_children(proc.pid)) < 2 or not _ready(port):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("gunicorn did not start: " + (tmp_path / "server.log").read_text())
-        time.sleep(0.1)
-    try:
-        yield proc.pid, port, key
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-
-
-def _ready(port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/readyz")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except OSError:
-        return False
+    with gunicorn_server(db_url, tmp_path / "server.log") as (pid, port):
+        yield pid, port, key
 
 
 def _writer(port: int, key: str, acked: dict[str, float], failures: list[str], lock: Any) -> None:
@@ -134,7 +79,7 @@ def test_acknowledged_writes_survive_a_killed_worker(
     deadline = time.monotonic() + 60
     while len(acked) < WRITERS * PER_WRITER // 4 and time.monotonic() < deadline:
         time.sleep(0.005)
-    victim = _children(master)[0]
+    victim = worker_pids(master)[0]
     os.kill(victim, signal.SIGKILL)
     killed_at = len(acked)
     for t in threads:
