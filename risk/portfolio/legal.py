@@ -21,6 +21,7 @@ screening.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 
@@ -61,29 +62,35 @@ def remaining_life(asset: PortfolioAsset, valuation_date: dt.date) -> float:
     return math.inf
 
 
-def _lapse_schedule(asset: PortfolioAsset, valuation_date: dt.date) -> HazardSchedule:
-    if asset.lapse_hazard is not None:
-        return flat(asset.lapse_hazard)
-    default = DEFAULTS[asset.kind].lapse
-    if default is not None:
-        return flat(default)
-    age = 0.0
-    if asset.grant_date is not None:
-        age = max((valuation_date - asset.grant_date).days / DAYS_PER_YEAR, 0.0)
-    return maintenance_fee_schedule(age)
+def _lapse_schedule(lapse_hazard: float | None, kind: str, age: float) -> HazardSchedule:
+    if lapse_hazard is not None:
+        return flat(lapse_hazard)
+    default = DEFAULTS[kind].lapse
+    return flat(default) if default is not None else maintenance_fee_schedule(age)
+
+
+@functools.lru_cache(maxsize=4096)
+def _hazard_survival(
+    kind: str, invalidation: float | None, lapse: float | None, age: float, horizon_years: float
+) -> float:
+    """S_inv(H) S_lapse(H); cached, since a portfolio repeats few combinations."""
+    p_inv = DEFAULTS[kind].invalidation if invalidation is None else invalidation
+    s_inv = float(flat(p_inv).survival(horizon_years))
+    return s_inv * float(_lapse_schedule(lapse, kind, age).survival(horizon_years))
 
 
 def survival_probability(
     asset: PortfolioAsset, valuation_date: dt.date, horizon_years: float, challenge_loss: float
 ) -> float:
     """Probability that hazards and a pending challenge leave protection intact at the horizon."""
-    p_inv = asset.invalidation_hazard
-    if p_inv is None:
-        p_inv = DEFAULTS[asset.kind].invalidation
-    s_inv = float(flat(p_inv).survival(horizon_years))
-    s_lapse = float(_lapse_schedule(asset, valuation_date).survival(horizon_years))
-    s_challenge = 1.0 - challenge_loss if asset.under_challenge else 1.0
-    return s_inv * s_lapse * s_challenge
+    age = 0.0
+    by_age = asset.lapse_hazard is None and DEFAULTS[asset.kind].lapse is None
+    if asset.grant_date is not None and by_age:
+        age = max((valuation_date - asset.grant_date).days / DAYS_PER_YEAR, 0.0)
+    s = _hazard_survival(
+        asset.kind, asset.invalidation_hazard, asset.lapse_hazard, age, horizon_years
+    )
+    return s * (1.0 - challenge_loss) if asset.under_challenge else s
 
 
 def legal_outlook(
