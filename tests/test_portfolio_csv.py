@@ -244,3 +244,10 @@ def test_corrupted_sample_parses_or_raises_input_error(position, junk):
         parse_portfolio_csv(corrupted, max_rows=1000)
     except InputError as exc:
         assert exc.problems and all(p.field and p.message for p in exc.problems)
+
+
+def test_bad_bytes_row_number_skips_blank_lines_like_the_parser():
+    data = csv_bytes(GOOD_ROWS[0], ",,,,,", "", GOOD_ROWS[1]).replace(b"Brand", b"Br\xe4nd")
+    err = refused(data)
+    assert fields(err) == ["rows[2].name"]
+    assert "row 2 (line 5)" in err.problems[0].message

@@ -113,7 +113,7 @@ def _decode(data: bytes) -> str:
     row = 0
     for number, raw in enumerate(lines, start=1):
         text = raw.decode("utf-8", errors="replace")
-        if number > 1 and text.strip():
+        if number > 1 and any(c.strip() for c in _cells(text)):
             row += 1
         try:
             raw.decode("utf-8-sig" if number == 1 else "utf-8")
