@@ -138,6 +138,22 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db(args: argparse.Namespace) -> int:
+    from flask import Flask
+
+    from api.config import from_env
+    from api.db import HEAD, current_revision, default_url, dispose, engine_for, migrate
+
+    url = args.database_url or from_env()["DATABASE_URL"] or default_url(Flask("api").instance_path)
+    engine = engine_for(url)
+    if args.action == "upgrade":
+        migrate(engine)
+    revision = current_revision(engine)
+    print(f"{engine.url.render_as_string(hide_password=True)}: revision {revision} (latest {HEAD})")
+    dispose(url)
+    return 0 if revision == HEAD or args.action == "current" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="ipvalue", description=__doc__)
@@ -164,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url", help="SQLAlchemy URL (default: IPVALUE_DATABASE_URL or the instance file)"
     )
     keys.set_defaults(func=_keys)
+    db = sub.add_parser("db", help="database schema: show or upgrade its migration revision")
+    db.add_argument("action", choices=["current", "upgrade"])
+    db.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: IPVALUE_DATABASE_URL or the instance file)"
+    )
+    db.set_defaults(func=_db)
     return parser
 
 

@@ -257,7 +257,17 @@ class JobRunner:
             self.executor.submit(execute_job, self.db_url, job_id, on_done=on_done)
         except Exception as exc:
             log.exception("cannot submit job %s", job_id)
-            on_done(exc)
+            _fail(
+                engine_for(self.db_url),
+                job_id,
+                {
+                    "title": "Job not started",
+                    "status": 503,
+                    "detail": f"the job could not be handed to its executor ({exc}); "
+                    "submit the request again later",
+                    "type": "https://ipvalue.dev/problems/job-not-started",
+                },
+            )
 
     def get(self, tenant: str, job_id: str) -> dict[str, Any]:
         """The job's public state; another tenant's job is not found."""

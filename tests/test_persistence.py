@@ -109,3 +109,13 @@ def test_store_contract(store_class: str, sqlite_url: str) -> None:
     for kind, tenant in (("valuation", "b"), ("collateral", "a")):
         with pytest.raises(NotFoundError):
             store.get(kind, tenant, rid)
+
+
+def test_cli_db_upgrade_and_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    assert main(["db", "current", "--database-url", url]) == 0
+    assert "revision None" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+    assert f"revision {HEAD}" in capsys.readouterr().out

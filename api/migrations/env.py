@@ -1,7 +1,9 @@
 """Alembic environment: migrate the connection ``api.db.migrate`` hands over, or a URL.
 
-From the command line: ``alembic -x url=sqlite:///instance/ipvalue.sqlite upgrade head`` with
-``script_location = api/migrations``; the service itself migrates on start (``api.db``).
+The service migrates on start (``AUTO_MIGRATE``); ``ipvalue db upgrade`` does it on demand and
+``ipvalue db current`` shows the revision. To write a new revision, bump ``api.db.HEAD`` and add
+a file to ``versions/`` (``alembic -c`` with ``script_location = api/migrations`` and
+``-x url=...`` also works).
 """
 
 from alembic import context
