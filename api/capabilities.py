@@ -1,0 +1,50 @@
+"""Job functions of the risk capabilities: JSON in, JSON out, no Flask.
+
+Each runs in the request when it is cheap, or in a job worker (another process, or a Dask
+worker) when it is not, so each is a module-level function of a JSON payload; see
+`api.jobs.submit_or_run`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import RootModel
+
+from models.collateral import CollateralRequest
+from models.insurance import InsuranceQuoteRequest
+from models.triggers import TriggerState
+
+
+class InsuranceQuoteBody(RootModel[InsuranceQuoteRequest]):  # type: ignore[type-arg]
+    """Body of ``POST /v1/insurance/quotes``: a collateral-value or a litigation cover."""
+
+
+def volatility_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Estimate volatility (MCMC) from a ``POST /v1/volatility`` body."""
+    from risk.volatility import estimate_volatility
+
+    return estimate_volatility(payload).to_result().model_dump(mode="json")
+
+
+def collateral_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Assess collateral from a ``POST /v1/collateral`` body whose value is resolved."""
+    from risk.collateral import assess_collateral
+
+    return assess_collateral(CollateralRequest.model_validate(payload)).model_dump(mode="json")
+
+
+def insurance_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Quote insurance from a ``POST /v1/insurance/quotes`` body."""
+    from risk.insurance import quote_insurance
+
+    request = InsuranceQuoteBody.model_validate(payload).root
+    return quote_insurance(request).model_dump(mode="json")
+
+
+def triggers_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate re-evaluation triggers from a ``POST /v1/triggers/evaluate`` body."""
+    from risk.triggers import evaluate_triggers
+
+    state = TriggerState.model_validate(payload)
+    return evaluate_triggers(state).model_dump(mode="json")

@@ -1,0 +1,58 @@
+"""``POST /v1/volatility``: Bayesian volatility of an asset's value (PyMC), always a job."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from api.auth import current_tenant
+from api.body import json_body
+from api.capabilities import volatility_job
+from api.jobs import submit_or_run
+from api.limits import check_limit
+from api.openapi import operation
+from models.volatility import VolatilityRequest, VolatilityResult
+from risk.volatility import parse_request
+
+bp = Blueprint("volatility", __name__, url_prefix="/v1/volatility")
+
+
+@bp.post("")
+@operation(
+    request=VolatilityRequest, response=VolatilityResult, status=201, tags=["volatility"], jobs=True
+)
+def estimate() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Estimate the annualised volatility with its HDI and MCMC diagnostics.
+
+    MCMC always runs as a job: the answer is 202 with a job id; ``GET /v1/jobs/{id}`` gives the
+    result. A request without ``seed`` gets one, recorded so the fit can be repeated.
+    """
+    payload = json_body()
+    for i, series in enumerate([payload.get("series"), *(payload.get("related_series") or [])]):
+        if isinstance(series, list):
+            field = "series" if i == 0 else f"related_series[{i - 1}]"
+            check_limit("max_series_length", len(series), field)
+    parse_request(payload)  # bad input is a 422 now, not a failed job
+    resolved = dict(payload)
+    if resolved.get("seed") is None:
+        resolved["seed"] = secrets.randbits(63)
+    return submit_or_run(
+        "volatility",
+        volatility_job,
+        resolved,
+        math.inf,
+        request=payload,
+        seed=resolved["seed"],
+        location="/v1/volatility/{id}",
+    )
+
+
+@bp.get("/<record_id>")
+@operation(response=VolatilityResult, tags=["volatility"])
+def read(record_id: str) -> dict[str, Any]:
+    """A stored volatility estimate, identical on every read."""
+    record = current_app.extensions["ipvalue.store"].get("volatility", current_tenant(), record_id)
+    return {"id": record["id"], **record["result"], "request": record["request"]}
