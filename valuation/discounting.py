@@ -24,8 +24,20 @@ def year_times(n_years: int, mid_year: bool = False) -> FloatArray:
     return np.arange(1, n_years + 1, dtype=float) - (0.5 if mid_year else 0.0)
 
 
+def _years_last(years_first: FloatArray) -> FloatArray:
+    """View an array of shape ``(years, ...)`` as ``(..., years)`` without copying.
+
+    Per-year arrays are built year by year in this layout, so each year is one contiguous row of
+    paths: the recursions below then run on whole rows, and sums over years add rows.
+    """
+    return np.moveaxis(years_first, 0, -1)
+
+
 def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
     """Discount factors (1 + rate)^-t for t = 1..n (or t - 0.5 mid-year).
+
+    Computed as running products of the one-year factor v = 1 / (1 + rate): v^t = v^(t-1) v
+    (mid-year, v^(t-1/2) = sqrt(v) v^(t-1)), the same numbers as the power up to rounding.
 
     Parameters
     ----------
@@ -40,7 +52,14 @@ def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> F
     -------
     array of shape (..., n_years)
     """
-    return (1.0 + per_path(rate)) ** -year_times(n_years, mid_year)
+    k = np.asarray(rate, dtype=float)
+    v = 1.0 / (1.0 + k)
+    out = np.empty((n_years, *k.shape))
+    if n_years:
+        out[0] = np.sqrt(v) if mid_year else v
+        for t in range(1, n_years):
+            np.multiply(out[t - 1, ...], v, out=out[t, ...])
+    return _years_last(out)
 
 
 def life_weights(life_years: ArrayLike, n_years: int) -> FloatArray:
@@ -53,8 +72,11 @@ def life_weights(life_years: ArrayLike, n_years: int) -> FloatArray:
     -------
     array of shape (..., n_years)
     """
-    start = np.arange(n_years, dtype=float)
-    return np.clip(per_path(life_years) - start, 0.0, 1.0)
+    life = np.asarray(life_years, dtype=float)
+    start = np.arange(n_years, dtype=float).reshape((n_years,) + (1,) * life.ndim)
+    out = life - start
+    np.clip(out, 0.0, 1.0, out=out)
+    return _years_last(out)
 
 
 def annuity_factor(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
@@ -176,7 +198,14 @@ def discount_income(
     n_years = cash.shape[-1]
     factors = discount_factors(discount_rate, n_years, mid_year)
     weights = life_weights(life_years, n_years)
-    present = cash * weights * factors
+    present = cash * factors
+    if weights.ndim > 1 or not np.all(weights == 1.0):
+        # Skipped only when every weight is exactly 1 (a scalar life covering every year),
+        # where multiplying by it changes nothing.
+        if np.broadcast_shapes(present.shape, weights.shape) == present.shape:
+            present *= weights
+        else:
+            present = present * weights
     value = present.sum(axis=-1)
     if terminal_growth is None:
         terminal = np.zeros_like(value)

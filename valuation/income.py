@@ -18,6 +18,11 @@ def _series(x: ArrayLike) -> FloatArray:
     return np.atleast_1d(np.asarray(x, dtype=float))
 
 
+def _after_tax(rate: ArrayLike, tax_rate: ArrayLike) -> FloatArray:
+    """rate (1 - T), per path: shape (...)."""
+    return np.asarray(rate, dtype=float) * (1.0 - np.asarray(tax_rate, dtype=float))
+
+
 def dcf(
     cash_flows: ArrayLike,
     discount_rate: ArrayLike,
@@ -70,7 +75,8 @@ def relief_from_royalty(
     tab_years : int, optional
         Tax amortisation period, years.
     """
-    income = _series(revenue) * per_path(royalty_rate) * (1.0 - per_path(tax_rate))
+    # The per-path factor RR (1 - T) first, then one pass over the (..., years) series.
+    income = _series(revenue) * per_path(_after_tax(royalty_rate, tax_rate))
     return discount_income(
         income,
         discount_rate,
@@ -109,8 +115,9 @@ def excess_earnings(
     discount_rate : float or array (...)
         Annual decimal.
     """
-    margin_after_tax = per_path(operating_margin) * (1.0 - per_path(tax_rate))
-    income = _series(revenue) * (margin_after_tax - per_path(contributory_charge_rate))
+    margin_after_tax = _after_tax(operating_margin, tax_rate)
+    excess = margin_after_tax - np.asarray(contributory_charge_rate, dtype=float)
+    income = _series(revenue) * per_path(excess)
     return discount_income(
         income,
         discount_rate,
@@ -197,7 +204,7 @@ def profit_split(
     split_rate : float or array (...)
         The right's share K of profit, decimal.
     """
-    income = _series(profit) * per_path(split_rate) * (1.0 - per_path(tax_rate))
+    income = _series(profit) * per_path(_after_tax(split_rate, tax_rate))
     return discount_income(
         income,
         discount_rate,

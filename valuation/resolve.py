@@ -36,11 +36,17 @@ def resolve_series(series: Any, path: str, draw: Draw) -> FloatArray:
     if isinstance(series, GrowthSeries):
         base = np.asarray(draw(f"{path}.base", series.base), dtype=float)
         growth = np.asarray(draw(f"{path}.growth", series.growth), dtype=float)
-        exponents = np.arange(series.years, dtype=float)
-        return base[..., None] * (1.0 + growth[..., None]) ** exponents
+        step = 1.0 + growth
+        # Year by year, B (1+G)^t = B (1+G)^(t-1) (1+G): each year is one contiguous row.
+        out = np.empty((series.years, *np.broadcast_shapes(base.shape, step.shape)))
+        if series.years:
+            out[0] = base
+        for t in range(1, series.years):
+            np.multiply(out[t - 1, ...], step, out=out[t, ...])
+        return np.moveaxis(out, 0, -1)
     years = [np.asarray(draw(f"{path}[{i}]", x), dtype=float) for i, x in enumerate(series)]
     shape = np.broadcast_shapes(*(y.shape for y in years))
-    return np.stack([np.broadcast_to(y, shape) for y in years], axis=-1)
+    return np.moveaxis(np.stack([np.broadcast_to(y, shape) for y in years]), 0, -1)
 
 
 def uncertain_paths(obj: Any, path: str) -> list[tuple[str, Any]]:
