@@ -96,7 +96,11 @@ def _screen(args: argparse.Namespace) -> int:
     result = screen_portfolio(request, progress=ProgressBar(sys.stderr))
     text = to_csv(result)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"ipvalue: cannot write {args.out}: {exc}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     print(_summary(result), file=sys.stderr)

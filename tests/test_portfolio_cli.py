@@ -64,3 +64,9 @@ def test_bad_settings_and_missing_file_exit_2(tmp_path, capsys):
     assert "inter" in capsys.readouterr().err
     assert run(str(tmp_path / "none.csv")) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_unwritable_output_exits_2(tmp_path, capsys):
+    out = tmp_path / "missing-dir" / "ranked.csv"
+    assert run(str(SAMPLE), "--paths", "200", "--seed", "1", "--out", str(out)) == 2
+    assert "cannot write" in capsys.readouterr().err
