@@ -48,3 +48,16 @@ def triggers_job(payload: dict[str, Any]) -> dict[str, Any]:
 
     state = TriggerState.model_validate(payload)
     return evaluate_triggers(state).model_dump(mode="json")
+
+
+def portfolio_job(payload: dict[str, Any], progress: Any = None) -> dict[str, Any]:
+    """Screen a portfolio from a ``POST /v1/portfolios/screen`` body (assets as JSON)."""
+    from models.portfolio import PortfolioRequest
+    from risk.portfolio import screen_portfolio, to_csv
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done / max(total, 1))
+
+    result = screen_portfolio(PortfolioRequest.model_validate(payload), progress=report)
+    return result.model_dump(mode="json") | {"csv": to_csv(result)}

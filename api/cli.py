@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.cli_screen import add_screen_command
+
 
 def _format_table(result: dict[str, Any]) -> str:
     cur = result["currency"]
@@ -186,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url", help="SQLAlchemy URL (default: IPVALUE_DATABASE_URL or the instance file)"
     )
     db.set_defaults(func=_db)
+    add_screen_command(sub)
     return parser
 
 

@@ -1,0 +1,108 @@
+"""``POST /v1/portfolios/screen``: many assets ranked by risk-adjusted value, with totals.
+
+The body is JSON (``PortfolioRequest``), or a CSV file: ``Content-Type: text/csv`` with the
+file as the body, or ``multipart/form-data`` with the file in ``file``; the settings of a CSV
+upload (``horizon_years``, ``paths``, ``seed``, ``currency``, ``valuation_date``, ``drift``) come
+as query parameters. The ranked table is also served as CSV at ``GET /v1/portfolios/{id}/csv``
+(or with ``Accept: text/csv`` on the POST).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from api.auth import current_tenant
+from api.body import json_body
+from api.capabilities import portfolio_job
+from api.jobs import submit_or_run
+from api.limits import check_limit, limit_value
+from api.openapi import operation
+from models.errors import InputError
+from models.portfolio import PortfolioRequest, PortfolioResult
+from risk.portfolio import parse_portfolio_csv
+
+bp = Blueprint("portfolios", __name__, url_prefix="/v1/portfolios")
+CSV_SETTINGS = ("horizon_years", "paths", "seed", "currency", "valuation_date", "drift")
+
+
+def _csv_payload() -> dict[str, Any]:
+    """Assets from an uploaded CSV and settings from the query string."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InputError.for_field("file", "attach the CSV as the form field 'file'")
+        data = upload.read()
+    else:
+        data = request.get_data()
+    assets = parse_portfolio_csv(data, max_rows=limit_value("max_assets"))
+    payload: dict[str, Any] = {"assets": [a.model_dump(mode="json") for a in assets]}
+    for name in CSV_SETTINGS:
+        if name in request.args:
+            payload[name] = request.args[name]
+    return payload
+
+
+def _wants_csv() -> bool:
+    return request.accept_mimetypes.best == "text/csv"
+
+
+@bp.post("/screen")
+@operation(
+    request=PortfolioRequest, response=PortfolioResult, status=201, tags=["portfolios"], jobs=True
+)
+def screen() -> Any:
+    """Rank the assets by risk-adjusted value (mean - 0.5 x ES95); portfolio VaR/ES with
+    sector dependence, diversification benefit and concentration. Large runs are jobs with
+    progress."""
+    is_csv = request.mimetype in {"text/csv", "multipart/form-data"}
+    payload = _csv_payload() if is_csv else json_body()
+    assets = payload.get("assets")
+    if isinstance(assets, list):
+        check_limit("max_assets", len(assets), "assets")
+    parsed = PortfolioRequest.model_validate(payload)
+    check_limit("max_paths", parsed.paths, "paths")
+    resolved = parsed.model_dump(mode="json", exclude_none=True)
+    resolved["valuation_date"] = parsed.valuation_date.isoformat()
+    if parsed.seed is None:
+        resolved["seed"] = secrets.randbits(63)
+    body, status, headers = submit_or_run(
+        "portfolio",
+        portfolio_job,
+        resolved,
+        float(len(parsed.assets)) * parsed.paths,
+        request=payload if not is_csv else {"csv_rows": len(parsed.assets), **request.args},
+        seed=resolved["seed"],
+        location="/v1/portfolios/{id}",
+    )
+    if status == 201 and _wants_csv():
+        return Response(body["csv"], status=201, mimetype="text/csv", headers=headers)
+    return body, status, headers
+
+
+def _record(record_id: str) -> dict[str, Any]:
+    return dict(
+        current_app.extensions["ipvalue.store"].get("portfolio", current_tenant(), record_id)
+    )
+
+
+@bp.get("/<record_id>")
+@operation(response=PortfolioResult, tags=["portfolios"])
+def read(record_id: str) -> dict[str, Any]:
+    """A stored screening, identical on every read."""
+    record = _record(record_id)
+    return {"id": record["id"], **record["result"]}
+
+
+@bp.get("/<record_id>/csv")
+@operation(tags=["portfolios"])
+def read_csv(record_id: str) -> Response:
+    """The stored screening's ranked table as CSV."""
+    record = _record(record_id)
+    return Response(
+        record["result"]["csv"],
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="screen-{record_id}.csv"'},
+    )
