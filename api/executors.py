@@ -59,6 +59,8 @@ class LocalPool:
             future = self._get().submit(fn, *args)
 
         def _done(f: Future[Any]) -> None:
+            if f.cancelled():  # shut down before it started: it stays queued for recovery
+                return
             on_done(f.exception())
 
         future.add_done_callback(_done)
@@ -66,7 +68,7 @@ class LocalPool:
     def shutdown(self) -> None:
         with self._lock:
             if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=False)
+                self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
 
 

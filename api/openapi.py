@@ -16,6 +16,12 @@ A view declares its models with `operation`, placed *under* Flask's route decora
     )
     def estimate(): ...
 
+Stored records: a ``201`` answer (what `api.jobs.submit_or_run` gives) and a ``GET`` of
+``/v1/<kind>/{id}`` are documented as the response model *plus* the record's own fields: ``id``,
+and optionally ``request``, ``inputs``, ``seed``, ``versions``, ``created_at``, ``job_id``, so a
+result model need not declare them (even with ``extra="forbid"``). Pass ``record=False`` when
+the model already describes the whole body, ``record=True`` to force it elsewhere.
+
 `build_document` walks the app's URL map, so every route appears, declared or not (undeclared
 ones with their docstring and problem answers only). Errors are documented for each operation:
 401 and 429 on ``/v1/``, 400/413/422 with a body, 404 with a path parameter, 501 when pending.
@@ -29,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from flask import Flask
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from api.schemas import JobAccepted, Problem
@@ -67,6 +73,7 @@ class Operation:
     errors: Sequence[int] = ()
     pending: bool = False
     media_type: str = "application/json"
+    record: bool | None = None
 
 
 def operation(
@@ -81,6 +88,7 @@ def operation(
     errors: Sequence[int] = (),
     pending: bool = False,
     media_type: str = "application/json",
+    record: bool | None = None,
 ) -> Callable[[F], F]:
     """Declare a view's request and response models for the OpenAPI document.
 
@@ -100,6 +108,9 @@ def operation(
         The view answers 501 until its capability lands.
     media_type : str
         Media type of the success answer (``text/html`` for a page).
+    record : bool, optional
+        Document the answer as a stored record (model + ``id`` and record fields); by default
+        for 201 answers and ``GET /v1/<kind>/{id}`` (not jobs).
     """
 
     def mark(view: F) -> F:
@@ -117,11 +128,57 @@ def operation(
                 tuple(errors),
                 pending,
                 media_type,
+                record,
             ),
         )
         return view
 
     return mark
+
+
+_RECORDS: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def record_model(model: type[BaseModel]) -> type[BaseModel]:
+    """``model`` plus the fields of a stored record (``id`` required, the others optional)."""
+    derived = _RECORDS.get(model)
+    if derived is None:
+        namespace: dict[str, Any] = {
+            "__module__": model.__module__,
+            "__doc__": f"{model.__name__} as stored: its fields plus the record's id and inputs.",
+            "__annotations__": {
+                "id": str,
+                "request": dict[str, Any] | None,
+                "inputs": dict[str, Any] | None,
+                "seed": str | int | None,
+                "versions": dict[str, str] | None,
+                "created_at": str | None,
+                "job_id": str | None,
+            },
+            "model_config": ConfigDict(extra="allow"),
+            "id": Field(description="id of the stored record"),
+            "request": Field(default=None, description="the body as it was sent"),
+            "inputs": Field(default=None, description="the inputs as resolved"),
+            "seed": Field(default=None, description="the seed or entropy used"),
+            "versions": Field(default=None, description="library versions that computed it"),
+            "created_at": Field(default=None, description="ISO 8601 UTC"),
+            "job_id": Field(default=None, description="the job that computed it, if any"),
+        }
+        derived = _RECORDS[model] = type(f"{model.__name__}Record", (model,), namespace)
+    return derived
+
+
+def _is_record(op: Operation, method: str, path: str, params: list[str]) -> bool:
+    if op.record is not None:
+        return op.record
+    if method == "post":
+        return op.status == 201
+    return (
+        method == "get"
+        and bool(params)
+        and path.startswith("/v1/")
+        and not path.startswith("/v1/jobs/")
+    )
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -150,7 +207,9 @@ def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:
 
 def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``."""
-    found: list[tuple[str, str, Callable[..., Any], Operation, list[str]]] = []
+    found: list[
+        tuple[str, str, Callable[..., Any], Operation, list[str], type[BaseModel] | None]
+    ] = []
     models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
         (Problem, "serialization"),
         (JobAccepted, "serialization"),
@@ -163,14 +222,17 @@ def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -
         params = _PARAM.findall(rule.rule)
         path = _PARAM.sub(r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            found.append((path, method.lower(), view, op, params))
+            response = op.response
+            if response is not None and _is_record(op, method.lower(), path, params):
+                response = record_model(response)
+            found.append((path, method.lower(), view, op, params, response))
+            if response is not None:
+                models.append((response, "serialization"))
         if op.request is not None:
             models.append((op.request, "validation"))
-        if op.response is not None:
-            models.append((op.response, "serialization"))
     refs, defs = models_json_schema(list(dict.fromkeys(models)), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
-    for path, method, view, op, params in found:
+    for path, method, view, op, params, response in found:
         summary, description = _docs(view, op)
         entry: dict[str, Any] = {
             "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{method}{path}").strip("_"),
@@ -201,8 +263,8 @@ def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -
             statuses.add(501)
         responses: dict[str, Any] = {}
         if not op.pending:
-            if op.response:
-                schema = refs[(op.response, "serialization")]
+            if response:
+                schema = refs[(response, "serialization")]
             elif op.media_type == "application/json":
                 schema = {"type": "object"}
             else:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.simulation import SimulationResult
 from models.valuation import ValuationResult
 
 
@@ -37,7 +38,7 @@ class ValuationCreated(ValuationResult):
     """Answer of ``POST /v1/valuations``: the result with its record id."""
 
     id: str = Field(description="id of the stored record; GET /v1/valuations/{id} returns it")
-    distribution: dict[str, Any] | None = Field(
+    distribution: SimulationResult | None = Field(
         default=None, description="Monte Carlo distribution when `simulation` was given"
     )
 

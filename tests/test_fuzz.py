@@ -34,6 +34,7 @@ def _build_app() -> Any:
             "RATE_LIMIT": 0,
             "SYNC_BUDGET": 50_000,
             "MAX_PATHS": 20_000,
+            "JOB_WORKERS": 1,
         }
     )
     app.config["FUZZ_KEY"] = key_for(app)

@@ -36,6 +36,7 @@ def simulation_cost(request: ValuationRequest) -> float:
     status=201,
     tags=["valuations"],
     jobs=True,
+    record=False,
 )
 def create() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Value an asset; 201 with the stored record's id and the result.
@@ -69,7 +70,7 @@ def create() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @bp.get("/<record_id>")
-@operation(response=ValuationRecord, tags=["valuations"])
+@operation(response=ValuationRecord, tags=["valuations"], record=False)
 def read(record_id: str) -> dict[str, Any]:
     """The stored record, identical on every read: result, request, inputs, seed, versions."""
     record = current_app.extensions["ipvalue.store"].get("valuation", current_tenant(), record_id)
