@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import secrets
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,9 @@ class Plan:
     copula: CopulaPlan | None
     correlated: list[int]
     legal: LegalPlan
+    all_rows_copula: CopulaPlan | None = None
+    """When every input is correlated: the copula with its factor's rows and columns in input
+    order, so the scores are correlated in one pass without gathering and scattering rows."""
 
     @property
     def chunks(self) -> int:
@@ -109,8 +112,11 @@ def _normal_scores(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
         z = rng.standard_normal((d, half))
     if plan.copula is not None:
         chi2 = rng.chisquare(plan.copula.dof, half) if plan.copula.kind == "student_t" else None
-        idx = plan.correlated
-        z[idx] = correlate(z[idx], plan.copula, chi2)
+        if plan.all_rows_copula is not None:
+            z = correlate(z, plan.all_rows_copula, chi2)
+        else:
+            idx = plan.correlated
+            z[idx] = correlate(z[idx], plan.copula, chi2)
     if plan.sim.antithetic:
         z = np.concatenate([z, -z], axis=1)[:, :n]
     return z
@@ -274,7 +280,7 @@ def make_plan(request: ValuationRequest, seed: int | None = None) -> Plan:
         item for i, m in enumerate(request.methods) for item in uncertain_inputs(m, f"methods[{i}]")
     ]
     inputs += _legal_inputs(request, sim)
-    copula, correlated = None, []
+    copula, correlated, all_rows_copula = None, [], None
     if sim.correlations is not None:
         _check_correlation_inputs(sim.correlations.inputs, inputs, request)
         position = {item.path: j for j, item in enumerate(inputs)}
@@ -285,6 +291,10 @@ def make_plan(request: ValuationRequest, seed: int | None = None) -> Plan:
             kind=sim.copula,
             dof=sim.copula_dof,
         )
+        if sorted(correlated) == list(range(len(inputs))):
+            factor = np.empty_like(copula.factor)
+            factor[np.ix_(correlated, correlated)] = copula.factor
+            all_rows_copula = replace(copula, factor=factor)
     if sim.horizon_years is not None and sim.volatility is None:
         raise InputError.for_field(
             "simulation.volatility",
@@ -306,6 +316,7 @@ def make_plan(request: ValuationRequest, seed: int | None = None) -> Plan:
         copula=copula,
         correlated=correlated,
         legal=legal,
+        all_rows_copula=all_rows_copula,
     )
 
 
