@@ -100,7 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         serve(f"{args.host}:{args.port}", args.workers)
         return 0
-    from api.jobs import recover_jobs
+    from api.recovery import recover_jobs, start_sweeper
 
     app = _app(None)
     recover_jobs(
@@ -108,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
         app.config["JOBS_ON_RESTART"],
         app.config["MAX_JOB_ATTEMPTS"],
     )
-    app.extensions["ipvalue.jobs"].claim_orphans()
+    start_sweeper(app)
     print(f"ipvalue (development server) on http://{args.host}:{args.port}/docs", flush=True)
     app.run(host=args.host, port=args.port)
     return 0

@@ -23,6 +23,8 @@ DASK_SCHEDULER          address of a Dask scheduler; jobs run       (unset: loca
                         there when set
 JOBS_ON_RESTART         ``rerun`` or ``fail`` unfinished jobs       rerun
 MAX_JOB_ATTEMPTS        runs of one job before it is failed         3
+JOB_SWEEP_SECONDS       how often a server worker looks for jobs    30
+                        of dead processes (`api.recovery`)
 KEY_CACHE_SECONDS       how long a checked key is trusted in a      30
                         worker without another database look-up
 LOG_LEVEL               logging level                               INFO
@@ -52,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "DASK_SCHEDULER": None,
     "JOBS_ON_RESTART": "rerun",
     "MAX_JOB_ATTEMPTS": 3,
+    "JOB_SWEEP_SECONDS": 30.0,
     "KEY_CACHE_SECONDS": 30.0,
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",

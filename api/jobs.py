@@ -25,9 +25,10 @@ error as problem+json fields. A function that takes a ``progress`` argument may 
 fraction in [0, 1].
 
 Job state lives in the database, never in memory only: the worker that runs a job marks it
-running, stores its record and marks it done in one transaction. After a restart, jobs left
-queued or running are re-queued (``JOBS_ON_RESTART=rerun``, up to ``MAX_JOB_ATTEMPTS`` runs) or
-failed with the reason (``fail``); see `recover_jobs`.
+running, stores its record and marks it done in one transaction. Each job names its ``owner``
+process (``host:pid:role``): the web worker that queued it, then the process running it. After a
+restart, or when an owner dies while the server runs, its jobs are re-queued or failed with the
+reason; see `api.recovery`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ import inspect
 import json
 import logging
 import math
+import os
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -56,6 +59,19 @@ log = logging.getLogger("ipvalue.jobs")
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 UNFINISHED = (QUEUED, RUNNING)
 Body = tuple[dict[str, Any], int, dict[str, str]]
+
+
+def process_tag(role: str) -> str:
+    """``host:pid:role``, naming this process as a job's owner."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{role}"[:64]
+
+
+def _ensure_logging() -> None:
+    """JSON logs in job processes too (pool and Dask workers start without our handlers)."""
+    if not logging.getLogger("ipvalue").handlers:
+        from api.logs import configure_logging
+
+        configure_logging(os.environ.get("IPVALUE_LOG_LEVEL", "INFO"))
 
 
 def function_path(fn: Callable[..., Any]) -> str:
@@ -141,12 +157,18 @@ def execute_job(db_url: str, job_id: str) -> str:
     Marks it running, calls its function, then stores the record and marks it succeeded in one
     transaction, or marks it failed with the error. Returns the final status.
     """
+    _ensure_logging()
     engine = engine_for(db_url)
     with engine.begin() as conn:
         claimed = conn.execute(
             update(jobs)
             .where(jobs.c.id == job_id, jobs.c.status == QUEUED)
-            .values(status=RUNNING, started_at=now(), attempts=jobs.c.attempts + 1)
+            .values(
+                status=RUNNING,
+                started_at=now(),
+                attempts=jobs.c.attempts + 1,
+                owner=process_tag("exec"),
+            )
         ).rowcount
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
     if not claimed or row is None:
@@ -203,7 +225,7 @@ class JobRunner:
         self.db_url = db_url
         self.executor = executor
         self.budget = budget
-        self.owner = uuid.uuid4().hex
+        self.owner = process_tag("web-" + uuid.uuid4().hex[:8])
 
     def create(
         self,
@@ -329,60 +351,6 @@ class JobRunner:
     def shutdown(self) -> None:
         """Release the executor."""
         self.executor.shutdown()
-
-
-def recover_jobs(engine: Engine, policy: str = "rerun", max_attempts: int = 3) -> dict[str, int]:
-    """After a restart, deal with every job left queued or running.
-
-    ``rerun`` puts each back in the queue with no owner (a worker's `JobRunner.claim_orphans`
-    takes it) unless it has run ``max_attempts`` times; ``fail`` (and jobs out of attempts) marks
-    it failed with the reason. Call once per server start, before workers take requests.
-
-    Returns
-    -------
-    dict
-        How many jobs were re-queued and how many failed.
-    """
-    counts = {"requeued": 0, "failed": 0}
-    with engine.begin() as conn:
-        rows = conn.execute(
-            select(jobs.c.id, jobs.c.attempts).where(jobs.c.status.in_(UNFINISHED))
-        ).all()
-        for job_id, attempts in rows:
-            if policy == "rerun" and attempts < max_attempts:
-                conn.execute(
-                    update(jobs)
-                    .where(jobs.c.id == job_id)
-                    .values(status=QUEUED, owner=None, progress=0.0, started_at=None)
-                )
-                counts["requeued"] += 1
-            else:
-                reason = (
-                    f"the server restarted before the job finished (after {attempts} of "
-                    f"{max_attempts} attempts); submit the request again"
-                    if policy == "rerun"
-                    else "the server restarted before the job finished; submit the request again"
-                )
-                conn.execute(
-                    update(jobs)
-                    .where(jobs.c.id == job_id)
-                    .values(
-                        status=FAILED,
-                        finished_at=now(),
-                        error=dumps(
-                            {
-                                "title": "Job interrupted",
-                                "status": 503,
-                                "detail": reason,
-                                "type": "https://ipvalue.dev/problems/job-interrupted",
-                            }
-                        ),
-                    )
-                )
-                counts["failed"] += 1
-    if any(counts.values()):
-        log.warning("recovered unfinished jobs", extra=counts)
-    return counts
 
 
 def submit_or_run(

@@ -20,6 +20,7 @@ from gunicorn.app.base import BaseApplication
 
 from api.config import from_env
 from api.ratelimit import share_buckets
+from api.recovery import start_sweeper
 
 
 def server_options(bind: str | None = None, workers: int | None = None) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def _on_starting(_server: Any) -> None:
     from flask import Flask
 
     from api.db import default_url, dispose_all, engine_for, migrate
-    from api.jobs import recover_jobs
+    from api.recovery import recover_jobs
 
     settings = from_env()
     url = settings["DATABASE_URL"] or default_url(Flask("api").instance_path)
@@ -73,8 +74,7 @@ def _on_starting(_server: Any) -> None:
 
 
 def _post_worker_init(worker: Any) -> None:
-    app = worker.wsgi
-    app.extensions["ipvalue.jobs"].claim_orphans()
+    start_sweeper(worker.wsgi)
 
 
 class Server(BaseApplication):  # type: ignore[misc]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +18,8 @@ from flask import g
 from sqlalchemy import insert, select
 
 from api.db import dumps, now
-from api.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, function_path, recover_jobs, submit_or_run
+from api.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, function_path, submit_or_run
+from api.recovery import Sweeper, recover_jobs, sweep_dead_owners
 from api.tables import jobs
 from models.errors import InputError
 
@@ -132,7 +135,7 @@ def test_job_functions_must_be_module_level() -> None:
         function_path(local)
 
 
-def _orphan(engine: Any, status: str, attempts: int) -> str:
+def _orphan(engine: Any, status: str, attempts: int, owner: str = "a-process-that-died") -> str:
     job_id = str(uuid.uuid4())
     with engine.begin() as conn:
         conn.execute(
@@ -147,7 +150,7 @@ def _orphan(engine: Any, status: str, attempts: int) -> str:
                 "payload": dumps({"x": 21}),
                 "context": dumps({"request": {"x": 21}}),
                 "attempts": attempts,
-                "owner": "a-process-that-died",
+                "owner": owner,
                 "created_at": now(),
             },
         )
@@ -214,3 +217,26 @@ def test_jobs_run_on_a_dask_cluster(make_app: Any, dask_scheduler: str) -> None:
     assert state["result"]["distribution"]["mean"] > 0
     body, _, _ = submit(app, refuses, {})
     assert wait_for(client, body["job_id"], {SUCCEEDED, FAILED})["error"]["status"] == 422
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_jobs_of_dead_processes_are_swept_and_rerun(app: Any, client: Any) -> None:
+    engine = app.extensions["ipvalue.engine"]
+    host = socket.gethostname()[:32]
+    dead = _dead_pid()
+    queued = _orphan(engine, QUEUED, 0, owner=f"{host}:{dead}:web-1")
+    running = _orphan(engine, RUNNING, 1, owner=f"{host}:{dead}:exec")
+    alive = _orphan(engine, QUEUED, 0, owner=f"{host}:{os.getpid()}:web-2")
+    remote = _orphan(engine, RUNNING, 1, owner=f"another-host:{dead}:exec")
+    sweeper = Sweeper(app.extensions["ipvalue.jobs"], interval=3600)
+    assert sorted(sweeper.sweep_once()) == sorted([queued, running])
+    for job_id in (queued, running):
+        assert wait_for(client, job_id, {SUCCEEDED, FAILED})["status"] == SUCCEEDED
+    for job_id in (alive, remote):
+        assert client.get(f"/v1/jobs/{job_id}").get_json()["status"] in {QUEUED, RUNNING}
+    assert sweep_dead_owners(engine) == {"requeued": 0, "failed": 0}
