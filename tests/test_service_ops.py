@@ -57,3 +57,10 @@ def test_unknown_route_under_v1_needs_a_key_first(anon_client: Any, client: Any)
     assert resp.status_code == 404
     assert resp.content_type == "application/problem+json"
     assert client.delete("/v1/valuations").status_code == 405
+
+
+def test_readyz_wants_the_current_schema(make_app: Any, tmp_path: Any) -> None:
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite'}", AUTO_MIGRATE=False)
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 503
+    assert "ipvalue db upgrade" in resp.get_json()["detail"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from api.db import ping
+from api.db import HEAD, current_revision, ping
 from api.errors import problem
 from api.openapi import operation
 from api.schemas import Health
@@ -26,10 +26,17 @@ def healthz() -> dict[str, str]:
 @bp.get("/readyz")
 @operation(response=Health, tags=["service"], errors=[503])
 def readyz() -> dict[str, Any] | Response:
-    """The service can take requests: its database answers."""
+    """The service can take requests: its database answers and its schema is current."""
+    engine = current_app.extensions["ipvalue.engine"]
     try:
-        ping(current_app.extensions["ipvalue.engine"])
+        ping(engine)
+        revision = current_revision(engine)
     except Exception as exc:
         log.warning("database not reachable: %s", exc)
         return problem(503, "Not ready", "the database is not reachable", "not-ready")
+    if revision != HEAD:
+        detail = (
+            f"the database schema is at revision {revision}, not {HEAD}; run 'ipvalue db upgrade'"
+        )
+        return problem(503, "Not ready", detail, "not-ready")
     return {"status": "ready", "database": "ok"}
