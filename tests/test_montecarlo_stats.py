@@ -16,7 +16,14 @@ from models.uncertain import Lognormal, Normal, Pert, Triangular, Uniform
 from risk.montecarlo import LegalJumps, simulate_valuation, simulate_value_paths
 from risk.montecarlo.legal import maintenance_fee_schedule
 from risk.montecarlo.sampling import from_normal_scores
-from risk.montecarlo.stats import QUANTILES, quantile_name, quantiles_with_ci
+from risk.montecarlo.stats import (
+    QUANTILES,
+    _ranks,
+    histogram,
+    quantile_name,
+    quantiles_with_ci,
+    tail_risk,
+)
 from tests.montecarlo_helpers import make_request
 
 HERE = Path(__file__).parent
@@ -152,3 +159,34 @@ def test_value_paths_with_posterior_volatility_draws_and_legal_jumps():
     assert lean.paths is None
     np.testing.assert_array_equal(lean.terminal, vp.terminal)
     assert np.all(np.diff(vp.bands["p95"]) >= -1e-9) or vp.bands["p95"][-1] > 100.0
+
+
+def _tied_sample() -> np.ndarray:
+    rng = np.random.default_rng(7)
+    x = np.round(rng.lognormal(0.0, 1.0, 20_001), 2)  # many ties
+    x[:50] = -1e6  # far tails, clipped into the outer bins
+    x[50:90] = 1e6
+    return rng.permutation(x)
+
+
+def test_histogram_from_sorted_values_counts_as_numpy_histogram():
+    x = _tied_sample()
+    h = histogram(x)
+    counts, edges = np.histogram(np.clip(x, h.edges[0], h.edges[-1]), 50, (h.edges[0], h.edges[-1]))
+    assert h.counts == [int(c) for c in counts]
+    assert h.edges == [float(e) for e in edges]
+    assert histogram(np.sort(x), presorted=True) == h
+
+
+def test_average_ranks_are_scipy_rankdata():
+    x = _tied_sample()
+    np.testing.assert_array_equal(_ranks(x), sps.rankdata(x))
+    np.testing.assert_array_equal(_ranks(np.array([2.0, 2.0, 2.0])), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(_ranks(np.array([3.0])), [1.0])
+
+
+def test_presorted_statistics_are_the_unsorted_ones():
+    x = _tied_sample()
+    s = np.sort(x)
+    assert quantiles_with_ci(s, presorted=True) == quantiles_with_ci(x)
+    assert tail_risk(s, 1.0, presorted=True) == tail_risk(x, 1.0)

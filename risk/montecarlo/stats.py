@@ -48,7 +48,11 @@ def quantile_ranks(n: int, p: float, level: float = 0.95) -> tuple[int, int]:
 
 
 def quantiles_with_ci(
-    values: FloatArray, probs: tuple[float, ...] = QUANTILES, level: float = 0.95
+    values: FloatArray,
+    probs: tuple[float, ...] = QUANTILES,
+    level: float = 0.95,
+    *,
+    presorted: bool = False,
 ) -> list[QuantileEstimate]:
     """Quantiles (linear interpolation, as ``numpy.quantile``) with order-statistic CIs.
 
@@ -59,9 +63,11 @@ def quantiles_with_ci(
         Probabilities in (0, 1).
     level : float
         Confidence level of the intervals.
+    presorted : bool
+        ``values`` is already sorted ascending (one sort then serves every statistic).
     """
     n = values.size
-    ordered = np.sort(values)
+    ordered = values if presorted else np.sort(values)
     out = []
     for p in probs:
         x = (n - 1) * p
@@ -83,15 +89,19 @@ class Tail:
 
 
 def tail_risk(
-    values: FloatArray, reference: float, levels: tuple[float, ...] = TAIL_LEVELS
+    values: FloatArray,
+    reference: float,
+    levels: tuple[float, ...] = TAIL_LEVELS,
+    *,
+    presorted: bool = False,
 ) -> list[Tail]:
     """VaR and ES as losses from ``reference`` (the point value).
 
     ``VaR_a = reference - q_{1-a}``; ``ES_a = reference - mean of the worst (1 - a) share of
-    paths`` (the ceil((1 - a) n) lowest values).
+    paths`` (the ceil((1 - a) n) lowest values). ``presorted``: ``values`` is sorted ascending.
     """
     n = values.size
-    ordered = np.sort(values)
+    ordered = values if presorted else np.sort(values)
     out = []
     for a in levels:
         k = max(int(np.ceil((1 - a) * n)), 1)
@@ -159,16 +169,24 @@ class Histogram:
     counts: list[int]
 
 
-def histogram(values: FloatArray, bins: int = 50) -> Histogram:
-    """Histogram over the 0.1 %-99.9 % range; the outer bins also hold the tails beyond it."""
-    ordered = np.sort(values)
+def histogram(values: FloatArray, bins: int = 50, *, presorted: bool = False) -> Histogram:
+    """Histogram over the 0.1 %-99.9 % range; the outer bins also hold the tails beyond it.
+
+    Bin ``i`` counts ``edges[i] <= x < edges[i + 1]`` (the last bin also ``x = hi``), as
+    ``numpy.histogram``; from sorted values the counts are differences of ``searchsorted``.
+    """
+    ordered = values if presorted else np.sort(values)
     n = values.size
     lo, hi = ordered[int(0.001 * (n - 1))], ordered[int(np.ceil(0.999 * (n - 1)))]
     if not hi > lo:
         lo, hi = float(ordered[0]), float(ordered[-1])
         if not hi > lo:
             lo, hi = lo - 0.5, hi + 0.5
-    counts, edges = np.histogram(np.clip(values, lo, hi), bins=bins, range=(lo, hi))
+    edges = np.linspace(lo, hi, bins + 1)
+    # Clipping to [lo, hi] moves values into the outer bins only, so the inner edges split the
+    # sorted values where they split the clipped ones.
+    below = np.searchsorted(ordered, edges[1:-1], side="left")
+    counts = np.diff(np.concatenate(([0], below, [n])))
     return Histogram([float(e) for e in edges], [int(c) for c in counts])
 
 
@@ -193,8 +211,22 @@ class Driver:
 
 
 def _ranks(x: FloatArray) -> FloatArray:
-    """Average ranks of a 1-D array (ties share their mean rank)."""
-    return np.asarray(sps.rankdata(x), dtype=float)
+    """Average ranks (1-based) of a 1-D array of numbers; ties share their mean rank.
+
+    The same numbers as ``scipy.stats.rankdata(x)``: the average rank of a tie group does not
+    depend on the order within it, so an unstable (faster) argsort serves.
+    """
+    n = x.size
+    order = np.argsort(x)
+    xs = x[order]
+    new = np.empty(n, dtype=bool)
+    new[:1] = True
+    np.not_equal(xs[1:], xs[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], n)
+    ranks = np.empty(n)
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return ranks
 
 
 def sensitivity(inputs: dict[str, FloatArray], values: FloatArray) -> list[Driver]:
