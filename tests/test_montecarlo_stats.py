@@ -21,6 +21,8 @@ from risk.montecarlo.stats import (
     _ranks,
     histogram,
     quantile_name,
+    quantile_ranks,
+    quantiles_ranks,
     quantiles_with_ci,
     tail_risk,
 )
@@ -190,3 +192,13 @@ def test_presorted_statistics_are_the_unsorted_ones():
     s = np.sort(x)
     assert quantiles_with_ci(s, presorted=True) == quantiles_with_ci(x)
     assert tail_risk(s, 1.0, presorted=True) == tail_risk(x, 1.0)
+
+
+def test_vectorised_order_statistic_ranks_are_the_one_at_a_time_ones():
+    for n in (1, 7, 1000, 100_000):
+        together = quantiles_ranks(n, QUANTILES)
+        for p, ranks in zip(QUANTILES, together, strict=True):
+            alpha = 0.05
+            lo = int(sps.binom.ppf(alpha / 2, n, p))
+            hi = int(sps.binom.ppf(1 - alpha / 2, n, p)) + 1
+            assert ranks == (max(lo, 1) - 1, min(hi, n) - 1) == quantile_ranks(n, p)

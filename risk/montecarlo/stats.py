@@ -41,10 +41,17 @@ def quantile_ranks(n: int, p: float, level: float = 0.95) -> tuple[int, int]:
     ``P(X_(lo) <= q_p <= X_(hi)) >= level`` for ``n`` independent draws (1-based ranks
     ``l = F^-1(a/2)`` and ``u = F^-1(1 - a/2) + 1`` of the binomial (n, p) distribution).
     """
+    return quantiles_ranks(n, (p,), level)[0]
+
+
+def quantiles_ranks(n: int, probs: tuple[float, ...], level: float = 0.95) -> list[tuple[int, int]]:
+    """:func:`quantile_ranks` for several probabilities in one vectorised binomial ppf call."""
     alpha = 1.0 - level
-    lo = int(sps.binom.ppf(alpha / 2, n, p))
-    hi = int(sps.binom.ppf(1 - alpha / 2, n, p)) + 1
-    return max(lo, 1) - 1, min(hi, n) - 1
+    p = np.asarray(probs, dtype=float)
+    q = np.concatenate([np.full(p.size, alpha / 2), np.full(p.size, 1 - alpha / 2)])
+    ranks = sps.binom.ppf(q, n, np.concatenate([p, p]))
+    lo, hi = ranks[: p.size], ranks[p.size :] + 1
+    return [(max(int(a), 1) - 1, min(int(b), n) - 1) for a, b in zip(lo, hi, strict=True)]
 
 
 def quantiles_with_ci(
@@ -69,12 +76,11 @@ def quantiles_with_ci(
     n = values.size
     ordered = values if presorted else np.sort(values)
     out = []
-    for p in probs:
+    for p, (lo, hi) in zip(probs, quantiles_ranks(n, probs, level), strict=True):
         x = (n - 1) * p
         below = int(np.floor(x))
         above = min(below + 1, n - 1)
         value = ordered[below] + (x - below) * (ordered[above] - ordered[below])
-        lo, hi = quantile_ranks(n, p, level)
         out.append(QuantileEstimate(p, float(value), float(ordered[lo]), float(ordered[hi])))
     return out
 
