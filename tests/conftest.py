@@ -130,14 +130,14 @@ def _free_port() -> int:
 
 
 def _ready(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         conn.request("GET", "/readyz")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except OSError:
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
         return False
+    finally:
+        conn.close()
 
 
 @contextlib.contextmanager
