@@ -56,8 +56,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config : dict, optional
         Settings overriding the defaults and the ``IPVALUE_*`` environment (see `api.config`);
         tests pass their own, e.g. ``{"DATABASE_URL": ..., "RATE_LIMIT": 0}``.
+        ``INSTANCE_PATH`` moves the instance folder (home of the default SQLite file).
     """
-    app = Flask(__name__)
+    instance = (config or {}).get("INSTANCE_PATH")
+    app = Flask(__name__, instance_path=str(Path(instance).resolve()) if instance else None)
     app.config.from_mapping(JSON_SORT_KEYS=False, PROVIDE_AUTOMATIC_OPTIONS=False)
     app.config.update(settings.from_env())
     if config:

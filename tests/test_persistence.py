@@ -73,11 +73,14 @@ def test_fresh_database_is_created_on_first_start(make_app: Any, tmp_path: Path)
 
 
 def test_default_database_lives_in_the_instance_folder(
-    make_app: Any, monkeypatch: pytest.MonkeyPatch
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("IPVALUE_DATABASE_URL", raising=False)
-    app = make_app(DATABASE_URL=None)
-    assert app.config["DATABASE_URL"] == f"sqlite:///{Path(app.instance_path) / 'ipvalue.sqlite'}"
+    app = make_app(DATABASE_URL=None, INSTANCE_PATH=tmp_path / "instance")
+    expected = tmp_path / "instance" / "ipvalue.sqlite"
+    assert app.config["DATABASE_URL"] == f"sqlite:///{expected}"
+    assert expected.exists()
+    assert current_revision(app.extensions["ipvalue.engine"]) == HEAD
 
 
 def test_simulation_seed_is_drawn_and_recorded(db_client: Any) -> None:
