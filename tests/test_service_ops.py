@@ -64,3 +64,17 @@ def test_readyz_wants_the_current_schema(make_app: Any, tmp_path: Any) -> None:
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
     assert "ipvalue db upgrade" in resp.get_json()["detail"]
+
+
+def test_demo_key_line_is_ready_to_paste(app: Any, capsys: Any) -> None:
+    from api.cli import _demo_key
+
+    _demo_key(app, "127.0.0.1", 8000)
+    out = capsys.readouterr().out
+    key = next(w for w in out.split() if w.startswith("ipv_"))
+    assert f"Authorization: Bearer {key}" in out
+    assert "curl -s -X POST http://127.0.0.1:8000/v1/valuations" in out
+    assert "http://127.0.0.1:8000/docs" in out
+    client = app.test_client()
+    resp = client.get("/v1/jobs/x", headers={"Authorization": f"Bearer {key}"})
+    assert resp.status_code == 404
