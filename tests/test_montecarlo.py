@@ -211,9 +211,20 @@ def test_a_run_without_seed_records_one_that_reproduces_it():
     assert simulate_valuation(req).model_dump() == first.model_dump()
 
 
-@pytest.mark.slow
-def test_two_worker_processes_give_the_same_numbers_as_one():
-    req = _correlated_request(paths=200_000, antithetic=True)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"antithetic": True},
+        {"qmc": True, "copula": "student_t"},
+        {
+            "horizon_years": 3,
+            "volatility": 0.3,
+            "legal_risk": {"invalidation_hazard": 0.05, "litigation_loss_hazard": 0.03},
+        },
+    ],
+)
+def test_two_worker_threads_give_the_same_numbers_as_one(options):
+    req = _correlated_request(paths=200_000, **options)
     assert simulate_valuation(req, workers=2).model_dump() == simulate_valuation(req).model_dump()
 
 

@@ -1,20 +1,22 @@
 """Chunks of a Monte Carlo valuation: sample every uncertain input, value each path.
 
 Paths are simulated in chunks of :data:`CHUNK_PATHS`. Chunk ``i`` draws from its own stream,
-``SeedSequence(seed, spawn_key=(0, i))``, so the numbers do not depend on how many processes run
-the chunks or in what order, and a run is bit-identical from its recorded seed. Within a chunk
-every input is an inverse-CDF transform of a standard normal score (pseudo-random, or
-``Phi^-1`` of scrambled Sobol points), correlated through a copula where the request asks, and
-mirrored (``-z``) for antithetic variates. Each method is valued by
-:func:`valuation.methods.value_method` on arrays of shape ``(chunk,)``; there is no loop over paths.
+``SeedSequence(seed, spawn_key=(0, i))``, so the numbers do not depend on how many worker
+threads run the chunks or in what order, and a run is bit-identical from its recorded seed.
+Within a chunk every input is an inverse-CDF transform of a standard normal score
+(pseudo-random, or ``Phi^-1`` of scrambled Sobol points), correlated through a copula where the
+request asks, and mirrored (``-z``) for antithetic variates. Each method is valued by
+:func:`valuation.methods.value_method` on arrays of shape ``(block,)``; there is no loop over
+paths.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -57,7 +59,7 @@ CORRELATIONS_FIELD = "simulation.correlations.inputs"
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything a chunk needs; picklable, so chunks can run in worker processes."""
+    """Everything a chunk needs; read-only, so chunks can run in worker threads."""
 
     request: ValuationRequest
     sim: Simulation
@@ -231,8 +233,8 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
 
 
 def run_chunks(plan: Plan, indices: list[int]) -> list[ChunkOut]:
-    """Simulate several chunks (the unit of work of a worker process)."""
-    return [run_chunk(plan, i, keep_samples=i * CHUNK_PATHS < SENSITIVITY_PATHS) for i in indices]
+    """Simulate several chunks in this thread."""
+    return [_run_one(plan, i) for i in indices]
 
 
 def _check_correlation_inputs(names: list[str], inputs: list[UncertainInput], request: Any) -> None:
@@ -320,17 +322,22 @@ def make_plan(request: ValuationRequest, seed: int | None = None) -> Plan:
     )
 
 
+def _run_one(plan: Plan, index: int) -> ChunkOut:
+    return run_chunk(plan, index, keep_samples=index * CHUNK_PATHS < SENSITIVITY_PATHS)
+
+
 def simulate_chunks(plan: Plan, workers: int = 1) -> list[ChunkOut]:
-    """Run every chunk of ``plan``, in this process or spread over ``workers`` processes."""
+    """Run every chunk of ``plan``, in this thread or spread over ``workers`` threads.
+
+    Each chunk draws from its own stream, so the numbers do not depend on ``workers``. Threads
+    run in parallel here: the time goes to numpy and scipy array loops (random draws, inverse
+    CDFs, the per-year arithmetic), which release the GIL, and each chunk's results are written
+    straight into its own arrays (worker processes had to pickle every path's value back
+    through a pipe, which cost as much as the simulation). The chunk arithmetic calls no BLAS,
+    so no thread pool is nested under the workers.
+    """
     indices = list(range(plan.chunks))
     if workers <= 1 or len(indices) < 2:
         return run_chunks(plan, indices)
-    groups = [indices[w::workers] for w in range(workers)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(run_chunks, [plan] * workers, groups))
-    by_index = {
-        i: out
-        for group, part in zip(groups, parts, strict=True)
-        for i, out in zip(group, part, strict=True)
-    }
-    return [by_index[i] for i in indices]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="montecarlo") as pool:
+        return list(pool.map(partial(_run_one, plan), indices))

@@ -26,7 +26,7 @@ def simulate_valuation(request: ValuationRequest, *, workers: int = 1) -> Simula
         ``antithetic``, ``qmc``, ``legal_risk``, ``thresholds``, and ``horizon_years`` with
         ``volatility`` for value paths.
     workers : int
-        Processes to spread the chunks over; the numbers do not depend on it.
+        Threads to spread the chunks over; the numbers do not depend on it.
 
     Returns
     -------
