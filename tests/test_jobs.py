@@ -240,3 +240,14 @@ def test_jobs_of_dead_processes_are_swept_and_rerun(app: Any, client: Any) -> No
     for job_id in (alive, remote):
         assert client.get(f"/v1/jobs/{job_id}").get_json()["status"] in {QUEUED, RUNNING}
     assert sweep_dead_owners(engine) == {"requeued": 0, "failed": 0}
+
+
+def test_simulation_cost_is_paths_times_years() -> None:
+    from api.routes.valuations import simulation_cost
+    from models.valuation import ValuationRequest
+
+    request = ValuationRequest.model_validate(SIMULATED)
+    assert simulation_cost(request, SIMULATED) == 2000 * 10  # revenue: 10 years
+    horizon = {**SIMULATED, "simulation": {"paths": 2000, "seed": 1, "horizon_years": 3}}
+    assert simulation_cost(ValuationRequest.model_validate(horizon), horizon) == 2000 * 3
+    assert simulation_cost(ValuationRequest.model_validate(EXAMPLE), EXAMPLE) == 0

@@ -18,14 +18,27 @@ from api.service import valuation_job
 from models.valuation import ValuationRequest
 
 bp = Blueprint("valuations", __name__, url_prefix="/v1/valuations")
-DEFAULT_YEARS = 10
 
 
-def simulation_cost(request: ValuationRequest) -> float:
-    """``paths x years`` of a request's simulation (0 without one)."""
+def series_years(document: Any) -> int:
+    """The longest per-year series in ``document``: list lengths and ``{"years": N}`` counts."""
+    if isinstance(document, dict):
+        own = document.get("years")
+        found = own if isinstance(own, int) and not isinstance(own, bool) else 0
+        return max([found, *(series_years(v) for v in document.values())])
+    if isinstance(document, list):
+        return max([len(document), *(series_years(v) for v in document)], default=0)
+    return 0
+
+
+def simulation_cost(request: ValuationRequest, payload: dict[str, Any]) -> float:
+    """``paths x years`` of a request's simulation (0 without one).
+
+    ``years`` is the horizon, else the longest series of the methods, else 10.
+    """
     if request.simulation is None:
         return 0.0
-    years = request.simulation.horizon_years or DEFAULT_YEARS
+    years = request.simulation.horizon_years or series_years(payload.get("methods")) or 10
     return float(request.simulation.paths) * max(1.0, float(years))
 
 
@@ -61,7 +74,7 @@ def create() -> tuple[dict[str, Any], int, dict[str, str]]:
         "valuation",
         valuation_job,
         resolved,
-        simulation_cost(request),
+        simulation_cost(request, payload),
         request=payload,
         inputs=inputs,
         seed=seed,
