@@ -181,11 +181,33 @@ def _is_record(op: Operation, method: str, path: str, params: list[str]) -> bool
     )
 
 
-def _problem_response(status: int) -> dict[str, Any]:
+_HEADERS = {
+    401: {"WWW-Authenticate": "Bearer challenge"},
+    429: {"Retry-After": "seconds until the key may send again"},
+    202: {"Location": "the job: GET it for status, progress and result"},
+    201: {"Location": "the stored record, when it can be read back"},
+}
+
+
+def _headers(status: int, required: bool = True) -> dict[str, Any]:
     return {
+        name: {
+            "description": text,
+            "required": required and status != 201,
+            "schema": {"type": "string"},
+        }
+        for name, text in _HEADERS.get(status, {}).items()
+    }
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
         "description": _ERROR_TITLES.get(status, "Error"),
         "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
     }
+    if status in _HEADERS:
+        response["headers"] = _headers(status)
+    return response
 
 
 def _json_response(
@@ -270,11 +292,14 @@ def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -
             else:
                 schema = {"type": "string"}
             responses[str(op.status)] = _json_response("Success", schema, op.media_type)
+            if op.status == 201:
+                responses["201"]["headers"] = _headers(201)
         if op.jobs:
             responses["202"] = _json_response(
                 "Accepted as a job: poll the location",
                 refs[(JobAccepted, "serialization")],
             )
+            responses["202"]["headers"] = _headers(202)
         for status in sorted(statuses):
             responses[str(status)] = _problem_response(status)
         entry["responses"] = responses
