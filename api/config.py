@@ -18,7 +18,8 @@ RATE_LIMIT              requests per second per key (0: no limit)   50
 RATE_BURST              requests a key may send at once            100
 SYNC_BUDGET             paths x years x assets answered inline;     2 000 000
                         above it the request becomes a job (202)
-JOB_WORKERS             processes of the local job pool             2
+JOB_WORKERS             processes of the local job pool, per        1
+                        server worker (gunicorn runs one per core)
 DASK_SCHEDULER          address of a Dask scheduler; jobs run       (unset: local pool)
                         there when set
 JOBS_ON_RESTART         ``rerun`` or ``fail`` unfinished jobs       rerun
@@ -50,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT": 50.0,
     "RATE_BURST": 100,
     "SYNC_BUDGET": 2_000_000,
-    "JOB_WORKERS": 2,
+    "JOB_WORKERS": 1,
     "DASK_SCHEDULER": None,
     "JOBS_ON_RESTART": "rerun",
     "MAX_JOB_ATTEMPTS": 3,
