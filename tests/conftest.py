@@ -3,7 +3,9 @@
 - ``client`` sends a valid ``Authorization: Bearer`` key of tenant ``test-tenant`` by default;
   ``anon_client`` sends none; ``other_client`` is a second tenant.
 - ``app`` uses a fresh SQLite file per test (a copy of a database migrated once per session),
-  with the rate limit off. ``make_app(**settings)`` builds one with other settings.
+  with the rate limit off; with ``IPVALUE_TEST_DATABASE=postgresql`` a fresh PostgreSQL schema
+  instead (`.ci/run` runs the API tests so too). ``make_app(**settings)`` builds one with other
+  settings.
 - ``pg_url`` is a PostgreSQL database (a fresh schema of ``IPVALUE_TEST_POSTGRES_URL``, by default
   ``postgresql+psycopg://postgres@127.0.0.1:5432/test``). Without a server the tests using it
   skip with a message, except under CI (``CI=true``), where they fail.
@@ -64,12 +66,20 @@ def sqlite_url(tmp_path: Path, migrated_template: Path) -> str:
 
 
 @pytest.fixture
-def make_app(sqlite_url: str) -> Iterator[Callable[..., Any]]:
-    """Build apps with settings of the test's choosing (default database: ``sqlite_url``)."""
+def default_db_url(request: pytest.FixtureRequest) -> str:
+    """The database of ``app``: SQLite, or PostgreSQL when ``IPVALUE_TEST_DATABASE=postgresql``."""
+    if os.environ.get("IPVALUE_TEST_DATABASE", "sqlite").lower().startswith("postgres"):
+        return str(request.getfixturevalue("pg_url"))
+    return str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+def make_app(default_db_url: str) -> Iterator[Callable[..., Any]]:
+    """Build apps with settings of the test's choosing (default database: ``default_db_url``)."""
     built: list[Any] = []
 
     def make(**settings: Any) -> Any:
-        config = {"TESTING": True, "DATABASE_URL": sqlite_url, "RATE_LIMIT": 0, **settings}
+        config = {"TESTING": True, "DATABASE_URL": default_db_url, "RATE_LIMIT": 0, **settings}
         app = create_app(config)
         built.append(app)
         return app

@@ -73,14 +73,15 @@ def test_keys_are_stored_hashed_and_can_be_revoked(app: Any, api_key: str) -> No
 
 
 def test_cli_keys_create_prints_a_working_key_once(
-    make_app: Any, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+    make_app: Any, default_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["keys", "create", "--tenant", "bank-a", "--database-url", sqlite_url]) == 0
+    url = default_db_url
+    assert main(["keys", "create", "--tenant", "bank-a", "--database-url", url]) == 0
     out = capsys.readouterr().out
     key = next(word for word in out.split() if word.startswith("ipv_"))
     app = make_app()
     client = authed_client(app, key)
     assert client.post("/v1/valuations", json=BODY).status_code == 201
-    assert main(["keys", "list", "--database-url", sqlite_url]) == 0
+    assert main(["keys", "list", "--database-url", url]) == 0
     listing = capsys.readouterr().out
     assert "bank-a" in listing and key not in listing
