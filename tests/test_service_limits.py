@@ -95,3 +95,16 @@ def test_limits_come_from_the_environment(make_app: Any, monkeypatch: pytest.Mon
     monkeypatch.setenv("IPVALUE_MAX_PATHS", "many")
     with pytest.raises(ValueError, match="IPVALUE_MAX_PATHS"):
         from_env()
+
+
+def test_check_limit_names_the_limit_and_field(make_app: Any) -> None:
+    from api.limits import check_limit
+    from models.errors import LimitExceededError
+
+    app = make_app(MAX_ASSETS=3)
+    with app.app_context():
+        check_limit("max_assets", 3, "assets")
+        with pytest.raises(LimitExceededError) as caught:
+            check_limit("max_assets", 4, "assets")
+    assert caught.value.limit == "max_assets" and caught.value.status == 422
+    assert str(caught.value).startswith("assets: 4 is over the limit max_assets = 3")
