@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,3 +210,37 @@ def test_regime_change_needs_a_positive_previous_sigma(bad: float) -> None:
     with pytest.raises(InputError) as caught:
         prob_volatility_rose(est, bad)
     assert _fields(caught.value) == {"previous_sigma"}
+
+
+def test_compile_cache_folder_follows_ipvalue_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from risk.volatility import compiled
+
+    monkeypatch.setenv("IPVALUE_CACHE_DIR", str(tmp_path / "c"))
+    assert compiled.cache_dir() == tmp_path / "c" / "nutpie"
+    assert not (tmp_path / "c").exists()  # created on demand, when an entry is written
+    monkeypatch.delenv("IPVALUE_CACHE_DIR")
+    assert compiled.cache_dir() == Path.home() / ".cache" / "ipvalue" / "nutpie"
+
+
+def test_missing_or_garbled_compile_cache_entry_is_ignored(tmp_path: Path) -> None:
+    from risk.volatility import compiled
+
+    assert compiled.load(tmp_path / "absent.pkl") is None
+    (tmp_path / "garbled.pkl").write_bytes(b"not a pickle")
+    assert compiled.load(tmp_path / "garbled.pkl") is None
+
+
+def test_starting_points_follow_the_prior_and_the_chain_seed() -> None:
+    from risk.volatility.compiled import InitialPoint, initial_centre
+
+    names = ["drift_annual", "sigma_annual_log__", "nu_minus_2_log__", "z"]
+    centre = initial_centre(names, [1, 1, 1, 2], DEFAULT_PRIOR)
+    assert centre.tolist() == pytest.approx(
+        [0.0, math.log(DEFAULT_PRIOR.sigma_median), math.log(20.0), 0.0, 0.0]
+    )
+    start = InitialPoint(centre)
+    np.testing.assert_array_equal(start(7), start(7))
+    assert not np.array_equal(start(7), start(8))
+    assert np.all(np.abs(start(7) - centre) <= 1.0)

@@ -6,6 +6,14 @@ Each fit is shared through module-scoped fixtures; the file compiles three model
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -205,3 +213,64 @@ def test_stochastic_volatility_shares_a_compiled_shape_across_nearby_lengths(
     assert shorter.sigma_path is not None and shorter.sigma_path.shape == (262,)
     # the same recent days, fitted on a shorter window, agree on today's volatility
     assert abs(shorter.sigma_current.median / sv_fit.sigma_current.median - 1) < 0.2
+
+
+_COLD = """
+import hashlib, json, sys
+import numpy as np
+from risk.volatility import estimate_volatility
+z = np.random.default_rng(1).standard_normal(40)
+est = estimate_volatility({"series": list(z * 0.3 / np.sqrt(12)), "kind": "returns",
+                           "periods_per_year": 12, "seed": 5})
+print(json.dumps({"draws": hashlib.sha256(est.sigma_draws.tobytes()).hexdigest(),
+                  "pymc": "pymc" in sys.modules}))
+"""
+
+
+def test_first_estimate_in_a_new_process_loads_the_compiled_model_from_disk(
+    tmp_path: Path,
+) -> None:
+    """Compiled once, then loaded (no PyMC import) with the same draws as a warm process; an
+    entry that no longer reproduces its log density is discarded and compiled again."""
+    from risk.volatility import compiled
+
+    env = {
+        **os.environ,
+        "IPVALUE_CACHE_DIR": str(tmp_path),
+        # share the (slow to fill) PyTensor cache; only the nutpie entries start empty
+        "PYTENSOR_FLAGS": f"base_compiledir={compiled.cache_root() / 'pytensor'}",
+    }
+
+    def cold() -> dict[str, object]:
+        out = subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", _COLD],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    first = cold()
+    entries = list((tmp_path / "nutpie").glob("*.pkl"))
+    assert first["pymc"] is True and len(entries) == 1
+    second = cold()
+    assert second == {"draws": first["draws"], "pymc": False}
+
+    z = np.random.default_rng(1).standard_normal(40)
+    warm = estimate_volatility(
+        {
+            "series": list(z * 0.3 / np.sqrt(12)),
+            "kind": "returns",
+            "periods_per_year": 12,
+            "seed": 5,
+        }
+    )
+    assert hashlib.sha256(warm.sigma_draws.tobytes()).hexdigest() == first["draws"]
+
+    entry = pickle.loads(entries[0].read_bytes())
+    entry["fingerprint"][0][1][0] += 1.0  # a log density the stored code does not give
+    entries[0].write_bytes(pickle.dumps(entry))
+    third = cold()
+    assert third == {"draws": first["draws"], "pymc": True}

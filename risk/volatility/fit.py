@@ -3,16 +3,20 @@
 Sampling uses nutpie (NUTS in Rust on a numba-compiled log density). A compiled model is kept
 per process, keyed by model and shape, and reused with new data and new priors through
 ``pm.Data``; compiling costs seconds, a warm estimate of a 40-point series well under one.
+Compiled models are also kept on disk (:mod:`risk.volatility.compiled`), so the first estimate
+in a new process loads machine code instead of compiling, without importing PyMC.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +25,8 @@ from pydantic import ValidationError
 
 from models.errors import FieldProblem, InputError
 from models.volatility import VolatilityRequest
-from risk.volatility.priors import VolatilityPrior, choose_prior
+from risk.volatility import compiled as disk_cache
+from risk.volatility.priors import VolatilityPrior, choose_prior, prior_data_values
 from risk.volatility.results import (
     ESS_MIN,
     R_HAT_MAX,
@@ -184,6 +189,7 @@ class _Problem:
     key: tuple[Any, ...]
     data: dict[str, Any]
     build: Callable[[], Any]
+    prior: VolatilityPrior
 
 
 def _problem(
@@ -193,10 +199,13 @@ def _problem(
     periods_per_year: float,
     prior: VolatilityPrior,
 ) -> _Problem:
-    from risk.volatility import models as factories
+    def factories() -> Any:
+        from risk.volatility import models  # imports PyMC: only when a model must be built
+
+        return models
 
     data: dict[str, Any] = {"periods_per_year": float(periods_per_year)}
-    data.update(factories.prior_data_values(prior))
+    data.update(prior_data_values(prior))
     if name == "hierarchical":
         flat = np.concatenate([returns, *peers])
         index = np.concatenate(
@@ -208,7 +217,8 @@ def _problem(
             name,
             (name, k),
             data,
-            lambda: factories.hierarchical_model(flat, index, k, periods_per_year, prior),
+            lambda: factories().hierarchical_model(flat, index, k, periods_per_year, prior),
+            prior,
         )
     data["returns"] = returns
     if name == "stochastic_volatility":
@@ -224,10 +234,17 @@ def _problem(
             name,
             (name, length),
             data,
-            lambda: factories.stochastic_volatility_model(returns, periods_per_year, prior, length),
+            lambda: factories().stochastic_volatility_model(
+                returns, periods_per_year, prior, length
+            ),
+            prior,
         )
     return _Problem(
-        name, (name,), data, lambda: factories.student_t_model(returns, periods_per_year, prior)
+        name,
+        (name,),
+        data,
+        lambda: factories().student_t_model(returns, periods_per_year, prior),
+        prior,
     )
 
 
@@ -235,24 +252,47 @@ _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _compiled(problem: _Problem) -> Any:
-    """The nutpie-compiled model for ``problem``'s model and shape, compiled at most once."""
-    import nutpie
+_MODEL_SOURCE = (Path(__file__).with_name("models.py")).read_bytes()
+"""Source of the model factories: part of the key of every on-disk compiled model."""
 
+
+def _load_or_compile(problem: _Problem) -> Any:
+    """The compiled model of ``problem``'s shape from the disk cache, else compiled (and saved)."""
+    var_names = list(_TRACKED[problem.model])
+    if problem.model == "stochastic_volatility":
+        var_names.append("sigma_path")
+    path = disk_cache.cache_dir() / (
+        disk_cache.entry_key(problem.key, var_names, _MODEL_SOURCE) + ".pkl"
+    )
+    compiled = disk_cache.load(path)
+    if compiled is None:
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(problem.build(), var_names=var_names)
+        disk_cache.save(path, compiled)
+    return compiled
+
+
+def _compiled(problem: _Problem) -> Any:
+    """The nutpie-compiled model for ``problem``'s model and shape, with its data and start.
+
+    Compiled (or loaded from disk) at most once per process and shape; the starting points
+    follow the request's prior (:class:`risk.volatility.compiled.InitialPoint`).
+    """
     with _CACHE_LOCK:
         if problem.key in _CACHE:
             _CACHE.move_to_end(problem.key)
             compiled = _CACHE[problem.key]
         else:
-            var_names = list(_TRACKED[problem.model])
-            if problem.model == "stochastic_volatility":
-                var_names.append("sigma_path")
-            compiled = nutpie.compile_pymc_model(problem.build(), var_names=var_names)
+            compiled = _load_or_compile(problem)
             _CACHE[problem.key] = compiled
             while len(_CACHE) > CACHE_SIZE:
                 _CACHE.popitem(last=False)
     known = compiled.shared_data
-    return compiled.with_data(**{k: v for k, v in problem.data.items() if k in known})
+    compiled = compiled.with_data(**{k: v for k, v in problem.data.items() if k in known})
+    names, sizes = disk_cache.free_variables(compiled)
+    start = disk_cache.InitialPoint(disk_cache.initial_centre(names, sizes, problem.prior))
+    return dataclasses.replace(compiled, initial_point_func=start)
 
 
 def clear_cache() -> None:

@@ -46,7 +46,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from numpy.typing import NDArray
 
-from risk.volatility.priors import VolatilityPrior
+from risk.volatility.priors import VolatilityPrior, prior_data_values  # noqa: F401
 
 NU_ALPHA = 2.0
 """Shape of the Gamma prior of ``nu - 2`` (Juarez and Steel 2010)."""
@@ -62,17 +62,6 @@ def _prior_data(prior: VolatilityPrior) -> dict[str, pt.TensorVariable]:
         "drift_sd": pm.Data("prior_drift_sd", float(prior.drift_sd)),
         "pooling_sd": pm.Data("prior_pooling_sd", float(prior.pooling_sd)),
         "step_sd": pm.Data("prior_step_sd", float(prior.step_sd)),
-    }
-
-
-def prior_data_values(prior: VolatilityPrior) -> dict[str, float]:
-    """Values of the ``pm.Data`` containers that :func:`_prior_data` declares."""
-    return {
-        "prior_log_sigma_median": float(np.log(prior.sigma_median)),
-        "prior_sigma_log_sd": float(prior.sigma_log_sd),
-        "prior_drift_sd": float(prior.drift_sd),
-        "prior_pooling_sd": float(prior.pooling_sd),
-        "prior_step_sd": float(prior.step_sd),
     }
 
 

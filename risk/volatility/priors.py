@@ -39,6 +39,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
+
 from models.volatility import VolatilityPriors
 
 
@@ -169,3 +171,18 @@ def choose_prior(
         if changes:
             prior = replace(prior, **changes, source=f"{prior.source}+override")
     return prior
+
+
+def prior_data_values(prior: VolatilityPrior) -> dict[str, float]:
+    """Values of the prior's ``pm.Data`` containers in :mod:`risk.volatility.models`.
+
+    Kept here, away from PyMC, so that a process sampling a model loaded from the compile cache
+    never imports PyMC.
+    """
+    return {
+        "prior_log_sigma_median": float(np.log(prior.sigma_median)),
+        "prior_sigma_log_sd": float(prior.sigma_log_sd),
+        "prior_drift_sd": float(prior.drift_sd),
+        "prior_pooling_sd": float(prior.pooling_sd),
+        "prior_step_sd": float(prior.step_sd),
+    }
