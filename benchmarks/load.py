@@ -7,6 +7,7 @@ client for a bounded time, and prints p50/p99 latency, throughput and error rate
 The client runs on the same machine and takes its share of the cores.
 
     .venv/bin/python benchmarks/load.py [--seconds 15] [--concurrency 16] [--workers N]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(workers: int | None) -> tuple[subprocess.Popen[bytes], str, str, str]:
+def start_server(
+    workers: int | None, database_url: str | None = None
+) -> tuple[subprocess.Popen[bytes], str, str, str]:
     """gunicorn on a free port with a fresh database; returns (process, url, key, tmpdir)."""
     tmp = tempfile.mkdtemp(prefix="ipvalue-load-")
-    db = f"sqlite:///{tmp}/load.sqlite"
+    db = database_url or f"sqlite:///{tmp}/load.sqlite"
     env = {
         **os.environ,
         "IPVALUE_DATABASE_URL": db,
@@ -143,12 +146,15 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers")
     parser.add_argument("--url", help="a running server (with --key) instead of starting one")
     parser.add_argument("--key")
+    parser.add_argument(
+        "--database-url", help="database of the started server (default: a fresh SQLite file)"
+    )
     args = parser.parse_args()
     proc = None
     if args.url:
         url, key = args.url, args.key
     else:
-        proc, url, key, _tmp = start_server(args.workers)
+        proc, url, key, _tmp = start_server(args.workers, args.database_url)
     try:
         latencies, errors, elapsed = asyncio.run(drive(url, key, args.seconds, args.concurrency))
     finally:
