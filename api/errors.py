@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from models.errors import FieldProblem, InputError, IPValueError
@@ -127,6 +128,18 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> Response:
         return validation_problem(problems_from_validation(exc))
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError) -> Response:
+        log.error("database unavailable: %s", str(exc).splitlines()[0])
+        resp = problem(
+            503,
+            "Service unavailable",
+            "the database is not reachable; retry later",
+            "unavailable",
+        )
+        resp.headers["Retry-After"] = "5"
+        return resp
 
     @app.errorhandler(InputError)
     def _input(exc: InputError) -> Response:

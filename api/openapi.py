@@ -55,7 +55,7 @@ _ERROR_TITLES = {
     429: "Rate limit of the key exceeded (see Retry-After)",
     500: "Internal error",
     501: "Not implemented yet: the capability lands in a later version",
-    503: "Not ready",
+    503: "Not ready, or the database is unreachable (see Retry-After)",
 }
 
 
@@ -269,6 +269,8 @@ def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -
                 for p in params
             ]
         statuses: set[int] = set(op.errors) | {500}
+        if path.startswith("/v1/"):
+            statuses.add(503)
         if method in {"post", "put", "patch"}:
             schema = refs[(op.request, "validation")] if op.request else {"type": "object"}
             entry["requestBody"] = {

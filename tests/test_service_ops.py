@@ -78,3 +78,13 @@ def test_demo_key_line_is_ready_to_paste(app: Any, capsys: Any) -> None:
     client = app.test_client()
     resp = client.get("/v1/jobs/x", headers={"Authorization": f"Bearer {key}"})
     assert resp.status_code == 404
+
+
+def test_database_down_is_503_not_500(client: Any, app: Any) -> None:
+    broken = create_engine("sqlite:////nonexistent/dir/x.sqlite")
+    app.extensions["ipvalue.keys"].engine = broken
+    app.extensions["ipvalue.keys"]._cache.clear()
+    resp = client.get("/v1/jobs/x")
+    assert resp.status_code == 503
+    assert resp.content_type == "application/problem+json"
+    assert resp.headers["Retry-After"] == "5"
