@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from models.valuation import ValuationRequest
 from valuation.engine import value_asset
 
 
-def run_valuation(payload: dict[str, Any]) -> dict[str, Any]:
+Progress = Callable[[float], None]
+
+
+def run_valuation(payload: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
     """Validate a valuation request and value it.
+
+    ``progress``, if given, receives the simulation's completed fraction (when the engine
+    reports it).
 
     Returns
     -------
@@ -20,11 +28,11 @@ def run_valuation(payload: dict[str, Any]) -> dict[str, Any]:
     request = ValuationRequest.model_validate(payload)
     result = value_asset(request).model_dump(mode="json")
     if request.simulation is not None:
-        result["distribution"] = simulate(request)
+        result["distribution"] = simulate(request, progress)
     return result
 
 
-def simulate(request: ValuationRequest) -> dict[str, Any]:
+def simulate(request: ValuationRequest, progress: Progress | None = None) -> dict[str, Any]:
     """The Monte Carlo distribution for a request with ``simulation``."""
     from models.errors import NotImplementedYetError
 
@@ -34,9 +42,12 @@ def simulate(request: ValuationRequest) -> dict[str, Any]:
         raise NotImplementedYetError(
             "simulation is not available in this version; omit 'simulation' for a point value"
         ) from exc
-    return simulate_valuation(request).model_dump(mode="json")
+    kwargs: dict[str, Any] = {}
+    if progress is not None and "progress" in inspect.signature(simulate_valuation).parameters:
+        kwargs["progress"] = progress
+    return simulate_valuation(request, **kwargs).model_dump(mode="json")
 
 
-def valuation_job(payload: dict[str, Any]) -> dict[str, Any]:
+def valuation_job(payload: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
     """`run_valuation` as a job function (module-level, so a job can be re-run by name)."""
-    return run_valuation(payload)
+    return run_valuation(payload, progress)
