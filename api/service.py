@@ -9,7 +9,6 @@ from typing import Any
 from models.valuation import ValuationRequest
 from valuation.engine import value_asset
 
-
 Progress = Callable[[float], None]
 
 
