@@ -50,8 +50,8 @@ from sqlalchemy import Engine, insert, select, update
 
 from api.db import dumps, engine_for, iso, now
 from api.executors import Executor
+from api.store import record_row
 from api.tables import jobs, records
-from api.versions import library_versions
 from models.errors import IPValueError, NotFoundError
 
 log = logging.getLogger("ipvalue.jobs")
@@ -101,25 +101,6 @@ def _call(
     if "progress" in inspect.signature(fn).parameters:
         return fn(payload, progress=progress)
     return fn(payload)
-
-
-def record_row(
-    kind: str, tenant: str, context: dict[str, Any], result: dict[str, Any], job_id: str | None
-) -> dict[str, Any]:
-    """The ``records`` row of a finished computation."""
-    seed = context.get("seed")
-    return {
-        "id": str(uuid.uuid4()),
-        "kind": kind,
-        "tenant": tenant,
-        "created_at": now(),
-        "request": dumps(context.get("request")),
-        "inputs": dumps(context.get("inputs")),
-        "seed": None if seed is None else str(seed),
-        "versions": dumps(library_versions()),
-        "result": dumps(result),
-        "job_id": job_id,
-    }
 
 
 def _error_fields(exc: BaseException) -> dict[str, Any]:
@@ -196,7 +177,7 @@ def execute_job(db_url: str, job_id: str) -> str:
             log.exception("job %s failed", job_id)
         _fail(engine, job_id, _error_fields(exc))
         return FAILED
-    record = record_row(row["kind"], row["tenant"], context, result, job_id)
+    record = record_row(row["kind"], row["tenant"], {**context, "result": result, "job_id": job_id})
     with engine.begin() as conn:
         conn.execute(insert(records), record)
         conn.execute(
@@ -404,7 +385,7 @@ def submit_or_run(
     }
     if cost <= runner.budget and not math.isinf(cost):
         result = _call(fn, payload, lambda _f: None)
-        row = record_row(kind, tenant, context, result, None)
+        row = record_row(kind, tenant, {**context, "result": result})
         with runner.engine.begin() as conn:
             conn.execute(insert(records), row)
         headers = {"Location": location.format(id=row["id"])} if location else {}

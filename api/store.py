@@ -21,6 +21,7 @@ from sqlalchemy import Engine, insert, select
 
 from api.db import dumps, iso, now
 from api.tables import records
+from api.versions import library_versions
 from models.errors import NotFoundError
 
 RECORD_FIELDS = ("request", "inputs", "seed", "versions", "result", "job_id")
@@ -41,6 +42,27 @@ class RecordStore(Protocol):
         ...
 
 
+def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The ``records`` row of ``record`` (keys of `RECORD_FIELDS`; ``result`` required).
+
+    ``versions`` defaults to the versions installed here; ``request`` and ``inputs`` are stored
+    as given (``inputs`` defaults to ``request``).
+    """
+    seed = record.get("seed")
+    return {
+        "id": str(uuid.uuid4()),
+        "kind": kind,
+        "tenant": tenant,
+        "created_at": now(),
+        "request": dumps(record.get("request")),
+        "inputs": dumps(record.get("inputs", record.get("request"))),
+        "seed": None if seed is None else str(seed),
+        "versions": dumps(record.get("versions") or library_versions()),
+        "result": dumps(record["result"]),
+        "job_id": record.get("job_id"),
+    }
+
+
 def _not_found(kind: str, record_id: str) -> NotFoundError:
     return NotFoundError(f"no {kind} with id {record_id!r} for this API key's tenant")
 
@@ -58,23 +80,10 @@ class SqlStore:
         self.engine = engine
 
     def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
-        record_id = str(uuid.uuid4())
-        seed = record.get("seed")
-        row = {
-            "id": record_id,
-            "kind": kind,
-            "tenant": tenant,
-            "created_at": now(),
-            "request": dumps(record.get("request")),
-            "inputs": dumps(record.get("inputs")),
-            "seed": None if seed is None else str(seed),
-            "versions": dumps(record.get("versions") or {}),
-            "result": dumps(record["result"]),
-            "job_id": record.get("job_id"),
-        }
+        row = record_row(kind, tenant, record)
         with self.engine.begin() as conn:
             conn.execute(insert(records), row)
-        return record_id
+        return str(row["id"])
 
     def get(self, kind: str, tenant: str, record_id: str) -> dict[str, Any]:
         query = select(records).where(
