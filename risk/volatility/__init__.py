@@ -6,10 +6,12 @@ Public API::
     prob_volatility_rose(estimate, previous_sigma) -> float
     VolatilityEstimate.posterior_sigma_draws              # per-path draws for Monte Carlo
 
-PyTensor's compile cache is kept under ``~/.cache/ipvalue/pytensor`` (or
-``$IPVALUE_CACHE_DIR/pytensor``) unless ``PYTENSOR_FLAGS`` already names a ``base_compiledir``;
-this takes effect only if PyTensor has not been imported yet. PyMC and nutpie are imported on
-first use, so importing this package is cheap.
+Compile caches live under ``$IPVALUE_CACHE_DIR`` (default ``~/.cache/ipvalue``), created on
+demand: PyTensor's in ``pytensor/`` (unless ``PYTENSOR_FLAGS`` already names a
+``base_compiledir``; this takes effect only if PyTensor has not been imported yet) and nutpie's
+compiled models in ``nutpie/`` (:mod:`risk.volatility.compiled`). PyMC and nutpie are imported
+on first use, so importing this package is cheap; a model found in the ``nutpie/`` cache is
+sampled without importing PyMC or PyTensor at all.
 """
 
 from __future__ import annotations
