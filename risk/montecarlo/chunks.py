@@ -326,6 +326,26 @@ def _run_one(plan: Plan, index: int) -> ChunkOut:
     return run_chunk(plan, index, keep_samples=index * CHUNK_PATHS < SENSITIVITY_PATHS)
 
 
+MALLOC_WARMUP_BYTES = 32_000_000
+"""Size of the block :func:`_keep_freed_memory` allocates and frees (just under glibc's 32 MiB
+cap on its dynamic mmap threshold)."""
+
+
+def _keep_freed_memory() -> None:
+    """Let the allocator reuse each block's freed temporaries instead of faulting in new pages.
+
+    glibc hands the top of its heap back to the system once more than its trim threshold (128
+    KiB at first) lies free there, and serves large requests with fresh ``mmap`` pages; each
+    block's few megabytes of ``(paths, years)`` temporaries were then faulted in anew, which
+    took as long as the arithmetic. glibc raises both thresholds by itself when a large
+    ``mmap``-ed block is freed, as after any big numpy temporary; freeing one such block up front
+    puts the process in that state from the first chunk. Nothing is touched (no page is
+    faulted), and a threshold set explicitly (``MALLOC_TRIM_THRESHOLD_``) is left as it is.
+    """
+    block = np.empty(MALLOC_WARMUP_BYTES, dtype=np.uint8)
+    del block
+
+
 def simulate_chunks(plan: Plan, workers: int = 1) -> list[ChunkOut]:
     """Run every chunk of ``plan``, in this thread or spread over ``workers`` threads.
 
@@ -337,6 +357,7 @@ def simulate_chunks(plan: Plan, workers: int = 1) -> list[ChunkOut]:
     so no thread pool is nested under the workers.
     """
     indices = list(range(plan.chunks))
+    _keep_freed_memory()
     if workers <= 1 or len(indices) < 2:
         return run_chunks(plan, indices)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="montecarlo") as pool:
