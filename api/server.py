@@ -55,6 +55,7 @@ def server_options(bind: str | None = None, workers: int | None = None) -> dict[
         },
         "on_starting": _on_starting,
         "post_worker_init": _post_worker_init,
+        "worker_exit": _worker_exit,
     }
 
 
@@ -75,6 +76,17 @@ def _on_starting(_server: Any) -> None:
 
 def _post_worker_init(worker: Any) -> None:
     start_sweeper(worker.wsgi)
+
+
+def _worker_exit(_server: Any, worker: Any) -> None:
+    """Stop sweeping; cancel jobs not started (they stay queued, another worker takes them)."""
+    app = getattr(worker, "wsgi", None)
+    if app is None or not hasattr(app, "extensions"):
+        return
+    sweeper = app.extensions.get("ipvalue.sweeper")
+    if sweeper is not None:
+        sweeper.stop()
+    app.extensions["ipvalue.jobs"].shutdown()
 
 
 class Server(BaseApplication):  # type: ignore[misc]
