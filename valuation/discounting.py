@@ -24,13 +24,19 @@ def year_times(n_years: int, mid_year: bool = False) -> FloatArray:
     return np.arange(1, n_years + 1, dtype=float) - (0.5 if mid_year else 0.0)
 
 
-def _years_last(years_first: FloatArray) -> FloatArray:
+def years_last(years_first: FloatArray) -> FloatArray:
     """View an array of shape ``(years, ...)`` as ``(..., years)`` without copying.
 
     Per-year arrays are built year by year in this layout, so each year is one contiguous row of
     paths: the recursions below then run on whole rows, and sums over years add rows.
     """
-    return np.moveaxis(years_first, 0, -1)
+    if years_first.ndim < 2:
+        return years_first
+    return years_first.transpose((*range(1, years_first.ndim), 0))
+
+
+def _broadcast(x: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+    return x if x.shape == shape else np.broadcast_to(x, shape)
 
 
 def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
@@ -59,7 +65,7 @@ def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> F
         out[0] = np.sqrt(v) if mid_year else v
         for t in range(1, n_years):
             np.multiply(out[t - 1, ...], v, out=out[t, ...])
-    return _years_last(out)
+    return years_last(out)
 
 
 def life_weights(life_years: ArrayLike, n_years: int) -> FloatArray:
@@ -75,8 +81,9 @@ def life_weights(life_years: ArrayLike, n_years: int) -> FloatArray:
     life = np.asarray(life_years, dtype=float)
     start = np.arange(n_years, dtype=float).reshape((n_years,) + (1,) * life.ndim)
     out = life - start
-    np.clip(out, 0.0, 1.0, out=out)
-    return _years_last(out)
+    np.maximum(out, 0.0, out=out)  # clip to [0, 1] (NaN stays NaN, as with np.clip)
+    np.minimum(out, 1.0, out=out)
+    return years_last(out)
 
 
 def annuity_factor(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
@@ -223,8 +230,8 @@ def discount_income(
     return IncomeValue(
         value=value * factor,
         income=cash,
-        life_weights=np.broadcast_to(weights, present.shape),
-        discount_factors=np.broadcast_to(factors, present.shape),
+        life_weights=_broadcast(weights, present.shape),
+        discount_factors=_broadcast(factors, present.shape),
         present_values=present,
         terminal_value=terminal,
         value_before_tab=value,

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from models.series import GrowthSeries
 from models.uncertain import DistributionBase, base_value
-from valuation.discounting import FloatArray
+from valuation.discounting import FloatArray, years_last
 
 Draw = Callable[[str, Any], Any]
 
@@ -38,15 +38,18 @@ def resolve_series(series: Any, path: str, draw: Draw) -> FloatArray:
         growth = np.asarray(draw(f"{path}.growth", series.growth), dtype=float)
         step = 1.0 + growth
         # Year by year, B (1+G)^t = B (1+G)^(t-1) (1+G): each year is one contiguous row.
-        out = np.empty((series.years, *np.broadcast_shapes(base.shape, step.shape)))
+        shape = (
+            base.shape if base.shape == step.shape else np.broadcast_shapes(base.shape, step.shape)
+        )
+        out = np.empty((series.years, *shape))
         if series.years:
             out[0] = base
         for t in range(1, series.years):
             np.multiply(out[t - 1, ...], step, out=out[t, ...])
-        return np.moveaxis(out, 0, -1)
+        return years_last(out)
     years = [np.asarray(draw(f"{path}[{i}]", x), dtype=float) for i, x in enumerate(series)]
     shape = np.broadcast_shapes(*(y.shape for y in years))
-    return np.moveaxis(np.stack([np.broadcast_to(y, shape) for y in years]), 0, -1)
+    return years_last(np.stack([np.broadcast_to(y, shape) for y in years]))
 
 
 def uncertain_paths(obj: Any, path: str) -> list[tuple[str, Any]]:

@@ -182,7 +182,8 @@ def _value_methods(
         if isinstance(m, RealOptionInputs) and stop is not None:
             years = np.minimum(np.asarray(draw(f"methods[{i}].years", m.years)), legal_years)
             value = np.where(stop > years, value, 0.0)
-        out[key] = np.broadcast_to(np.asarray(value, dtype=float), (n,))
+        value = np.asarray(value, dtype=float)
+        out[key] = value if value.shape == (n,) else np.broadcast_to(value, (n,))
     return out
 
 
