@@ -345,6 +345,7 @@ def submit_or_run(
     seed: Any = None,
     location: str | None = None,
     status: int = 201,
+    subject: str | None = None,
 ) -> Body:
     """Run ``fn(payload)`` now if ``cost`` is within ``SYNC_BUDGET``, else as a job.
 
@@ -367,6 +368,8 @@ def submit_or_run(
         Template of the record's URL, e.g. ``"/v1/valuations/{id}"``.
     status : int
         Status of an inline answer (201 for a stored resource).
+    subject : str, optional
+        What the record is about (a monitored asset's id), for `RecordStore.history`.
 
     Returns
     -------
@@ -382,6 +385,7 @@ def submit_or_run(
         "inputs": payload if inputs is None else inputs,
         "seed": seed,
         "location": location,
+        "subject": subject,
     }
     if cost <= runner.budget and not math.isinf(cost):
         result = _call(fn, payload, lambda _f: None)

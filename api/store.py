@@ -24,7 +24,7 @@ from api.tables import records
 from api.versions import library_versions
 from models.errors import NotFoundError
 
-RECORD_FIELDS = ("request", "inputs", "seed", "versions", "result", "job_id")
+RECORD_FIELDS = ("request", "inputs", "seed", "versions", "result", "job_id", "subject")
 
 
 class RecordStore(Protocol):
@@ -39,6 +39,11 @@ class RecordStore(Protocol):
 
         Raises `NotFoundError` when it does not exist or belongs to another tenant.
         """
+        ...
+
+    def history(self, kind: str, tenant: str, subject: str) -> list[dict[str, Any]]:
+        """The tenant's records of ``kind`` about ``subject`` (e.g. a monitored asset), oldest
+        first."""
         ...
 
 
@@ -60,6 +65,7 @@ def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]
         "versions": dumps(record.get("versions") or library_versions()),
         "result": dumps(record["result"]),
         "job_id": record.get("job_id"),
+        "subject": record.get("subject"),
     }
 
 
@@ -93,17 +99,32 @@ class SqlStore:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise _not_found(kind, record_id)
-        return {
-            "id": row["id"],
-            "kind": row["kind"],
-            "created_at": iso(row["created_at"]),
-            "request": json.loads(row["request"]),
-            "inputs": json.loads(row["inputs"]),
-            "seed": row["seed"],
-            "versions": json.loads(row["versions"]),
-            "result": json.loads(row["result"]),
-            "job_id": row["job_id"],
-        }
+        return _document(row)
+
+    def history(self, kind: str, tenant: str, subject: str) -> list[dict[str, Any]]:
+        query = (
+            select(records)
+            .where(records.c.kind == kind, records.c.tenant == tenant, records.c.subject == subject)
+            .order_by(records.c.created_at, records.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_document(row) for row in conn.execute(query).mappings()]
+
+
+def _document(row: Any) -> dict[str, Any]:
+    """A ``records`` row as the stored document."""
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "created_at": iso(row["created_at"]),
+        "request": json.loads(row["request"]),
+        "inputs": json.loads(row["inputs"]),
+        "seed": row["seed"],
+        "versions": json.loads(row["versions"]),
+        "result": json.loads(row["result"]),
+        "job_id": row["job_id"],
+        "subject": row["subject"],
+    }
 
 
 class MemoryStore:
@@ -133,3 +154,12 @@ class MemoryStore:
         if found is None or found[0] != tenant or found[1]["kind"] != kind:
             raise _not_found(kind, record_id)
         return copy.deepcopy(found[1])
+
+    def history(self, kind: str, tenant: str, subject: str) -> list[dict[str, Any]]:
+        with self._lock:
+            found = [
+                copy.deepcopy(doc)
+                for owner, doc in self._records.values()
+                if owner == tenant and doc["kind"] == kind and doc["subject"] == subject
+            ]
+        return sorted(found, key=lambda doc: (doc["created_at"], doc["id"]))

@@ -54,7 +54,9 @@ records = Table(
     Column("versions", Text, nullable=False),
     Column("result", Text, nullable=False),
     Column("job_id", String(36), nullable=True),
+    Column("subject", String(200), nullable=True),
     Index("ix_records_tenant_kind", "tenant", "kind"),
+    Index("ix_records_subject", "tenant", "kind", "subject"),
 )
 
 jobs = Table(

@@ -246,6 +246,12 @@ class Thresholds(_Strict):
 class TriggerState(_Strict):
     """The monitoring state of one asset: body of ``POST /v1/triggers/evaluate``."""
 
+    asset_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="the monitored asset; its evaluations are kept as its history",
+    )
     as_of: dt.date
     last_appraisal: LastAppraisal
     current: Current = Field(default_factory=Current)

@@ -202,3 +202,21 @@ def test_volatility_runs_as_a_job_and_reports_diagnostics(client):
     sigma = result["sigma_annual"]
     assert sigma["hdi_low"] < sigma["median"] < sigma["hdi_high"]
     assert {"r_hat", "ess_bulk", "divergences"} <= set(result["diagnostics"])
+
+
+def test_monitored_asset_keeps_its_history(client, other_client):
+    state = {
+        "asset_id": "EP1234567",
+        "as_of": "2026-06-30",
+        "last_appraisal": {"date": "2026-01-31", "value": 1_000_000},
+        "current": {"value": 950_000},
+    }
+    first = client.post("/v1/triggers/evaluate", json=state).get_json()
+    later = state | {"as_of": "2026-11-27", "current": {"value": 700_000}}
+    second = client.post("/v1/triggers/evaluate", json=later).get_json()
+    client.post("/v1/triggers/evaluate", json=later | {"asset_id": "another"})
+    history = client.get("/v1/triggers/history/EP1234567").get_json()
+    assert [e["id"] for e in history["evaluations"]] == [first["id"], second["id"]]
+    assert history["evaluations"][1]["observations"]["current"]["value"] == 700_000
+    assert "value_decline" in {t["rule"] for t in history["evaluations"][1]["result"]["triggers"]}
+    assert other_client.get("/v1/triggers/history/EP1234567").status_code == 404

@@ -1,25 +1,71 @@
-"""``POST /v1/triggers/evaluate``: when must the collateral be valued again."""
+"""``POST /v1/triggers/evaluate``: when must the collateral be valued again; and the history of a
+monitored asset's evaluations."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
+from pydantic import BaseModel
 
+from api.auth import current_tenant
 from api.body import json_body
 from api.capabilities import triggers_job
 from api.jobs import submit_or_run
 from api.openapi import operation
+from models.errors import NotFoundError
 from models.triggers import TriggerResult, TriggerState
 
 bp = Blueprint("triggers", __name__, url_prefix="/v1/triggers")
+
+
+class Evaluation(BaseModel):
+    """One stored evaluation of a monitored asset: what was observed and what fired."""
+
+    id: str
+    created_at: str
+    as_of: str
+    observations: dict[str, Any]
+    result: TriggerResult
+
+
+class History(BaseModel):
+    """A monitored asset's evaluations, oldest first."""
+
+    asset_id: str
+    evaluations: list[Evaluation]
 
 
 @bp.post("/evaluate")
 @operation(request=TriggerState, response=TriggerResult, status=201, tags=["triggers"])
 def evaluate() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Re-evaluation triggers (calendar, value decline, LTV, volatility, legal events, royalties,
-    remaining life, credit event), each with severity, reason and action; stored as a record."""
+    remaining life, credit event), each with severity, reason and action; stored as a record.
+    With ``asset_id`` the evaluation joins that asset's history."""
     payload = json_body()
-    TriggerState.model_validate(payload)
-    return submit_or_run("triggers", triggers_job, payload, 0.0)
+    state = TriggerState.model_validate(payload)
+    return submit_or_run("triggers", triggers_job, payload, 0.0, subject=state.asset_id)
+
+
+@bp.get("/history/<path:asset_id>")
+@operation(response=History, tags=["triggers"])
+def history(asset_id: str) -> dict[str, Any]:
+    """Every evaluation of a monitored asset (this tenant's), oldest first."""
+    records = current_app.extensions["ipvalue.store"].history(
+        "triggers", current_tenant(), asset_id
+    )
+    if not records:
+        raise NotFoundError(f"no evaluations of asset {asset_id!r} for this API key's tenant")
+    return {
+        "asset_id": asset_id,
+        "evaluations": [
+            {
+                "id": r["id"],
+                "created_at": r["created_at"],
+                "as_of": r["request"]["as_of"],
+                "observations": r["request"],
+                "result": r["result"],
+            }
+            for r in records
+        ],
+    }
