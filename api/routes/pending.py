@@ -15,13 +15,7 @@ from api.openapi import operation
 from models.errors import NotImplementedYetError
 
 #: (method, path, what is missing)
-PENDING: list[tuple[str, str, str]] = [
-    ("POST", "/v1/volatility", "Bayesian volatility estimation"),
-    ("POST", "/v1/collateral", "collateral assessment (lending value, LTV, breach probability)"),
-    ("POST", "/v1/triggers/evaluate", "re-evaluation trigger evaluation"),
-    ("POST", "/v1/insurance/quotes", "IP insurance quotes"),
-    ("POST", "/v1/portfolios/screen", "portfolio screening"),
-]
+PENDING: list[tuple[str, str, str]] = []
 
 
 def _view(method: str, path: str, what: str):  # type: ignore[no-untyped-def]
