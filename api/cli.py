@@ -39,10 +39,18 @@ def _format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def report_bad_input(exc: Exception) -> int:
+    """Print each field problem of ``exc`` to stderr; the exit status of bad input (2)."""
+    from api.errors import problems_of
+
+    for p in problems_of(exc):
+        print(f"ipvalue: {p.field}: {p.message}", file=sys.stderr)
+    return 2
+
+
 def _value(args: argparse.Namespace) -> int:
-    from api.errors import problems_from_validation
     from api.service import run_valuation
-    from models.errors import InputError, IPValueError
+    from models.errors import IPValueError
 
     try:
         payload = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -54,17 +62,8 @@ def _value(args: argparse.Namespace) -> int:
         return 2
     try:
         result = run_valuation(payload)
-    except ValidationError as exc:
-        for p in problems_from_validation(exc):
-            print(f"ipvalue: {p.field}: {p.message}", file=sys.stderr)
-        return 2
-    except InputError as exc:
-        for p in exc.problems or []:
-            print(f"ipvalue: {p.field}: {p.message}", file=sys.stderr)
-        return 2
-    except IPValueError as exc:
-        print(f"ipvalue: {exc}", file=sys.stderr)
-        return 2
+    except (ValidationError, IPValueError) as exc:
+        return report_bad_input(exc)
     print(json.dumps(result, indent=2) if args.json else _format_table(result))
     return 0
 

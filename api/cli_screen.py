@@ -60,7 +60,7 @@ def _summary(result: Any) -> str:
 def _screen(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from api.errors import problems_from_validation
+    from api.cli import report_bad_input
     from models.errors import InputError
     from models.portfolio import PortfolioRequest, SectorCorrelation
     from risk.portfolio import parse_portfolio_csv, screen_portfolio, to_csv
@@ -85,14 +85,8 @@ def _screen(args: argparse.Namespace) -> int:
         )
         assets = parse_portfolio_csv(data, args.max_rows)
         request = PortfolioRequest(assets=assets, **settings)
-    except ValidationError as exc:
-        for p in problems_from_validation(exc):
-            print(f"ipvalue: {p.field}: {p.message}", file=sys.stderr)
-        return 2
-    except InputError as exc:
-        for p in exc.problems or []:
-            print(f"ipvalue: {p.field}: {p.message}", file=sys.stderr)
-        return 2
+    except (ValidationError, InputError) as exc:
+        return report_bad_input(exc)
     result = screen_portfolio(request, progress=ProgressBar(sys.stderr))
     text = to_csv(result)
     if args.out:

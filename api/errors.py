@@ -98,6 +98,15 @@ def problems_from_validation(exc: ValidationError, prefix: str = "") -> list[Fie
     return problems
 
 
+def problems_of(exc: Exception) -> list[FieldProblem]:
+    """The field problems of a pydantic error or an `InputError` (one for any other error)."""
+    if isinstance(exc, ValidationError):
+        return problems_from_validation(exc)
+    if isinstance(exc, InputError) and exc.problems:
+        return list(exc.problems)
+    return [FieldProblem("(input)", str(exc))]
+
+
 def validation_problem(problems: list[FieldProblem], status: int = 422) -> Response:
     """422 problem+json with ``errors: [{field, message}]``."""
     first = problems[0]

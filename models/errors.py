@@ -6,6 +6,7 @@ Every message says what to fix, e.g. ``royalty_rate must be in [0, 1]; got 1.5``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,18 @@ class NotImplementedYetError(IPValueError):
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
+
+
+def field_error(title: str, loc: tuple[str | int, ...], message: str, value: Any) -> Exception:
+    """A pydantic validation error at ``loc`` (relative to the model raising it).
+
+    Raise it from a model validator so the API names the exact field: pydantic keeps the
+    location and prefixes the parents' path (``legal.events[1].date``).
+    """
+    from pydantic import ValidationError
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    error = PydanticCustomError("value_error", "{message}", {"message": message})
+    return ValidationError.from_exception_data(
+        title, [InitErrorDetails(type=error, loc=loc, input=value)]
+    )

@@ -14,19 +14,18 @@ decimals, durations are years.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from models.asset import DEAD_STATUSES, Asset
+from models.errors import field_error
 
 _Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 _PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -54,17 +53,6 @@ DEFAULT_RETENTION_SHARE = 0.02
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _field_error(
-    title: str, loc: tuple[str | int, ...], message: str, value: Any
-) -> ValidationError:
-    """A validation error at ``loc`` (relative to the model raising it), so the API names the
-    exact field; pydantic keeps the location and prefixes the parents' path."""
-    error = PydanticCustomError("value_error", "{message}", {"message": message})
-    return ValidationError.from_exception_data(
-        title, [InitErrorDetails(type=error, loc=loc, input=value)]
-    )
 
 
 class Pricing(_Strict):
@@ -97,7 +85,7 @@ class Pricing(_Strict):
     def _loadings_below_one(self) -> Pricing:
         total = self.expense_loading + self.profit_loading
         if total >= 1:
-            raise _field_error(
+            raise field_error(
                 "Pricing",
                 ("expense_loading",),
                 f"expense_loading + profit_loading must be below 1; got {total:g}",
@@ -198,7 +186,7 @@ class CollateralQuoteRequest(_Strict):
     @model_validator(mode="after")
     def _retention_below_loan(self) -> CollateralQuoteRequest:
         if self.retention >= self.collateral.loan_amount:
-            raise _field_error(
+            raise field_error(
                 "CollateralQuoteRequest",
                 ("retention",),
                 f"must be below collateral.loan_amount ({self.collateral.loan_amount:g}), or the "
@@ -300,14 +288,14 @@ class LitigationQuoteRequest(_Strict):
     @model_validator(mode="after")
     def _check(self) -> LitigationQuoteRequest:
         if self.suits is None and self.invalidation is None:
-            raise _field_error(
+            raise field_error(
                 "LitigationQuoteRequest",
                 ("suits",),
                 "give suits, invalidation or both; the cover has no claims",
                 None,
             )
         if self.asset is not None and self.asset.legal.status in DEAD_STATUSES:
-            raise _field_error(
+            raise field_error(
                 "LitigationQuoteRequest",
                 ("asset", "legal", "status"),
                 f"a {self.asset.legal.status} right cannot be insured",
@@ -315,7 +303,7 @@ class LitigationQuoteRequest(_Strict):
             )
         claims = self.expected_claims * self.simulation.paths
         if claims > MAX_CLAIM_DRAWS:
-            raise _field_error(
+            raise field_error(
                 "LitigationQuoteRequest",
                 ("simulation", "paths"),
                 f"paths x expected claims a year = {claims:.3g} exceeds {MAX_CLAIM_DRAWS:.3g}; "

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.errors import field_error
 
 RuleName = Literal[
     "calendar",
@@ -69,17 +70,6 @@ _Share = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _field_error(
-    title: str, loc: tuple[str | int, ...], message: str, value: Any
-) -> ValidationError:
-    """A validation error at ``loc`` (relative to the model raising it), so the API names the
-    exact field; pydantic keeps the location and prefixes the parents' path."""
-    error = PydanticCustomError("value_error", "{message}", {"message": message})
-    return ValidationError.from_exception_data(
-        title, [InitErrorDetails(type=error, loc=loc, input=value)]
-    )
 
 
 class LastAppraisal(_Strict):
@@ -233,7 +223,7 @@ class Thresholds(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:
         if self.full_revaluation_decline < self.desk_review_decline:
-            raise _field_error(
+            raise field_error(
                 "Thresholds",
                 ("full_revaluation_decline",),
                 f"must be at least desk_review_decline ({self.desk_review_decline:g}); "
@@ -264,7 +254,7 @@ class TriggerState(_Strict):
     @model_validator(mode="after")
     def _dates_in_order(self) -> TriggerState:
         if self.last_appraisal.date > self.as_of:
-            raise _field_error(
+            raise field_error(
                 "TriggerState",
                 ("last_appraisal", "date"),
                 f"{self.last_appraisal.date} is after as_of ({self.as_of}); "
@@ -273,7 +263,7 @@ class TriggerState(_Strict):
             )
         independent = self.last_appraisal.independent_date
         if independent is not None and independent > self.as_of:
-            raise _field_error(
+            raise field_error(
                 "TriggerState",
                 ("last_appraisal", "independent_date"),
                 f"{independent} is after as_of ({self.as_of})",
@@ -281,7 +271,7 @@ class TriggerState(_Strict):
             )
         for i, event in enumerate(self.legal.events):
             if event.date > self.as_of:
-                raise _field_error(
+                raise field_error(
                     "TriggerState",
                     ("legal", "events", i, "date"),
                     f"{event.date} is after as_of ({self.as_of}); record events once they happen",
@@ -289,7 +279,7 @@ class TriggerState(_Strict):
                 )
         if self.loan is not None and self.loan.start_date is not None:
             if self.loan.start_date > self.as_of:
-                raise _field_error(
+                raise field_error(
                     "TriggerState",
                     ("loan", "start_date"),
                     f"{self.loan.start_date} is after as_of ({self.as_of})",
