@@ -78,16 +78,21 @@ def test_fewer_observations_give_a_wider_interval(
 def test_posterior_draws_widen_the_simulated_value_band(
     short_fit: VolatilityEstimate, long_fit: VolatilityEstimate
 ) -> None:
-    """Per-path volatility draws: a thinly observed asset gets a wider p05-p95 value band."""
+    """Per-path volatility draws: a thinly observed asset gets a wider p05-p95 value band
+    (through the collateral assessment, which gives each path its own posterior draw)."""
+    from models.collateral import CollateralRequest
+    from risk.collateral import assess_collateral
 
     def band(est: VolatilityEstimate) -> float:
-        rng = np.random.default_rng(np.random.SeedSequence(3))
-        sigma = rng.choice(est.posterior_sigma_draws, size=20_000)
-        years = 2.0
-        z = rng.standard_normal(sigma.size)
-        value = np.exp(-0.5 * sigma**2 * years + sigma * np.sqrt(years) * z)
-        p05, p95 = np.quantile(value, [0.05, 0.95])
-        return float(p95 - p05)
+        request = CollateralRequest(
+            value=1.0,
+            volatility=est.posterior_sigma_draws.tolist(),
+            horizon_years=2.0,
+            paths=20_000,
+            seed=3,
+        )
+        result = assess_collateral(request)
+        return result.range.p95 - result.range.p05
 
     assert band(short_fit) > band(long_fit)
 

@@ -259,19 +259,32 @@ _MODEL_SOURCE = (Path(__file__).with_name("models.py")).read_bytes()
 
 
 def _load_or_compile(problem: _Problem) -> Any:
-    """The compiled model of ``problem``'s shape from the disk cache, else compiled (and saved)."""
+    """The compiled model of ``problem``'s shape from the disk cache, else compiled (and saved).
+
+    The disk cache rests on numba internals (see `risk.volatility.compiled`); setting
+    ``IPVALUE_NUTPIE_DISK_CACHE=0`` turns it off, and every new process compiles again.
+    """
+    import os
+
     var_names = list(_TRACKED[problem.model])
     if problem.model == "stochastic_volatility":
         var_names.append("sigma_path")
+    use_disk = os.environ.get("IPVALUE_NUTPIE_DISK_CACHE", "1").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+        "off",
+    }
     path = disk_cache.cache_dir() / (
         disk_cache.entry_key(problem.key, var_names, _MODEL_SOURCE) + ".pkl"
     )
-    compiled = disk_cache.load(path)
+    compiled = disk_cache.load(path) if use_disk else None
     if compiled is None:
         import nutpie
 
         compiled = nutpie.compile_pymc_model(problem.build(), var_names=var_names)
-        disk_cache.save(path, compiled)
+        if use_disk:
+            disk_cache.save(path, compiled)
     return compiled
 
 
