@@ -111,7 +111,8 @@ class ValuePathBands(BaseModel):
     """Quantile bands of the value over the horizon (lognormal with legal-event jumps)."""
 
     horizon_years: float
-    volatility: float
+    volatility: float = Field(description="the volatility, or the mean of its posterior draws")
+    volatility_draws: int = Field(default=1, description="posterior draws used (1: a number)")
     drift: float
     times: list[float]
     bands: dict[str, list[float]] = Field(description="quantile name -> value per time")

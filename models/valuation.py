@@ -16,6 +16,10 @@ Hazard = Annotated[
 ]
 
 
+_Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)]
+MAX_VOLATILITY_DRAWS = 100_000
+
+
 class LegalRisk(BaseModel):
     """Yearly probabilities of legal events; omitted ones take the asset kind's defaults."""
 
@@ -71,8 +75,10 @@ class Simulation(BaseModel):
     antithetic: bool = False
     qmc: bool = False
     horizon_years: float | None = Field(default=None, gt=0, le=50)
-    volatility: float | None = Field(
-        default=None, gt=0, le=5, description="annual volatility of the value over horizon_years"
+    volatility: _Sigma | list[_Sigma] | None = Field(
+        default=None,
+        description="annual volatility of the value over horizon_years: a number, or posterior "
+        "draws (e.g. from POST /v1/volatility), each path taking one draw",
     )
     drift: float = Field(
         default=0.0, ge=-1, le=1, description="expected annual return over horizon_years"
@@ -80,6 +86,16 @@ class Simulation(BaseModel):
     steps_per_year: int = Field(default=12, ge=1, le=365, description="value-path time steps")
     legal_risk: LegalRisk | None = None
     thresholds: list[float] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _draws_in_range(self) -> Simulation:
+        if isinstance(self.volatility, list) and not 1 <= len(self.volatility) <= (
+            MAX_VOLATILITY_DRAWS
+        ):
+            raise ValueError(
+                f"volatility: give between 1 and {MAX_VOLATILITY_DRAWS} posterior draws"
+            )
+        return self
 
 
 class ValuationRequest(BaseModel):

@@ -414,3 +414,32 @@ def test_every_method_simulates_with_default_legal_risk_and_value_paths(status):
         assert res.legal_risk.prob_invalidated == 0.0
     else:
         assert res.mean < res.point_value  # legal risk takes value away
+
+
+def test_posterior_volatility_draws_widen_the_value_path_bands():
+    """Each path takes one posterior volatility draw: an uncertain volatility (a thinly observed
+    asset) gives a wider p05-p95 band at the horizon than its mean volatility alone."""
+    draws = np.random.default_rng(1).lognormal(math.log(0.3), 0.5, 4_000)
+    fixed = simulate_valuation(make_request([rfr()], horizon_years=2, volatility=0.3))
+    spread = simulate_valuation(make_request([rfr()], horizon_years=2, volatility=draws.tolist()))
+    assert fixed.value_paths is not None and spread.value_paths is not None
+    width = {
+        name: res.value_paths.bands["p95"][-1] - res.value_paths.bands["p05"][-1]
+        for name, res in (("fixed", fixed), ("draws", spread))
+    }
+    assert width["draws"] > width["fixed"], width
+    assert spread.value_paths.volatility_draws == draws.size
+    again = simulate_valuation(make_request([rfr()], horizon_years=2, volatility=draws.tolist()))
+    assert again.value_paths == spread.value_paths
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_reaches_one_in_order(workers):
+    seen: list[float] = []
+    simulate_valuation(make_request([rfr()], paths=300_000), workers=workers, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 2
+
+
+def test_empty_volatility_draws_are_refused():
+    with pytest.raises(ValueError, match="posterior draws"):
+        make_request([rfr()], horizon_years=1, volatility=[])

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 import secrets
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,7 @@ SENSITIVITY_PATHS = 1 << 15
 """The sensitivity ranking uses the inputs of the first this many paths."""
 STREAM_INPUTS = 0
 STREAM_VALUE_PATHS = 1
+STREAM_VOLATILITY_DRAWS = 2
 QMC_EDGE = 1e-12
 """Sobol points are kept this far inside (0, 1) before ``Phi^-1``."""
 CORRELATIONS_FIELD = "simulation.correlations.inputs"
@@ -233,9 +234,16 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
     )
 
 
-def run_chunks(plan: Plan, indices: list[int]) -> list[ChunkOut]:
-    """Simulate several chunks in this thread."""
-    return [_run_one(plan, i) for i in indices]
+def run_chunks(
+    plan: Plan, indices: list[int], progress: Callable[[float], None] | None = None
+) -> list[ChunkOut]:
+    """Simulate several chunks in this thread, reporting the completed fraction after each."""
+    out = []
+    for done, i in enumerate(indices, start=1):
+        out.append(_run_one(plan, i))
+        if progress is not None:
+            progress(done / len(indices))
+    return out
 
 
 def _check_correlation_inputs(names: list[str], inputs: list[UncertainInput], request: Any) -> None:
@@ -347,7 +355,9 @@ def _keep_freed_memory() -> None:
     del block
 
 
-def simulate_chunks(plan: Plan, workers: int = 1) -> list[ChunkOut]:
+def simulate_chunks(
+    plan: Plan, workers: int = 1, progress: Callable[[float], None] | None = None
+) -> list[ChunkOut]:
     """Run every chunk of ``plan``, in this thread or spread over ``workers`` threads.
 
     Each chunk draws from its own stream, so the numbers do not depend on ``workers``. Threads
@@ -355,11 +365,16 @@ def simulate_chunks(plan: Plan, workers: int = 1) -> list[ChunkOut]:
     CDFs, the per-year arithmetic), which release the GIL, and each chunk's results are written
     straight into its own arrays (worker processes had to pickle every path's value back
     through a pipe, which cost as much as the simulation). The chunk arithmetic calls no BLAS,
-    so no thread pool is nested under the workers.
+    so no thread pool is nested under the workers. ``progress`` receives the completed fraction
+    of chunks, from this (the calling) thread.
     """
     indices = list(range(plan.chunks))
     _keep_freed_memory()
     if workers <= 1 or len(indices) < 2:
-        return run_chunks(plan, indices)
+        return run_chunks(plan, indices, progress)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="montecarlo") as pool:
-        return list(pool.map(partial(_run_one, plan), indices))
+        futures = [pool.submit(_run_one, plan, i) for i in indices]
+        for done, _ in enumerate(as_completed(futures), start=1):
+            if progress is not None:
+                progress(done / len(futures))
+        return [f.result() for f in futures]

@@ -8,6 +8,8 @@ distribution with its Monte Carlo errors (:mod:`risk.montecarlo.summary`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from models.simulation import SimulationResult
 from models.valuation import ValuationRequest
 from risk.montecarlo.chunks import make_plan, simulate_chunks
@@ -15,7 +17,12 @@ from risk.montecarlo.summary import summarise
 from valuation.engine import value_asset
 
 
-def simulate_valuation(request: ValuationRequest, *, workers: int = 1) -> SimulationResult:
+def simulate_valuation(
+    request: ValuationRequest,
+    *,
+    workers: int = 1,
+    progress: Callable[[float], None] | None = None,
+) -> SimulationResult:
     """Simulate the distribution of an asset's value.
 
     Parameters
@@ -27,6 +34,8 @@ def simulate_valuation(request: ValuationRequest, *, workers: int = 1) -> Simula
         ``volatility`` for value paths.
     workers : int
         Threads to spread the chunks over; the numbers do not depend on it.
+    progress : callable, optional
+        Receives the completed fraction of the paths (0 to 1) as chunks finish.
 
     Returns
     -------
@@ -40,6 +49,6 @@ def simulate_valuation(request: ValuationRequest, *, workers: int = 1) -> Simula
         draws give no finite value; each names the field to fix.
     """
     plan = make_plan(request)
-    chunks = simulate_chunks(plan, workers)
+    chunks = simulate_chunks(plan, workers, progress)
     point = value_asset(request).value.point
     return summarise(plan, chunks, point)

@@ -23,6 +23,7 @@ from risk.montecarlo.chunks import (
     CHUNK_PATHS,
     SENSITIVITY_PATHS,
     STREAM_VALUE_PATHS,
+    STREAM_VOLATILITY_DRAWS,
     ChunkOut,
     Plan,
     _generator,
@@ -134,9 +135,14 @@ def _value_paths(
             loss_times=_concat(chunks, "events", "litigation_loss"),
             loss_share=share,
         )
+    draws = np.atleast_1d(np.asarray(sim.volatility, dtype=float))
+    sigma: FloatArray | float = float(draws[0])
+    if draws.size > 1:  # posterior draws: each path takes one, so the bands carry their spread
+        pick = _generator(plan.seed, STREAM_VOLATILITY_DRAWS).integers(0, draws.size, total.size)
+        sigma = draws[pick]
     vp = simulate_value_paths(
         total,
-        sim.volatility,
+        sigma,
         sim.horizon_years,
         sim.steps_per_year,
         paths=total.size,
@@ -147,7 +153,8 @@ def _value_paths(
     )
     return ValuePathBands(
         horizon_years=sim.horizon_years,
-        volatility=sim.volatility,
+        volatility=float(draws.mean()),
+        volatility_draws=int(draws.size),
         drift=sim.drift,
         times=[float(t) for t in vp.times],
         bands={k: [float(x) for x in v] for k, v in vp.bands.items()},
