@@ -48,7 +48,7 @@ def evaluate() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @bp.get("/history/<path:asset_id>")
-@operation(response=History, tags=["triggers"])
+@operation(response=History, tags=["triggers"], record=False)
 def history(asset_id: str) -> dict[str, Any]:
     """Every evaluation of a monitored asset (this tenant's), oldest first."""
     records = current_app.extensions["ipvalue.store"].history(
