@@ -28,6 +28,10 @@ FittedModelName = Literal["student_t", "hierarchical", "stochastic_volatility"]
 SeriesKind = Literal["levels", "returns"]
 
 
+MAX_ABS_LOG_RETURN = 5.0
+"""Largest per-period log return accepted (a factor of about 148): beyond it the units are wrong."""
+
+
 def n_returns(series: list[float], kind: str) -> int:
     """Number of returns a series gives: one fewer than its length for levels."""
     return len(series) - 1 if kind == "levels" else len(series)
@@ -45,6 +49,15 @@ def _check_series(values: list[float], kind: str, field: str) -> None:
                     f"{field}[{i}]: levels must be positive (growth is measured in logs); got {v}."
                     ' If these numbers are already returns, send "kind": "returns"'
                 )
+    steps = [math.log(b / a) for a, b in itertools.pairwise(values)] if kind == "levels" else values
+    for i, r in enumerate(steps):
+        if abs(r) > MAX_ABS_LOG_RETURN:
+            where = f"{field}[{i + 1}]" if kind == "levels" else f"{field}[{i}]"
+            raise ValueError(
+                f"{where}: a log return of {r:.3g} in one period (a factor "
+                f"{math.exp(min(abs(r), 700)):.3g}) is beyond any asset's value; returns are "
+                'per-period log returns, e.g. 0.05 for 5 %, or send "kind": "levels"'
+            )
     got = n_returns(values, kind)
     if got < MIN_RETURNS:
         need = MIN_RETURNS + 1 if kind == "levels" else MIN_RETURNS
@@ -129,7 +142,7 @@ class VolatilityRequest(BaseModel):
 
     series: list[float] = Field(max_length=MAX_OBSERVATIONS)
     kind: SeriesKind
-    periods_per_year: float = Field(gt=0, le=100_000)
+    periods_per_year: float = Field(ge=0.1, le=100_000)
     model: VolatilityModelName = "auto"
     related_series: list[list[float]] | None = Field(default=None, max_length=MAX_RELATED_SERIES)
     asset_kind: AssetKind | None = None

@@ -334,17 +334,26 @@ def _sample(
 ) -> Any:
     import nutpie
 
-    return nutpie.sample(
-        compiled,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=min(chains, os.cpu_count() or 1),
-        seed=seed,
-        save_warmup=False,
-        progress_bar=False,
-        target_accept=target_accept,
-    )
+    try:
+        return nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=min(chains, os.cpu_count() or 1),
+            seed=seed,
+            save_warmup=False,
+            progress_bar=False,
+            target_accept=target_accept,
+        )
+    except RuntimeError as exc:
+        if "initialization" not in str(exc).lower():
+            raise
+        raise InputError.for_field(
+            "series",
+            "the sampler could not start from these data (the log density is not finite at "
+            "any starting point); check the series' units and scale, or set priors",
+        ) from exc
 
 
 def _parameter_rows(idata: Any, model: str, prob: float) -> tuple[ParameterSummary, ...]:
