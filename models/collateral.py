@@ -180,11 +180,14 @@ class CollateralResult(BaseModel):
     max_ltv: float
     max_loan: float
     loan_amount: float | None
-    ltv: float | None = Field(description="loan / starting value")
-    prob_ltv_breach: Estimate | None = Field(
+    loan_assessed: float = Field(
+        description="the loan the LTV figures use: loan_amount, else max_loan, money"
+    )
+    ltv: float = Field(description="loan assessed / starting value")
+    prob_ltv_breach: Estimate = Field(
         description="probability LTV exceeds max_ltv at any monitoring date during the term"
     )
-    prob_ltv_breach_at_horizon: Estimate | None
+    prob_ltv_breach_at_horizon: Estimate
     loan_loss: LoanLoss | None
     bands: dict[str, list[float]] = Field(description="value quantiles per time step")
     times: list[float]

@@ -14,6 +14,7 @@ legal events stopping it. On those paths:
 - implied haircut = 1 - p05 / starting value;
 - maximum loan = the smaller of ``max_ltv`` x starting value and the lending value;
 - probability that LTV = loan / value exceeds ``max_ltv`` at any monitoring date of the term
+  (the loan is ``loan_amount``, or the maximum loan when none is given)
   (``steps_per_year`` dates a year), not only at the end;
 - expected loss: the borrower defaults at an exponential time with yearly probability
   ``annual_pd`` (independent of the collateral), the default is seen at the next monitoring date,
@@ -133,16 +134,14 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
     cap = request.cap
     max_loan = min(cap * v0, lending_value)
 
-    loan = request.loan_amount
-    breach = breach_end = None
+    loan = request.loan_amount if request.loan_amount is not None else max_loan
+    with np.errstate(divide="ignore"):
+        over_cap = loan > cap * sim.paths
+    breach = _proportion(over_cap.any(axis=1).astype(float))
+    breach_end = _proportion(over_cap[:, -1].astype(float))
     loss: LoanLoss | None = None
-    if loan is not None:
-        with np.errstate(divide="ignore"):
-            over_cap = loan > cap * sim.paths
-        breach = _proportion(over_cap.any(axis=1).astype(float))
-        breach_end = _proportion(over_cap[:, -1].astype(float))
-        if request.annual_pd is not None:
-            loss = _loan_loss(request, sim.times, sim.paths, sigma, stop, g_default, loan)
+    if request.annual_pd is not None:
+        loss = _loan_loss(request, sim.times, sim.paths, sigma, stop, g_default, loan)
 
     assumptions = [
         f"lognormal value, drift {request.drift:g} a year, "
@@ -157,6 +156,12 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
         "lending value = p05 at the horizon less the orderly discount; max loan = the smaller "
         "of cap x value and the lending value",
         f"LTV monitored {request.steps_per_year} times a year",
+        "loan assessed: "
+        + (
+            f"the given loan_amount {loan:,.2f}"
+            if request.loan_amount is not None
+            else f"the maximum loan {loan:,.2f} (no loan_amount given)"
+        ),
     ]
     if request.annual_pd is not None:
         assumptions.append(
@@ -185,8 +190,9 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
         implied_haircut=1 - q05.value / v0,
         max_ltv=cap,
         max_loan=max_loan,
-        loan_amount=loan,
-        ltv=None if loan is None else loan / v0,
+        loan_amount=request.loan_amount,
+        loan_assessed=loan,
+        ltv=loan / v0,
         prob_ltv_breach=breach,
         prob_ltv_breach_at_horizon=breach_end,
         loan_loss=loss,

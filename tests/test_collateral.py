@@ -175,3 +175,14 @@ def test_bad_input_names_the_field(change, field):
         CollateralRequest.model_validate(body)
     text = str(info.value)
     assert field.split(".")[-1] in text, text
+
+
+def test_without_a_loan_the_maximum_loan_is_assessed():
+    r = assess_collateral(request(max_ltv=0.5, annual_pd=0.02))
+    assert r.loan_amount is None
+    assert r.loan_assessed == pytest.approx(r.max_loan)
+    assert r.ltv == pytest.approx(r.max_loan / 10)
+    assert 0 <= r.prob_ltv_breach.value <= 1
+    assert r.prob_ltv_breach_at_horizon.value <= r.prob_ltv_breach.value
+    assert r.loan_loss is not None and r.loan_loss.expected_loss.value >= 0
+    assert any("maximum loan" in a for a in r.assumptions)
