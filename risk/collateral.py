@@ -14,8 +14,8 @@ legal events stopping it. On those paths:
 - implied haircut = 1 - p05 / starting value;
 - maximum loan = the smaller of ``max_ltv`` x starting value and the lending value;
 - probability that LTV = loan / value exceeds ``max_ltv`` at any monitoring date of the term
-  (the loan is ``loan_amount``, or the maximum loan when none is given)
-  (``steps_per_year`` dates a year), not only at the end;
+  (``steps_per_year`` dates a year), not only at the end; the loan is ``loan_amount``, or the
+  maximum loan when none is given;
 - expected loss: the borrower defaults at an exponential time with yearly probability
   ``annual_pd`` (independent of the collateral), the default is seen at the next monitoring date,
   the IP is sold ``time_to_sell_years`` later at the orderly discount; loss = max(loan - recovery,
