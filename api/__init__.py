@@ -1,5 +1,5 @@
 """HTTP API and CLI: the thin shell around the core."""
 
-from api.app import create_app
+from ipvalue.api.app import create_app
 
 __all__ = ["create_app"]

@@ -13,27 +13,27 @@ from typing import Any
 
 from flask import Flask
 
-from api import config as settings
-from api.auth import install_auth
-from api.db import default_url, engine_for, migrate
-from api.errors import register_error_handlers
-from api.executors import make_executor
-from api.jobs import JobRunner
-from api.keys import KeyRing
-from api.limits import install_body_limit
-from api.logs import configure_logging, install_request_ids
-from api.ratelimit import install_rate_limit
-from api.routes.pending import register_pending
-from api.store import SqlStore
+from ipvalue.api import config as settings
+from ipvalue.api.auth import install_auth
+from ipvalue.api.db import default_url, engine_for, migrate
+from ipvalue.api.errors import register_error_handlers
+from ipvalue.api.executors import make_executor
+from ipvalue.api.jobs import JobRunner
+from ipvalue.api.keys import KeyRing
+from ipvalue.api.limits import install_body_limit
+from ipvalue.api.logs import configure_logging, install_request_ids
+from ipvalue.api.ratelimit import install_rate_limit
+from ipvalue.api.routes.pending import register_pending
+from ipvalue.api.store import SqlStore
 
 
 def _register_routes(app: Flask) -> None:
-    import api.routes
+    import ipvalue.api.routes
 
-    for info in sorted(pkgutil.iter_modules(api.routes.__path__), key=lambda m: m.name):
+    for info in sorted(pkgutil.iter_modules(ipvalue.api.routes.__path__), key=lambda m: m.name):
         if info.name == "pending":
             continue
-        module = importlib.import_module(f"api.routes.{info.name}")
+        module = importlib.import_module(f"ipvalue.api.routes.{info.name}")
         bp = getattr(module, "bp", None)
         if bp is not None:
             app.register_blueprint(bp)

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from flask import Flask, current_app, g, request
 
-from models.errors import IPValueError
+from ipvalue.models.errors import IPValueError
 
 PROTECTED_PREFIX = "/v1/"
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import RootModel
 
-from models.collateral import CollateralRequest
-from models.insurance import InsuranceQuoteRequest
-from models.triggers import TriggerState
+from ipvalue.models.collateral import CollateralRequest
+from ipvalue.models.insurance import InsuranceQuoteRequest
+from ipvalue.models.triggers import TriggerState
 
 
 class InsuranceQuoteBody(RootModel[InsuranceQuoteRequest]):  # type: ignore[type-arg]
@@ -22,21 +22,21 @@ class InsuranceQuoteBody(RootModel[InsuranceQuoteRequest]):  # type: ignore[type
 
 def volatility_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Estimate volatility (MCMC) from a ``POST /v1/volatility`` body."""
-    from risk.volatility import estimate_volatility
+    from ipvalue.risk.volatility import estimate_volatility
 
     return estimate_volatility(payload).to_result().model_dump(mode="json")
 
 
 def collateral_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Assess collateral from a ``POST /v1/collateral`` body whose value is resolved."""
-    from risk.collateral import assess_collateral
+    from ipvalue.risk.collateral import assess_collateral
 
     return assess_collateral(CollateralRequest.model_validate(payload)).model_dump(mode="json")
 
 
 def insurance_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Quote insurance from a ``POST /v1/insurance/quotes`` body."""
-    from risk.insurance import quote_insurance
+    from ipvalue.risk.insurance import quote_insurance
 
     request = InsuranceQuoteBody.model_validate(payload).root
     return quote_insurance(request).model_dump(mode="json")
@@ -44,7 +44,7 @@ def insurance_job(payload: dict[str, Any]) -> dict[str, Any]:
 
 def triggers_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Evaluate re-evaluation triggers from a ``POST /v1/triggers/evaluate`` body."""
-    from risk.triggers import evaluate_triggers
+    from ipvalue.risk.triggers import evaluate_triggers
 
     state = TriggerState.model_validate(payload)
     return evaluate_triggers(state).model_dump(mode="json")
@@ -52,8 +52,8 @@ def triggers_job(payload: dict[str, Any]) -> dict[str, Any]:
 
 def portfolio_job(payload: dict[str, Any], progress: Any = None) -> dict[str, Any]:
     """Screen a portfolio from a ``POST /v1/portfolios/screen`` body (assets as JSON)."""
-    from models.portfolio import PortfolioRequest
-    from risk.portfolio import screen_portfolio, to_csv
+    from ipvalue.models.portfolio import PortfolioRequest
+    from ipvalue.risk.portfolio import screen_portfolio, to_csv
 
     def report(done: int, total: int) -> None:
         if progress is not None:

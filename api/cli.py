@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api.cli_screen import add_screen_command
+from ipvalue.api.cli_screen import add_screen_command
 
 
 def _format_table(result: dict[str, Any]) -> str:
@@ -41,7 +41,7 @@ def _format_table(result: dict[str, Any]) -> str:
 
 def report_bad_input(exc: Exception) -> int:
     """Print each field problem of ``exc`` to stderr; the exit status of bad input (2)."""
-    from api.errors import problems_of
+    from ipvalue.api.errors import problems_of
 
     for p in problems_of(exc):
         print(f"ipvalue: {p.field}: {p.message}", file=sys.stderr)
@@ -49,8 +49,8 @@ def report_bad_input(exc: Exception) -> int:
 
 
 def _value(args: argparse.Namespace) -> int:
-    from api.service import run_valuation
-    from models.errors import IPValueError
+    from ipvalue.api.service import run_valuation
+    from ipvalue.models.errors import IPValueError
 
     try:
         payload = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -69,13 +69,13 @@ def _value(args: argparse.Namespace) -> int:
 
 
 def _app(database_url: str | None) -> Any:
-    from api import create_app
+    from ipvalue.api import create_app
 
     return create_app({"DATABASE_URL": database_url} if database_url else None)
 
 
 def _demo_key(app: Any, host: str, port: int) -> None:
-    from api.keys import create_key
+    from ipvalue.api.keys import create_key
 
     key = create_key(app.extensions["ipvalue.engine"], "demo", label="make run demo key")
     base = f"http://{host}:{port}"
@@ -95,11 +95,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo_key:
         _demo_key(_app(None), args.host, args.port)
     if args.production:
-        from api.server import serve
+        from ipvalue.api.server import serve
 
         serve(f"{args.host}:{args.port}", args.workers)
         return 0
-    from api.recovery import recover_jobs, start_sweeper
+    from ipvalue.api.recovery import recover_jobs, start_sweeper
 
     app = _app(None)
     recover_jobs(
@@ -114,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from api.keys import create_key, list_keys, revoke_key
+    from ipvalue.api.keys import create_key, list_keys, revoke_key
 
     engine = _app(args.database_url).extensions["ipvalue.engine"]
     if args.action == "create":
@@ -142,8 +142,8 @@ def _keys(args: argparse.Namespace) -> int:
 def _db(args: argparse.Namespace) -> int:
     from flask import Flask
 
-    from api.config import from_env
-    from api.db import HEAD, current_revision, default_url, dispose, engine_for, migrate
+    from ipvalue.api.config import from_env
+    from ipvalue.api.db import HEAD, current_revision, default_url, dispose, engine_for, migrate
 
     url = args.database_url or from_env()["DATABASE_URL"] or default_url(Flask("api").instance_path)
     engine = engine_for(url)

@@ -60,10 +60,10 @@ def _summary(result: Any) -> str:
 def _screen(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from api.cli import report_bad_input
-    from models.errors import InputError
-    from models.portfolio import PortfolioRequest, SectorCorrelation
-    from risk.portfolio import parse_portfolio_csv, screen_portfolio, to_csv
+    from ipvalue.api.cli import report_bad_input
+    from ipvalue.models.errors import InputError
+    from ipvalue.models.portfolio import PortfolioRequest, SectorCorrelation
+    from ipvalue.risk.portfolio import parse_portfolio_csv, screen_portfolio, to_csv
 
     try:
         data = Path(args.file).read_bytes()

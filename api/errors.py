@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from models.errors import FieldProblem, InputError, IPValueError
-from models.methods import METHOD_NAMES
-from models.uncertain import DISTRIBUTION_NAMES
+from ipvalue.models.errors import FieldProblem, InputError, IPValueError
+from ipvalue.models.methods import METHOD_NAMES
+from ipvalue.models.uncertain import DISTRIBUTION_NAMES
 
 PROBLEM_BASE = "https://ipvalue.dev/problems/"
 _TAGS = (

@@ -2,7 +2,7 @@
 
 How a route uses it::
 
-    from api.jobs import submit_or_run
+    from ipvalue.api.jobs import submit_or_run
 
     @bp.post("")
     def create():
@@ -48,11 +48,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Engine, insert, select, update
 
-from api.db import dumps, engine_for, iso, now
-from api.executors import Executor
-from api.store import record_row
-from api.tables import jobs, records
-from models.errors import IPValueError, NotFoundError
+from ipvalue.api.db import dumps, engine_for, iso, now
+from ipvalue.api.executors import Executor
+from ipvalue.api.store import record_row
+from ipvalue.api.tables import jobs, records
+from ipvalue.models.errors import IPValueError, NotFoundError
 
 log = logging.getLogger("ipvalue.jobs")
 
@@ -69,7 +69,7 @@ def process_tag(role: str) -> str:
 def _ensure_logging() -> None:
     """JSON logs in job processes too (pool and Dask workers start without our handlers)."""
     if not logging.getLogger("ipvalue").handlers:
-        from api.logs import configure_logging
+        from ipvalue.api.logs import configure_logging
 
         configure_logging(os.environ.get("IPVALUE_LOG_LEVEL", "INFO"))
 
@@ -376,7 +376,7 @@ def submit_or_run(
     tuple
         ``(body, status, headers)`` for Flask: ``201 {"id", **result}`` or ``202 {"job_id", ...}``.
     """
-    from api.auth import current_tenant
+    from ipvalue.api.auth import current_tenant
 
     runner: JobRunner = current_app.extensions["ipvalue.jobs"]
     tenant = current_tenant()

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api.db import now
-from api.tables import api_keys, tenants
+from ipvalue.api.db import now
+from ipvalue.api.tables import api_keys, tenants
 
 KEY_PREFIX = "ipv_"
 

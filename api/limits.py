@@ -15,8 +15,8 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api.errors import error_response
-from models.errors import LimitExceededError
+from ipvalue.api.errors import error_response
+from ipvalue.models.errors import LimitExceededError
 
 #: Setting behind each limit name.
 SETTINGS = {

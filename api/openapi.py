@@ -2,8 +2,8 @@
 
 A view declares its models with `operation`, placed *under* Flask's route decorator::
 
-    from api.openapi import operation
-    from models.volatility import VolatilityRequest, VolatilityResult
+    from ipvalue.api.openapi import operation
+    from ipvalue.models.volatility import VolatilityRequest, VolatilityResult
 
     @bp.post("")
     @operation(
@@ -38,7 +38,7 @@ from flask import Flask
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
-from api.schemas import JobAccepted, Problem
+from ipvalue.api.schemas import JobAccepted, Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 ATTRIBUTE = "__openapi__"

@@ -16,7 +16,7 @@ import time
 
 from flask import Flask, current_app, g
 
-from models.errors import IPValueError
+from ipvalue.models.errors import IPValueError
 
 
 class RateLimitedError(IPValueError):

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from api.db import dumps, now
-from api.jobs import FAILED, QUEUED, UNFINISHED, JobRunner
-from api.tables import jobs
+from ipvalue.api.db import dumps, now
+from ipvalue.api.jobs import FAILED, QUEUED, UNFINISHED, JobRunner
+from ipvalue.api.tables import jobs
 
 log = logging.getLogger("ipvalue.jobs")
 

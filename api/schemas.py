@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.simulation import SimulationResult
-from models.valuation import ValuationResult
+from ipvalue.models.simulation import SimulationResult
+from ipvalue.models.valuation import ValuationResult
 
 
 class FieldError(BaseModel):

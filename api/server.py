@@ -18,9 +18,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from api.config import from_env
-from api.ratelimit import share_buckets
-from api.recovery import start_sweeper
+from ipvalue.api.config import from_env
+from ipvalue.api.ratelimit import share_buckets
+from ipvalue.api.recovery import start_sweeper
 
 
 def server_options(bind: str | None = None, workers: int | None = None) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def server_options(bind: str | None = None, workers: int | None = None) -> dict[
         "logconfig_dict": {
             "version": 1,
             "disable_existing_loggers": False,
-            "formatters": {"json": {"()": "api.logs.JsonFormatter"}},
+            "formatters": {"json": {"()": "ipvalue.api.logs.JsonFormatter"}},
             "handlers": {
                 "stderr": {
                     "class": "logging.StreamHandler",
@@ -62,8 +62,8 @@ def server_options(bind: str | None = None, workers: int | None = None) -> dict[
 def _on_starting(_server: Any) -> None:
     from flask import Flask
 
-    from api.db import default_url, dispose_all, engine_for, migrate
-    from api.recovery import recover_jobs
+    from ipvalue.api.db import default_url, dispose_all, engine_for, migrate
+    from ipvalue.api.recovery import recover_jobs
 
     settings = from_env()
     url = settings["DATABASE_URL"] or default_url(Flask("api").instance_path)
@@ -101,7 +101,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from api import create_app
+        from ipvalue.api import create_app
 
         return create_app()
 

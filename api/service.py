@@ -6,8 +6,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from models.valuation import ValuationRequest
-from valuation.engine import value_asset
+from ipvalue.models.valuation import ValuationRequest
+from ipvalue.valuation.engine import value_asset
 
 Progress = Callable[[float], None]
 
@@ -33,10 +33,10 @@ def run_valuation(payload: dict[str, Any], progress: Progress | None = None) -> 
 
 def simulate(request: ValuationRequest, progress: Progress | None = None) -> dict[str, Any]:
     """The Monte Carlo distribution for a request with ``simulation``."""
-    from models.errors import NotImplementedYetError
+    from ipvalue.models.errors import NotImplementedYetError
 
     try:
-        from risk.montecarlo import simulate_valuation
+        from ipvalue.risk.montecarlo import simulate_valuation
     except ImportError as exc:  # pragma: no cover - until the engine lands
         raise NotImplementedYetError(
             "simulation is not available in this version; omit 'simulation' for a point value"

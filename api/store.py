@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert, select
 
-from api.db import dumps, iso, now
-from api.tables import records
-from api.versions import library_versions
-from models.errors import NotFoundError
+from ipvalue.api.db import dumps, iso, now
+from ipvalue.api.tables import records
+from ipvalue.api.versions import library_versions
+from ipvalue.models.errors import NotFoundError
 
 RECORD_FIELDS = ("request", "inputs", "seed", "versions", "result", "job_id", "subject")
 

@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from models.valuation import ValuationRequest
-from risk.montecarlo import simulate_valuation
-from risk.montecarlo.chunks import make_plan, simulate_chunks
+from ipvalue.models.valuation import ValuationRequest
+from ipvalue.risk.montecarlo import simulate_valuation
+from ipvalue.risk.montecarlo.chunks import make_plan, simulate_chunks
 
 INPUTS = [
     "methods[0].revenue.base",
@@ -192,7 +192,7 @@ MEMORY_SCRIPT = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from benchmarks.montecarlo import request
-from risk.montecarlo import simulate_valuation
+from ipvalue.risk.montecarlo import simulate_valuation
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 result = simulate_valuation(request({paths}))

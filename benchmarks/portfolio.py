@@ -26,11 +26,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from models.portfolio import PortfolioAsset, PortfolioRequest
-from risk.portfolio import screen_portfolio
-from risk.portfolio.assemble import assemble
-from risk.portfolio.legal import legal_outlook
-from risk.portfolio.screen import factor_scores, merge, plan_screen, simulate_blocks
+from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest
+from ipvalue.risk.portfolio import screen_portfolio
+from ipvalue.risk.portfolio.assemble import assemble
+from ipvalue.risk.portfolio.legal import legal_outlook
+from ipvalue.risk.portfolio.screen import factor_scores, merge, plan_screen, simulate_blocks
 
 GOAL_SECONDS = 60.0
 GOAL_BYTES = 4 * 1024**3
@@ -117,7 +117,7 @@ def run_dask(request: PortfolioRequest, workers: int, tasks_per_worker: int = 2)
         ) as cluster,
         Client(cluster) as client,
     ):
-        client.run(lambda: __import__("risk.portfolio.screen"))  # warm the workers' imports
+        client.run(lambda: __import__("ipvalue.risk.portfolio.screen"))  # warm the workers' imports
         start = time.perf_counter()
         outlook = legal_outlook(
             request.assets,

@@ -42,7 +42,7 @@ import time
 t0 = time.perf_counter()
 import json, sys
 import numpy as np
-from risk.volatility import estimate_volatility
+from ipvalue.risk.volatility import estimate_volatility
 t1 = time.perf_counter()
 r = np.random.default_rng(0).normal(0.0, 0.3 / np.sqrt(12), size=40)
 est = estimate_volatility({"series": list(r), "kind": "returns", "periods_per_year": 12,
@@ -57,10 +57,10 @@ t0 = time.perf_counter()
 import json, logging, os, sys, warnings
 warnings.simplefilter("ignore")
 import numpy as np
-import risk.volatility  # sets PyTensor's compile folder
+import ipvalue.risk.volatility  # sets PyTensor's compile folder
 import pymc as pm
-from risk.volatility.models import student_t_model
-from risk.volatility.priors import DEFAULT_PRIOR
+from ipvalue.risk.volatility.models import student_t_model
+from ipvalue.risk.volatility.priors import DEFAULT_PRIOR
 logging.getLogger("pymc").setLevel(logging.ERROR)
 t1 = time.perf_counter()
 r = np.random.default_rng(0).normal(0.0, 0.3 / np.sqrt(12), size=40)
@@ -121,7 +121,7 @@ def main() -> None:
     ours_first, ours_cold, ours_result, ours_report = cold(COLD)
     pymc_first, pymc_cold, pymc_result, _ = cold(PYMC_COLD)
 
-    from risk.volatility import estimate_volatility
+    from ipvalue.risk.volatility import estimate_volatility
 
     def body(seed: int) -> dict[str, object]:
         return {
@@ -154,8 +154,8 @@ def main() -> None:
 
     import pymc as pm
 
-    from risk.volatility.models import student_t_model
-    from risk.volatility.priors import DEFAULT_PRIOR
+    from ipvalue.risk.volatility.models import student_t_model
+    from ipvalue.risk.volatility.priors import DEFAULT_PRIOR
 
     pymc_times = []
     for k in range(3):

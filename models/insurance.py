@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from models.asset import DEAD_STATUSES, Asset
-from models.errors import field_error
+from ipvalue.models.asset import DEAD_STATUSES, Asset
+from ipvalue.models.errors import field_error
 
 _Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 _PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]

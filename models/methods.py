@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.series import AmountSeries, SignedSeries
-from models.uncertain import (
+from ipvalue.models.series import AmountSeries, SignedSeries
+from ipvalue.models.uncertain import (
     Amount,
     Bounds,
     DiscountRate,

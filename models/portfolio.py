@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models.asset import AssetKind, LegalStatus
+from ipvalue.models.asset import AssetKind, LegalStatus
 
 MAX_ASSETS = 100_000
 """Hard cap on assets per request; deployments set a lower limit for uploads."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
-from models.uncertain import Amount, GrowthRate, Number
+from ipvalue.models.uncertain import Amount, GrowthRate, Number
 
 
 class GrowthSeries(BaseModel):

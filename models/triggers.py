@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.errors import field_error
+from ipvalue.models.errors import field_error
 
 RuleName = Literal[
     "calendar",

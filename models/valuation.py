@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.asset import Asset
-from models.methods import MethodInputs
-from models.uncertain import Bounds, UncertainNumber
+from ipvalue.models.asset import Asset
+from ipvalue.models.methods import MethodInputs
+from ipvalue.models.uncertain import Bounds, UncertainNumber
 
 Hazard = Annotated[
     UncertainNumber, Bounds(0, 1, open_high=True, fix="a yearly probability, e.g. 0.02")

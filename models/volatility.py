@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models.asset import AssetKind
+from ipvalue.models.asset import AssetKind
 
 MIN_RETURNS = 6
 """Fewest returns (periods of growth) a volatility estimate accepts."""

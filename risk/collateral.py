@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from models.collateral import (
+from ipvalue.models.collateral import (
     CollateralRequest,
     CollateralResult,
     Estimate,
@@ -36,9 +36,9 @@ from models.collateral import (
     QuantileCI,
     ValueRange,
 )
-from risk.montecarlo.paths import LegalJumps, simulate_value_paths
-from risk.montecarlo.stats import quantiles_with_ci, tail_risk
-from valuation.discounting import FloatArray
+from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
+from ipvalue.risk.montecarlo.stats import quantiles_with_ci, tail_risk
+from ipvalue.valuation.discounting import FloatArray
 
 BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
 SEED_BITS = 63

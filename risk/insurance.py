@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import integrate, stats
 
-from models.insurance import (
+from ipvalue.models.insurance import (
     Breakdown,
     CollateralQuoteRequest,
     Estimate,

@@ -30,9 +30,9 @@ from typing import Any
 
 import pytest
 
-from api import create_app
-from api.db import dispose, engine_for, migrate
-from api.keys import create_key
+from ipvalue.api import create_app
+from ipvalue.api.db import dispose, engine_for, migrate
+from ipvalue.api.keys import create_key
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CASES_FILE = SHARED / "reference" / "cases.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.valuation import ValuationRequest
+from ipvalue.models.valuation import ValuationRequest
 
 NO_LEGAL_RISK = {"invalidation_hazard": 0, "lapse_hazard": 0, "litigation_loss_hazard": 0}
 

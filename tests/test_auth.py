@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from conftest import authed_client
 
-from api.cli import main
-from api.keys import hash_key, list_keys, revoke_key
+from ipvalue.api.cli import main
+from ipvalue.api.keys import hash_key, list_keys, revoke_key
 
 BODY = {
     "asset": {"name": "p", "kind": "patent", "legal": {"status": "granted"}},
@@ -59,7 +59,7 @@ def test_keys_are_stored_hashed_and_can_be_revoked(app: Any, api_key: str) -> No
     engine = app.extensions["ipvalue.engine"]
     from sqlalchemy import select
 
-    from api.tables import api_keys
+    from ipvalue.api.tables import api_keys
 
     with engine.connect() as conn:
         hashes = [row[0] for row in conn.execute(select(api_keys.c.key_hash))]

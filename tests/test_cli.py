@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from ipvalue.api.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "patent.json"
 

@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 from scipy import stats
 
-from models.collateral import CollateralRequest
-from models.insurance import CollateralQuoteRequest
-from risk.collateral import assess_collateral
-from risk.insurance import collateral_expected_loss_exact
+from ipvalue.models.collateral import CollateralRequest
+from ipvalue.models.insurance import CollateralQuoteRequest
+from ipvalue.risk.collateral import assess_collateral
+from ipvalue.risk.insurance import collateral_expected_loss_exact
 from tests.conftest import load_cases
 
 CASE = next(c for c in load_cases() if c["id"] == "lognormal-collateral-1y")

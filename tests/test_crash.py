@@ -20,9 +20,9 @@ import pytest
 from conftest import gunicorn_server, worker_pids
 from sqlalchemy import create_engine, func, select, text
 
-from api.db import migrate
-from api.keys import create_key
-from api.tables import records
+from ipvalue.api.db import migrate
+from ipvalue.api.keys import create_key
+from ipvalue.api.tables import records
 
 ROOT = Path(__file__).resolve().parents[1]
 BODY = json.dumps(json.loads((ROOT / "examples" / "patent.json").read_text())).encode()

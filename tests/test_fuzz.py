@@ -17,7 +17,7 @@ from conftest import authed_client, key_for
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from api import create_app
+from ipvalue.api import create_app
 
 EXAMPLES = int(os.environ.get("IPVALUE_FUZZ_EXAMPLES", "25"))
 

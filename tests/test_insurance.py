@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from models.insurance import (
+from ipvalue.models.insurance import (
     CollateralQuoteRequest,
     InsuranceQuote,
     InsuranceQuoteRequest,
     LitigationQuoteRequest,
 )
-from risk.insurance import (
+from ipvalue.risk.insurance import (
     black_put,
     collateral_expected_loss_exact,
     expected_shortfall,

@@ -17,11 +17,11 @@ from conftest import TENANT, authed_client, key_for
 from flask import g
 from sqlalchemy import insert, select
 
-from api.db import dumps, now
-from api.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, function_path, submit_or_run
-from api.recovery import Sweeper, recover_jobs, sweep_dead_owners
-from api.tables import jobs
-from models.errors import InputError
+from ipvalue.api.db import dumps, now
+from ipvalue.api.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, function_path, submit_or_run
+from ipvalue.api.recovery import Sweeper, recover_jobs, sweep_dead_owners
+from ipvalue.api.tables import jobs
+from ipvalue.models.errors import InputError
 
 EXAMPLE = json.loads((Path(__file__).parents[1] / "examples" / "patent.json").read_text())
 SIMULATED = {**EXAMPLE, "simulation": {"paths": 2000, "seed": 11}}
@@ -69,7 +69,7 @@ def submit(app: Any, fn: Any, payload: dict[str, Any], cost: float = float("inf"
 
 
 def test_over_budget_valuation_is_a_job_with_the_same_answer(make_app: Any, db_url: str) -> None:
-    pytest.importorskip("risk.montecarlo")
+    pytest.importorskip("ipvalue.risk.montecarlo")
     inline_app = make_app(DATABASE_URL=db_url)
     inline = authed_client(inline_app, key_for(inline_app)).post("/v1/valuations", json=SIMULATED)
     assert inline.status_code == 201, inline.get_json()
@@ -207,7 +207,7 @@ def dask_scheduler() -> Iterator[str]:
 
 
 def test_jobs_run_on_a_dask_cluster(make_app: Any, dask_scheduler: str) -> None:
-    pytest.importorskip("risk.montecarlo")
+    pytest.importorskip("ipvalue.risk.montecarlo")
     app = make_app(DASK_SCHEDULER=dask_scheduler, SYNC_BUDGET=1000)
     client = authed_client(app, key_for(app))
     accepted = client.post("/v1/valuations", json=SIMULATED)
@@ -243,8 +243,8 @@ def test_jobs_of_dead_processes_are_swept_and_rerun(app: Any, client: Any) -> No
 
 
 def test_simulation_cost_is_paths_times_years() -> None:
-    from api.routes.valuations import simulation_cost
-    from models.valuation import ValuationRequest
+    from ipvalue.api.routes.valuations import simulation_cost
+    from ipvalue.models.valuation import ValuationRequest
 
     request = ValuationRequest.model_validate(SIMULATED)
     assert simulation_cost(request, SIMULATED) == 2000 * 10  # revenue: 10 years

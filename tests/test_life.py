@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from models.asset import Asset
-from valuation.life import remaining_legal_life
+from ipvalue.models.asset import Asset
+from ipvalue.valuation.life import remaining_legal_life
 
 DAY = dt.date(2026, 11, 27)
 

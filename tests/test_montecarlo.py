@@ -10,9 +10,9 @@ import pytest
 from scipy import integrate, special
 from scipy import stats as sps
 
-from models.errors import InputError
-from risk.montecarlo import simulate_valuation
-from risk.montecarlo.chunks import make_plan, run_chunk
+from ipvalue.models.errors import InputError
+from ipvalue.risk.montecarlo import simulate_valuation
+from ipvalue.risk.montecarlo.chunks import make_plan, run_chunk
 from tests.montecarlo_helpers import make_request, rfr, within
 
 REVENUE = np.array([100.0, 110.0, 120.0, 130.0, 140.0])

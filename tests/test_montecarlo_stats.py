@@ -12,11 +12,11 @@ import pytest
 from scipy import special
 from scipy import stats as sps
 
-from models.uncertain import Lognormal, Normal, Pert, Triangular, Uniform
-from risk.montecarlo import LegalJumps, simulate_valuation, simulate_value_paths
-from risk.montecarlo.legal import maintenance_fee_schedule
-from risk.montecarlo.sampling import from_normal_scores
-from risk.montecarlo.stats import (
+from ipvalue.models.uncertain import Lognormal, Normal, Pert, Triangular, Uniform
+from ipvalue.risk.montecarlo import LegalJumps, simulate_valuation, simulate_value_paths
+from ipvalue.risk.montecarlo.legal import maintenance_fee_schedule
+from ipvalue.risk.montecarlo.sampling import from_normal_scores
+from ipvalue.risk.montecarlo.stats import (
     QUANTILES,
     _ranks,
     histogram,

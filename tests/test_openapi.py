@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from api.routes.pending import PENDING
-from models.valuation import ValuationRequest
+from ipvalue.api.routes.pending import PENDING
+from ipvalue.models.valuation import ValuationRequest
 
 #: Every endpoint of API.md (method, OpenAPI path).
 CONTRACT = [
@@ -75,7 +75,7 @@ def test_v1_operations_require_the_bearer_key(document: dict[str, Any]) -> None:
 
 
 def test_pending_endpoints_answer_501_and_say_so(make_app: Any, monkeypatch: Any) -> None:
-    from api.routes import pending
+    from ipvalue.api.routes import pending
     from tests.conftest import authed_client, key_for
 
     assert PENDING == [], "every endpoint of API.md has landed"

@@ -11,8 +11,8 @@ from conftest import authed_client, key_for
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from api.db import HEAD, current_revision, engine_for, migrate
-from api.store import MemoryStore, SqlStore
+from ipvalue.api.db import HEAD, current_revision, engine_for, migrate
+from ipvalue.api.store import MemoryStore, SqlStore
 
 EXAMPLE = json.loads((Path(__file__).parents[1] / "examples" / "patent.json").read_text())
 
@@ -84,7 +84,7 @@ def test_default_database_lives_in_the_instance_folder(
 
 
 def test_simulation_seed_is_drawn_and_recorded(db_client: Any) -> None:
-    pytest.importorskip("risk.montecarlo")
+    pytest.importorskip("ipvalue.risk.montecarlo")
     payload = {**EXAMPLE, "simulation": {"paths": 1000}}
     created = db_client.post("/v1/valuations", json=payload)
     assert created.status_code == 201, created.get_json()
@@ -98,7 +98,7 @@ def test_simulation_seed_is_drawn_and_recorded(db_client: Any) -> None:
 
 @pytest.mark.parametrize("store_class", ["sql", "memory"])
 def test_store_contract(store_class: str, sqlite_url: str) -> None:
-    from api.keys import ensure_tenant
+    from ipvalue.api.keys import ensure_tenant
 
     engine = engine_for(sqlite_url)
     ensure_tenant(engine, "a")
@@ -107,7 +107,7 @@ def test_store_contract(store_class: str, sqlite_url: str) -> None:
     got = store.get("valuation", "a", rid)
     assert got["result"] == {"v": 0.1} and got["seed"] == "7" and got["id"] == rid
     assert store.get("valuation", "a", rid) == got
-    from models.errors import NotFoundError
+    from ipvalue.models.errors import NotFoundError
 
     for kind, tenant in (("valuation", "b"), ("collateral", "a")):
         with pytest.raises(NotFoundError):
@@ -115,7 +115,7 @@ def test_store_contract(store_class: str, sqlite_url: str) -> None:
 
 
 def test_cli_db_upgrade_and_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from api.cli import main
+    from ipvalue.api.cli import main
 
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     assert main(["db", "current", "--database-url", url]) == 0

@@ -6,7 +6,7 @@ import argparse
 import csv
 from pathlib import Path
 
-from api.cli_screen import add_screen_command
+from ipvalue.api.cli_screen import add_screen_command
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "portfolio.csv"
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.errors import InputError
-from models.portfolio import PortfolioAsset, PortfolioRequest
-from risk.portfolio import CSV_COLUMNS, parse_portfolio_csv, screen_portfolio, to_csv
-from risk.portfolio.csv_io import RESULT_COLUMNS
+from ipvalue.models.errors import InputError
+from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest
+from ipvalue.risk.portfolio import CSV_COLUMNS, parse_portfolio_csv, screen_portfolio, to_csv
+from ipvalue.risk.portfolio.csv_io import RESULT_COLUMNS
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "portfolio.csv"
 HEADER = "id,kind,sector,value,volatility,name"

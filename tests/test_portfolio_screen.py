@@ -11,11 +11,11 @@ import pytest
 from pydantic import ValidationError
 from scipy import stats
 
-from models.portfolio import PortfolioAsset, PortfolioRequest, SectorCorrelation
-from risk.portfolio import screen_portfolio
-from risk.portfolio.concentration import concentration
-from risk.portfolio.legal import legal_outlook
-from risk.portfolio.screen import (
+from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest, SectorCorrelation
+from ipvalue.risk.portfolio import screen_portfolio
+from ipvalue.risk.portfolio.concentration import concentration
+from ipvalue.risk.portfolio.legal import legal_outlook
+from ipvalue.risk.portfolio.screen import (
     BLOCK_ASSETS,
     Z95,
     factor_scores,

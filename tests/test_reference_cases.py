@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from ipvalue.valuation import cost, income, options
 from tests.conftest import load_cases
-from valuation import cost, income, options
 
 CASES = {c["id"]: c for c in load_cases()}
 EXTRA = {

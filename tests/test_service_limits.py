@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conftest import authed_client, key_for
 
-from api.ratelimit import TokenBuckets
+from ipvalue.api.ratelimit import TokenBuckets
 
 BODY = {
     "asset": {"name": "p", "kind": "patent", "legal": {"status": "granted"}},
@@ -88,7 +88,7 @@ def test_series_over_the_limit_is_422_naming_it(make_app: Any, revenue: Any, fie
 def test_limits_come_from_the_environment(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IPVALUE_MAX_PATHS", "1234")
     monkeypatch.setenv("IPVALUE_SYNC_BUDGET", "5")
-    from api.config import from_env
+    from ipvalue.api.config import from_env
 
     settings = from_env()
     assert settings["MAX_PATHS"] == 1234 and settings["SYNC_BUDGET"] == 5
@@ -98,8 +98,8 @@ def test_limits_come_from_the_environment(make_app: Any, monkeypatch: pytest.Mon
 
 
 def test_check_limit_names_the_limit_and_field(make_app: Any) -> None:
-    from api.limits import check_limit
-    from models.errors import LimitExceededError
+    from ipvalue.api.limits import check_limit
+    from ipvalue.models.errors import LimitExceededError
 
     app = make_app(MAX_ASSETS=3)
     with app.app_context():

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
-from api.logs import JsonFormatter
+from ipvalue.api.logs import JsonFormatter
 
 
 def test_readyz_reports_the_database(anon_client: Any, app: Any) -> None:
@@ -67,7 +67,7 @@ def test_readyz_wants_the_current_schema(make_app: Any, tmp_path: Any) -> None:
 
 
 def test_demo_key_line_is_ready_to_paste(app: Any, capsys: Any) -> None:
-    from api.cli import _demo_key
+    from ipvalue.api.cli import _demo_key
 
     _demo_key(app, "127.0.0.1", 8000)
     out = capsys.readouterr().out

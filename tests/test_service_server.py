@@ -13,12 +13,12 @@ from typing import Any
 from conftest import gunicorn_server
 from sqlalchemy import create_engine, insert
 
-from api.db import dumps, migrate, now
-from api.jobs import RUNNING, function_path
-from api.keys import create_key
-from api.ratelimit import SharedBuckets
-from api.service import valuation_job
-from api.tables import jobs
+from ipvalue.api.db import dumps, migrate, now
+from ipvalue.api.jobs import RUNNING, function_path
+from ipvalue.api.keys import create_key
+from ipvalue.api.ratelimit import SharedBuckets
+from ipvalue.api.service import valuation_job
+from ipvalue.api.tables import jobs
 
 EXAMPLE = json.loads((Path(__file__).parents[1] / "examples" / "patent.json").read_text())
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from models.triggers import SEVERITY_ORDER, TriggerResult, TriggerState
-from risk.triggers import add_months, evaluate_triggers
+from ipvalue.models.triggers import SEVERITY_ORDER, TriggerResult, TriggerState
+from ipvalue.risk.triggers import add_months, evaluate_triggers
 
 AS_OF = "2026-11-27"
 

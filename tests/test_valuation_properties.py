@@ -9,8 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from valuation import cost, income, options
-from valuation.discounting import discount_income, life_weights, tab_factor, terminal_value_pv
+from ipvalue.valuation import cost, income, options
+from ipvalue.valuation.discounting import (
+    discount_income,
+    life_weights,
+    tab_factor,
+    terminal_value_pv,
+)
 
 rates = st.floats(0.01, 0.6)
 royalties = st.floats(0.0, 0.3)

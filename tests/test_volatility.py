@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from models.errors import InputError
-from models.volatility import VolatilityPriors, VolatilityRequest, VolatilityResult
-from risk.volatility import (
+from ipvalue.models.errors import InputError
+from ipvalue.models.volatility import VolatilityPriors, VolatilityRequest, VolatilityResult
+from ipvalue.risk.volatility import (
     Diagnostics,
     VolatilityEstimate,
     choose_model,
@@ -23,8 +23,8 @@ from risk.volatility import (
     prob_volatility_rose,
     to_returns,
 )
-from risk.volatility.priors import ASSET_KIND_PRIORS, DEFAULT_PRIOR, SECTOR_PRIORS
-from risk.volatility.results import ParameterSummary, hdi
+from ipvalue.risk.volatility.priors import ASSET_KIND_PRIORS, DEFAULT_PRIOR, SECTOR_PRIORS
+from ipvalue.risk.volatility.results import ParameterSummary, hdi
 
 GOOD = [100.0, 104.0, 101.0, 108.0, 107.0, 112.0, 110.0, 115.0]
 
@@ -222,7 +222,7 @@ def test_regime_change_needs_a_positive_previous_sigma(bad: float) -> None:
 def test_compile_cache_folder_follows_ipvalue_cache_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from risk.volatility import compiled
+    from ipvalue.risk.volatility import compiled
 
     monkeypatch.setenv("IPVALUE_CACHE_DIR", str(tmp_path / "c"))
     assert compiled.cache_dir() == tmp_path / "c" / "nutpie"
@@ -232,7 +232,7 @@ def test_compile_cache_folder_follows_ipvalue_cache_dir(
 
 
 def test_missing_or_garbled_compile_cache_entry_is_ignored(tmp_path: Path) -> None:
-    from risk.volatility import compiled
+    from ipvalue.risk.volatility import compiled
 
     assert compiled.load(tmp_path / "absent.pkl") is None
     (tmp_path / "garbled.pkl").write_bytes(b"not a pickle")
@@ -240,7 +240,7 @@ def test_missing_or_garbled_compile_cache_entry_is_ignored(tmp_path: Path) -> No
 
 
 def test_starting_points_follow_the_prior_and_the_chain_seed() -> None:
-    from risk.volatility.compiled import InitialPoint, initial_centre
+    from ipvalue.risk.volatility.compiled import InitialPoint, initial_centre
 
     names = ["drift_annual", "sigma_annual_log__", "nu_minus_2_log__", "z"]
     centre = initial_centre(names, [1, 1, 1, 2], DEFAULT_PRIOR)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk.volatility import VolatilityEstimate, estimate_volatility, prob_volatility_rose
+from ipvalue.risk.volatility import VolatilityEstimate, estimate_volatility, prob_volatility_rose
 
 pytestmark = pytest.mark.slow
 
@@ -80,8 +80,8 @@ def test_posterior_draws_widen_the_simulated_value_band(
 ) -> None:
     """Per-path volatility draws: a thinly observed asset gets a wider p05-p95 value band
     (through the collateral assessment, which gives each path its own posterior draw)."""
-    from models.collateral import CollateralRequest
-    from risk.collateral import assess_collateral
+    from ipvalue.models.collateral import CollateralRequest
+    from ipvalue.risk.collateral import assess_collateral
 
     def band(est: VolatilityEstimate) -> float:
         request = CollateralRequest(
@@ -190,7 +190,7 @@ def test_unreliable_fit_is_flagged_with_advice() -> None:
 
 
 def test_compiled_model_is_reused_for_new_data_and_priors(long_fit: VolatilityEstimate) -> None:
-    from risk.volatility import fit, warm_up
+    from ipvalue.risk.volatility import fit, warm_up
 
     warm_up("student_t")
     compiled = fit._CACHE[("student_t",)]
@@ -203,7 +203,7 @@ def test_compiled_model_is_reused_for_new_data_and_priors(long_fit: VolatilityEs
 def test_stochastic_volatility_shares_a_compiled_shape_across_nearby_lengths(
     sp500_returns: pd.Series, sv_fit: VolatilityEstimate
 ) -> None:
-    from risk.volatility import fit
+    from ipvalue.risk.volatility import fit
 
     compiled = fit._CACHE[("stochastic_volatility", 300)]
     shorter = estimate_volatility(
@@ -223,7 +223,7 @@ def test_stochastic_volatility_shares_a_compiled_shape_across_nearby_lengths(
 _COLD = """
 import hashlib, json, sys
 import numpy as np
-from risk.volatility import estimate_volatility
+from ipvalue.risk.volatility import estimate_volatility
 z = np.random.default_rng(1).standard_normal(40)
 est = estimate_volatility({"series": list(z * 0.3 / np.sqrt(12)), "kind": "returns",
                            "periods_per_year": 12, "seed": 5})
@@ -237,7 +237,7 @@ def test_first_estimate_in_a_new_process_loads_the_compiled_model_from_disk(
 ) -> None:
     """Compiled once, then loaded (no PyMC import) with the same draws as a warm process; an
     entry that no longer reproduces its log density is discarded and compiled again."""
-    from risk.volatility import compiled
+    from ipvalue.risk.volatility import compiled
 
     env = {
         **os.environ,

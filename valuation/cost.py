@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray
 
 
 @dataclass(frozen=True)

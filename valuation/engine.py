@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from models.methods import INCOME_METHODS
-from models.valuation import (
+from ipvalue.models.methods import INCOME_METHODS
+from ipvalue.models.valuation import (
     LegalLifeResult,
     MethodResult,
     Reconciliation,
@@ -16,10 +16,10 @@ from models.valuation import (
     Value,
     method_keys,
 )
-from valuation.life import LegalLife, remaining_legal_life
-from valuation.methods import APPROACH, value_method
-from valuation.reconcile import DISAGREEMENT_RATIO, disagreement, normalise_weights
-from valuation.resolve import base_draw
+from ipvalue.valuation.life import LegalLife, remaining_legal_life
+from ipvalue.valuation.methods import APPROACH, value_method
+from ipvalue.valuation.reconcile import DISAGREEMENT_RATIO, disagreement, normalise_weights
+from ipvalue.valuation.resolve import base_draw
 
 
 def _life_result(life: LegalLife) -> LegalLifeResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from valuation.discounting import FloatArray, IncomeValue, discount_income, per_path
+from ipvalue.valuation.discounting import FloatArray, IncomeValue, discount_income, per_path
 
 
 def _series(x: ArrayLike) -> FloatArray:

@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from models.asset import DEAD_STATUSES, Asset
+from ipvalue.models.asset import DEAD_STATUSES, Asset
 
 DAYS_PER_YEAR = 365.25
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray
 
 MIN_REGRESSION_EXCESS = 3
 """A regression needs at least this many comparables more than it has coefficients."""

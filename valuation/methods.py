@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from models.methods import (
+from ipvalue.models.methods import (
     INCOME_METHODS,
     DCFInputs,
     EquivalentInvestmentSplitInputs,
@@ -25,10 +25,10 @@ from models.methods import (
     ReplacementCostInputs,
     WithAndWithoutInputs,
 )
-from models.uncertain import base_value
-from valuation import cost, income, market, options
-from valuation.discounting import FloatArray, IncomeValue
-from valuation.resolve import Draw, base_draw, resolve_series
+from ipvalue.models.uncertain import base_value
+from ipvalue.valuation import cost, income, market, options
+from ipvalue.valuation.discounting import FloatArray, IncomeValue
+from ipvalue.valuation.resolve import Draw, base_draw, resolve_series
 
 APPROACH = {
     **dict.fromkeys(INCOME_METHODS, "income"),

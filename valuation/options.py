@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray
 
 
 @dataclass(frozen=True)

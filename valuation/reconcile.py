@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray
 
 DISAGREEMENT_RATIO = 2.0
 """Warn when the largest method value exceeds the smallest positive one by more than this."""

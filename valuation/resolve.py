@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from models.series import GrowthSeries
-from models.uncertain import DistributionBase, base_value
-from valuation.discounting import FloatArray, years_last
+from ipvalue.models.series import GrowthSeries
+from ipvalue.models.uncertain import DistributionBase, base_value
+from ipvalue.valuation.discounting import FloatArray, years_last
 
 Draw = Callable[[str, Any], Any]
 

@@ -9,7 +9,7 @@ a file to ``versions/`` (``alembic -c`` with ``script_location = api/migrations`
 from alembic import context
 from sqlalchemy import create_engine
 
-from api.tables import metadata
+from ipvalue.api.tables import metadata
 
 config = context.config
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from api.auth import current_tenant
-from api.body import json_body
-from api.capabilities import collateral_job
-from api.jobs import submit_or_run
-from api.limits import check_limit
-from api.openapi import operation
-from models.collateral import CollateralRequest, CollateralResult
-from models.errors import InputError
+from ipvalue.api.auth import current_tenant
+from ipvalue.api.body import json_body
+from ipvalue.api.capabilities import collateral_job
+from ipvalue.api.jobs import submit_or_run
+from ipvalue.api.limits import check_limit
+from ipvalue.api.openapi import operation
+from ipvalue.models.collateral import CollateralRequest, CollateralResult
+from ipvalue.models.errors import InputError
 
 bp = Blueprint("collateral", __name__, url_prefix="/v1/collateral")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from api.openapi import build_document, operation
+from ipvalue.api.openapi import build_document, operation
 
 bp = Blueprint("docs", __name__)
 PAGE = Path(__file__).resolve().parents[1] / "static" / "docs.html"

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from api.db import HEAD, current_revision, ping
-from api.errors import problem
-from api.openapi import operation
-from api.schemas import Health
+from ipvalue.api.db import HEAD, current_revision, ping
+from ipvalue.api.errors import problem
+from ipvalue.api.openapi import operation
+from ipvalue.api.schemas import Health
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("ipvalue.health")

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from api.auth import current_tenant
-from api.openapi import operation
-from api.schemas import JobState
+from ipvalue.api.auth import current_tenant
+from ipvalue.api.openapi import operation
+from ipvalue.api.schemas import JobState
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
 

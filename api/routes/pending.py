@@ -11,8 +11,8 @@ from typing import NoReturn
 
 from flask import Blueprint, Flask
 
-from api.openapi import operation
-from models.errors import NotImplementedYetError
+from ipvalue.api.openapi import operation
+from ipvalue.models.errors import NotImplementedYetError
 
 #: (method, path, what is missing)
 PENDING: list[tuple[str, str, str]] = []

@@ -14,15 +14,15 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from api.auth import current_tenant
-from api.body import json_body
-from api.capabilities import portfolio_job
-from api.jobs import submit_or_run
-from api.limits import check_limit, limit_value
-from api.openapi import operation
-from models.errors import InputError
-from models.portfolio import PortfolioRequest, PortfolioResult
-from risk.portfolio import parse_portfolio_csv
+from ipvalue.api.auth import current_tenant
+from ipvalue.api.body import json_body
+from ipvalue.api.capabilities import portfolio_job
+from ipvalue.api.jobs import submit_or_run
+from ipvalue.api.limits import check_limit, limit_value
+from ipvalue.api.openapi import operation
+from ipvalue.models.errors import InputError
+from ipvalue.models.portfolio import PortfolioRequest, PortfolioResult
+from ipvalue.risk.portfolio import parse_portfolio_csv
 
 bp = Blueprint("portfolios", __name__, url_prefix="/v1/portfolios")
 CSV_SETTINGS = ("horizon_years", "paths", "seed", "currency", "valuation_date", "drift")

@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, current_app
 from pydantic import BaseModel
 
-from api.auth import current_tenant
-from api.body import json_body
-from api.capabilities import triggers_job
-from api.jobs import submit_or_run
-from api.openapi import operation
-from models.errors import NotFoundError
-from models.triggers import TriggerResult, TriggerState
+from ipvalue.api.auth import current_tenant
+from ipvalue.api.body import json_body
+from ipvalue.api.capabilities import triggers_job
+from ipvalue.api.jobs import submit_or_run
+from ipvalue.api.openapi import operation
+from ipvalue.models.errors import NotFoundError
+from ipvalue.models.triggers import TriggerResult, TriggerState
 
 bp = Blueprint("triggers", __name__, url_prefix="/v1/triggers")
 

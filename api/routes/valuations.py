@@ -8,14 +8,14 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from api.auth import current_tenant
-from api.body import json_body
-from api.jobs import submit_or_run
-from api.limits import check_limit, check_series_lengths
-from api.openapi import operation
-from api.schemas import ValuationCreated, ValuationRecord
-from api.service import valuation_job
-from models.valuation import ValuationRequest
+from ipvalue.api.auth import current_tenant
+from ipvalue.api.body import json_body
+from ipvalue.api.jobs import submit_or_run
+from ipvalue.api.limits import check_limit, check_series_lengths
+from ipvalue.api.openapi import operation
+from ipvalue.api.schemas import ValuationCreated, ValuationRecord
+from ipvalue.api.service import valuation_job
+from ipvalue.models.valuation import ValuationRequest
 
 bp = Blueprint("valuations", __name__, url_prefix="/v1/valuations")
 

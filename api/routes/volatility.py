@@ -8,14 +8,14 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from api.auth import current_tenant
-from api.body import json_body
-from api.capabilities import volatility_job
-from api.jobs import submit_or_run
-from api.limits import check_limit
-from api.openapi import operation
-from models.volatility import VolatilityRequest, VolatilityResult
-from risk.volatility import parse_request
+from ipvalue.api.auth import current_tenant
+from ipvalue.api.body import json_body
+from ipvalue.api.capabilities import volatility_job
+from ipvalue.api.jobs import submit_or_run
+from ipvalue.api.limits import check_limit
+from ipvalue.api.openapi import operation
+from ipvalue.models.volatility import VolatilityRequest, VolatilityResult
+from ipvalue.risk.volatility import parse_request
 
 bp = Blueprint("volatility", __name__, url_prefix="/v1/volatility")
 

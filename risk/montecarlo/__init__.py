@@ -7,7 +7,7 @@ Entry points:
   bands per period (the collateral capability builds on it).
 """
 
-from risk.montecarlo.engine import simulate_valuation
-from risk.montecarlo.paths import LegalJumps, ValuePaths, simulate_value_paths
+from ipvalue.risk.montecarlo.engine import simulate_valuation
+from ipvalue.risk.montecarlo.paths import LegalJumps, ValuePaths, simulate_value_paths
 
 __all__ = ["LegalJumps", "ValuePaths", "simulate_valuation", "simulate_value_paths"]

@@ -23,25 +23,25 @@ import numpy as np
 from scipy import special
 from scipy.stats import qmc
 
-from models.asset import DEAD_STATUSES
-from models.errors import InputError
-from models.methods import INCOME_METHODS, MarketInputs, RealOptionInputs
-from models.uncertain import base_value, is_uncertain
-from models.valuation import Simulation, ValuationRequest, method_keys
-from risk.montecarlo.copula import CopulaPlan, correlate, plan_copula
-from risk.montecarlo.legal import EVENTS, LegalPlan, event_times, flat, plan_legal_risk
-from risk.montecarlo.sampling import (
+from ipvalue.models.asset import DEAD_STATUSES
+from ipvalue.models.errors import InputError
+from ipvalue.models.methods import INCOME_METHODS, MarketInputs, RealOptionInputs
+from ipvalue.models.uncertain import base_value, is_uncertain
+from ipvalue.models.valuation import Simulation, ValuationRequest, method_keys
+from ipvalue.risk.montecarlo.copula import CopulaPlan, correlate, plan_copula
+from ipvalue.risk.montecarlo.legal import EVENTS, LegalPlan, event_times, flat, plan_legal_risk
+from ipvalue.risk.montecarlo.sampling import (
     UncertainInput,
     clip_to_bounds,
     crosses,
     from_normal_scores,
     uncertain_inputs,
 )
-from valuation.discounting import FloatArray
-from valuation.life import LegalLife, remaining_legal_life
-from valuation.methods import value_method
-from valuation.reconcile import normalise_weights, weighted_value
-from valuation.resolve import uncertain_paths
+from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.life import LegalLife, remaining_legal_life
+from ipvalue.valuation.methods import value_method
+from ipvalue.valuation.reconcile import normalise_weights, weighted_value
+from ipvalue.valuation.resolve import uncertain_paths
 
 CHUNK_PATHS = 1 << 16
 """Paths per chunk (and per independent random stream); 65,536 keeps temporaries in cache."""

@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from models.errors import InputError
-from valuation.discounting import FloatArray
+from ipvalue.models.errors import InputError
+from ipvalue.valuation.discounting import FloatArray
 
 MATRIX_FIELD = "simulation.correlations.matrix"
 PSD_TOLERANCE = 1e-10

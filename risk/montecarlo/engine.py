@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from models.simulation import SimulationResult
-from models.valuation import ValuationRequest
-from risk.montecarlo.chunks import make_plan, simulate_chunks
-from risk.montecarlo.summary import summarise
-from valuation.engine import value_asset
+from ipvalue.models.simulation import SimulationResult
+from ipvalue.models.valuation import ValuationRequest
+from ipvalue.risk.montecarlo.chunks import make_plan, simulate_chunks
+from ipvalue.risk.montecarlo.summary import summarise
+from ipvalue.valuation.engine import value_asset
 
 
 def simulate_valuation(

@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from models.asset import Asset
-from models.valuation import LegalRisk
-from valuation.discounting import FloatArray
-from valuation.life import DAYS_PER_YEAR
+from ipvalue.models.asset import Asset
+from ipvalue.models.valuation import LegalRisk
+from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.life import DAYS_PER_YEAR
 
 EVENTS = ("invalidation", "lapse", "litigation_loss")
 

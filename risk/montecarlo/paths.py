@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from risk.montecarlo.stats import QUANTILES, quantile_name
-from valuation.discounting import FloatArray
+from ipvalue.risk.montecarlo.stats import QUANTILES, quantile_name
+from ipvalue.valuation.discounting import FloatArray
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel
 from scipy import special
 
-from models.uncertain import (
+from ipvalue.models.uncertain import (
     Bounds,
     DistributionBase,
     Fixed,
@@ -32,7 +32,7 @@ from models.uncertain import (
     Uniform,
     is_uncertain,
 )
-from valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray
 
 PERT_SHAPE = 4.0
 """Weight of the mode in the Beta-PERT distribution (the classic PERT value)."""

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
-from valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray
 
 QUANTILES = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
 TAIL_LEVELS = (0.95, 0.99)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.errors import InputError
-from models.simulation import (
+from ipvalue.models.errors import InputError
+from ipvalue.models.simulation import (
     CorrelationsUsed,
     Driver,
     Histogram,
@@ -17,9 +17,9 @@ from models.simulation import (
     TailRisk,
     ValuePathBands,
 )
-from models.simulation import DistributionSummary as DistributionModel
-from risk.montecarlo import stats
-from risk.montecarlo.chunks import (
+from ipvalue.models.simulation import DistributionSummary as DistributionModel
+from ipvalue.risk.montecarlo import stats
+from ipvalue.risk.montecarlo.chunks import (
     CHUNK_PATHS,
     SENSITIVITY_PATHS,
     STREAM_VALUE_PATHS,
@@ -28,9 +28,9 @@ from risk.montecarlo.chunks import (
     Plan,
     _generator,
 )
-from risk.montecarlo.legal import HazardSchedule
-from risk.montecarlo.paths import LegalJumps, simulate_value_paths
-from valuation.discounting import FloatArray
+from ipvalue.risk.montecarlo.legal import HazardSchedule
+from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
+from ipvalue.valuation.discounting import FloatArray
 
 CI_LEVEL = 0.95
 EVENT_WINDOW_YEARS = 20.0

@@ -8,7 +8,7 @@ Public functions:
 - :func:`to_csv` ``(result) -> str``, the ranked table.
 """
 
-from risk.portfolio.csv_io import CSV_COLUMNS, parse_portfolio_csv, to_csv
-from risk.portfolio.run import screen_portfolio
+from ipvalue.risk.portfolio.csv_io import CSV_COLUMNS, parse_portfolio_csv, to_csv
+from ipvalue.risk.portfolio.run import screen_portfolio
 
 __all__ = ["CSV_COLUMNS", "parse_portfolio_csv", "screen_portfolio", "to_csv"]

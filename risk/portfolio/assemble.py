@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from models.portfolio import (
+from ipvalue.models.portfolio import (
     AssetRisk,
     PortfolioRequest,
     PortfolioResult,
@@ -23,9 +23,9 @@ from models.portfolio import (
     ScreenSettings,
     TailRisk,
 )
-from risk.portfolio.concentration import concentration
-from risk.portfolio.legal import LegalOutlook
-from risk.portfolio.screen import (
+from ipvalue.risk.portfolio.concentration import concentration
+from ipvalue.risk.portfolio.legal import LegalOutlook
+from ipvalue.risk.portfolio.screen import (
     BLOCK_ASSETS,
     Z95,
     PartialStats,
@@ -33,7 +33,7 @@ from risk.portfolio.screen import (
     ci_indices,
     order_index,
 )
-from valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray
 
 MODEL = (
     "lognormal value with drift, Gaussian copula with one market and one factor per group, "

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from models.portfolio import Concentration
+from ipvalue.models.portfolio import Concentration
 
 
 def top_share(weights: ArrayLike, k: int) -> float:

@@ -45,8 +45,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from models.errors import FieldProblem, InputError
-from models.portfolio import AssetRisk, PortfolioAsset, PortfolioResult
+from ipvalue.models.errors import FieldProblem, InputError
+from ipvalue.models.portfolio import AssetRisk, PortfolioAsset, PortfolioResult
 
 REQUIRED = ("id", "kind", "sector", "value", "volatility")
 OPTIONAL = (

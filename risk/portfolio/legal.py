@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.asset import DEAD_STATUSES
-from models.portfolio import PortfolioAsset
-from risk.montecarlo.legal import DEFAULTS, HazardSchedule, flat, maintenance_fee_schedule
-from valuation.discounting import FloatArray
-from valuation.life import DAYS_PER_YEAR
+from ipvalue.models.asset import DEAD_STATUSES
+from ipvalue.models.portfolio import PortfolioAsset
+from ipvalue.risk.montecarlo.legal import DEFAULTS, HazardSchedule, flat, maintenance_fee_schedule
+from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.life import DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from models.portfolio import PortfolioRequest, PortfolioResult
-from risk.portfolio.assemble import assemble
-from risk.portfolio.legal import legal_outlook
-from risk.portfolio.screen import Progress, factor_scores, plan_screen, simulate_blocks
+from ipvalue.models.portfolio import PortfolioRequest, PortfolioResult
+from ipvalue.risk.portfolio.assemble import assemble
+from ipvalue.risk.portfolio.legal import legal_outlook
+from ipvalue.risk.portfolio.screen import Progress, factor_scores, plan_screen, simulate_blocks
 
 
 def screen_portfolio(

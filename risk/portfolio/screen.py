@@ -36,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from models.portfolio import PortfolioRequest
-from risk.portfolio.legal import LegalOutlook, legal_outlook
-from valuation.discounting import FloatArray
+from ipvalue.models.portfolio import PortfolioRequest
+from ipvalue.risk.portfolio.legal import LegalOutlook, legal_outlook
+from ipvalue.valuation.discounting import FloatArray
 
 F32Array = NDArray[np.float32]
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from models.triggers import (
+from ipvalue.models.triggers import (
     REVALUATION_ORDER,
     SEVERITY_ORDER,
     Revaluation,
@@ -31,9 +31,9 @@ from models.triggers import (
     TriggerResult,
     TriggerState,
 )
-from risk.triggers.common import DAYS_PER_YEAR, add_months, add_years, years_between
-from risk.triggers.legal import rule_legal_event
-from risk.triggers.rules import (
+from ipvalue.risk.triggers.common import DAYS_PER_YEAR, add_months, add_years, years_between
+from ipvalue.risk.triggers.legal import rule_legal_event
+from ipvalue.risk.triggers.rules import (
     independent_valuation_due,
     latest_independent_valuation,
     rule_calendar,

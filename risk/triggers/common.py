@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as _calendar
 import datetime as dt
 
-from models.triggers import Revaluation, Severity, Trigger
+from ipvalue.models.triggers import Revaluation, Severity, Trigger
 
 DAYS_PER_YEAR = 365.25
 """Days per year used to turn year counts into dates."""

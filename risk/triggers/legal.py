@@ -3,8 +3,8 @@ changes and lost licensees, each by its status (PTAB and court figures from DOMA
 
 from __future__ import annotations
 
-from models.triggers import LegalEvent, Trigger, TriggerState
-from risk.triggers.common import trigger as _trigger
+from ipvalue.models.triggers import LegalEvent, Trigger, TriggerState
+from ipvalue.risk.triggers.common import trigger as _trigger
 
 _RESOLVED = frozenset({"decided_for_owner", "withdrawn", "dismissed", "settled"})
 

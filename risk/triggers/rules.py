@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models.triggers import Severity, Trigger, TriggerState
-from risk.triggers.common import _EPS, DAYS_PER_YEAR, add_months, add_years, years_between
-from risk.triggers.common import money as _money
-from risk.triggers.common import pct as _pct
-from risk.triggers.common import trigger as _trigger
+from ipvalue.models.triggers import Severity, Trigger, TriggerState
+from ipvalue.risk.triggers.common import _EPS, DAYS_PER_YEAR, add_months, add_years, years_between
+from ipvalue.risk.triggers.common import money as _money
+from ipvalue.risk.triggers.common import pct as _pct
+from ipvalue.risk.triggers.common import trigger as _trigger
 
 
 def scheduled_revaluation(state: TriggerState) -> dt.date:

@@ -32,7 +32,7 @@ def _configure_compile_dir() -> None:
 
 _configure_compile_dir()
 
-from risk.volatility.fit import (  # noqa: E402
+from ipvalue.risk.volatility.fit import (  # noqa: E402
     choose_model,
     clear_cache,
     estimate_volatility,
@@ -40,8 +40,8 @@ from risk.volatility.fit import (  # noqa: E402
     to_returns,
     warm_up,
 )
-from risk.volatility.priors import VolatilityPrior, choose_prior  # noqa: E402
-from risk.volatility.results import (  # noqa: E402
+from ipvalue.risk.volatility.priors import VolatilityPrior, choose_prior  # noqa: E402
+from ipvalue.risk.volatility.results import (  # noqa: E402
     Diagnostics,
     VolatilityEstimate,
     prob_volatility_rose,

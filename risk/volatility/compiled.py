@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from risk.volatility.priors import VolatilityPrior
+from ipvalue.risk.volatility.priors import VolatilityPrior
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from models.errors import FieldProblem, InputError
-from models.volatility import VolatilityRequest
-from risk.volatility import compiled as disk_cache
-from risk.volatility.priors import VolatilityPrior, choose_prior, prior_data_values
-from risk.volatility.results import (
+from ipvalue.models.errors import FieldProblem, InputError
+from ipvalue.models.volatility import VolatilityRequest
+from ipvalue.risk.volatility import compiled as disk_cache
+from ipvalue.risk.volatility.priors import VolatilityPrior, choose_prior, prior_data_values
+from ipvalue.risk.volatility.results import (
     ESS_MIN,
     R_HAT_MAX,
     Diagnostics,
@@ -202,7 +202,7 @@ def _problem(
     prior: VolatilityPrior,
 ) -> _Problem:
     def factories() -> Any:
-        from risk.volatility import models  # imports PyMC: only when a model must be built
+        from ipvalue.risk.volatility import models  # imports PyMC: only when a model must be built
 
         return models
 
@@ -515,7 +515,7 @@ def warm_up(model: str = "student_t", n_returns: int = 40, n_series: int = 2) ->
         ``student_t``, ``hierarchical`` (with ``n_series`` series) or ``stochastic_volatility``
         (with ``n_returns`` returns; its shape depends on the length).
     """
-    from risk.volatility.priors import DEFAULT_PRIOR
+    from ipvalue.risk.volatility.priors import DEFAULT_PRIOR
 
     n = max(n_returns, SV_MIN_RETURNS if model == "stochastic_volatility" else 6)
     returns = np.sin(np.arange(n, dtype=np.float64)) * 0.05

@@ -46,7 +46,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from numpy.typing import NDArray
 
-from risk.volatility.priors import VolatilityPrior, prior_data_values  # noqa: F401
+from ipvalue.risk.volatility.priors import VolatilityPrior, prior_data_values  # noqa: F401
 
 NU_ALPHA = 2.0
 """Shape of the Gamma prior of ``nu - 2`` (Juarez and Steel 2010)."""

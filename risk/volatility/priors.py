@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from models.volatility import VolatilityPriors
+from ipvalue.models.volatility import VolatilityPriors
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from models.errors import InputError
-from models.volatility import SigmaSummary, VolatilityDiagnostics, VolatilityResult
-from risk.volatility.priors import VolatilityPrior
+from ipvalue.models.errors import InputError
+from ipvalue.models.volatility import SigmaSummary, VolatilityDiagnostics, VolatilityResult
+from ipvalue.risk.volatility.priors import VolatilityPrior
 
 R_HAT_MAX = 1.01
 """Largest acceptable rank-normalised split R-hat (Vehtari et al. 2021)."""
