@@ -62,7 +62,9 @@ def test_the_wheel_holds_every_package_under_one_namespace(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert top == {"ipvalue"}, f"the wheel installs other top-level names: {sorted(top)}"
-    folders = {str(Path(n).parent.relative_to("ipvalue")) for n in names if n.startswith("ipvalue/")}
+    folders = {
+        str(Path(n).parent.relative_to("ipvalue")) for n in names if n.startswith("ipvalue/")
+    }
     missing = _tree_packages() - folders
     assert not missing, f"folders of the tree missing from the wheel: {sorted(missing)}"
     assert "ipvalue/api/migrations/versions/0001_initial.py" in names
