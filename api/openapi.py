@@ -74,6 +74,7 @@ class Operation:
     pending: bool = False
     media_type: str = "application/json"
     record: bool | None = None
+    parameters: Sequence[dict[str, Any]] = ()
 
 
 def operation(
@@ -89,6 +90,7 @@ def operation(
     pending: bool = False,
     media_type: str = "application/json",
     record: bool | None = None,
+    parameters: Sequence[dict[str, Any]] = (),
 ) -> Callable[[F], F]:
     """Declare a view's request and response models for the OpenAPI document.
 
@@ -111,6 +113,9 @@ def operation(
     record : bool, optional
         Document the answer as a stored record (model + ``id`` and record fields); by default
         for 201 answers and ``GET /v1/<kind>/{id}`` (not jobs).
+    parameters : sequence of dict
+        OpenAPI parameter objects beside the path's (e.g. a list's query parameters,
+        `ipvalue.api.records.list_parameters`).
     """
 
     def mark(view: F) -> F:
@@ -129,6 +134,7 @@ def operation(
                 pending,
                 media_type,
                 record,
+                tuple(parameters),
             ),
         )
         return view
@@ -263,11 +269,12 @@ def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -
         }
         if description:
             entry["description"] = description
-        if params:
-            entry["parameters"] = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                for p in params
-            ]
+        parameters = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in params
+        ] + [dict(p) for p in op.parameters]
+        if parameters:
+            entry["parameters"] = parameters
         statuses: set[int] = set(op.errors) | {500}
         if path.startswith("/v1/"):
             statuses.add(503)

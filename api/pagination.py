@@ -50,14 +50,21 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, row_id = json.loads(raw)
-        return _parse_time(str(stamp), "cursor"), str(row_id)
+        return parse_time(str(stamp), "cursor"), str(row_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InputError.for_field(
             "cursor", "is not a cursor this service gave; pass next_cursor of the previous page"
         ) from exc
 
 
-def _parse_time(value: str, field: str) -> datetime:
+def parse_time(value: str, field: str = "created_at") -> datetime:
+    """An ISO 8601 date or time as an aware UTC datetime (no zone: UTC).
+
+    Raises
+    ------
+    InputError
+        Naming ``field`` when ``value`` is not ISO 8601.
+    """
     try:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -66,7 +73,7 @@ def _parse_time(value: str, field: str) -> datetime:
         ) from exc
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
-    return stamp
+    return stamp.astimezone(UTC)
 
 
 def parse_page(args: Mapping[str, str], allowed: Sequence[str] = ()) -> Page:
@@ -98,10 +105,10 @@ def parse_page(args: Mapping[str, str], allowed: Sequence[str] = ()) -> Page:
     return Page(
         limit=int(raw_limit),
         after=_decode_cursor(cursor) if cursor else None,
-        created_after=_parse_time(args["created_after"], "created_after")
+        created_after=parse_time(args["created_after"], "created_after")
         if "created_after" in args
         else None,
-        created_before=_parse_time(args["created_before"], "created_before")
+        created_before=parse_time(args["created_before"], "created_before")
         if "created_before" in args
         else None,
     )

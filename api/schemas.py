@@ -5,7 +5,7 @@ The domain's request and result models live in ``models/``; these wrap them for 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,3 +86,31 @@ class Health(BaseModel):
 
     status: str
     database: str | None = None
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+class StoredRecord(BaseModel, Generic[R]):
+    """One item of a list: a stored record's envelope with its result."""
+
+    id: str
+    kind: str
+    created_at: str = Field(description="ISO 8601 UTC")
+    versions: dict[str, str] = Field(description="python and library versions that computed it")
+    seed: str | None = Field(description="the seed used, where the result is random")
+    request: Any = Field(description="the body as it was sent")
+    inputs: Any = Field(description="the inputs as resolved (defaults filled, ids looked up)")
+    job_id: str | None = Field(description="the job that computed it, if any")
+    currency: str | None = Field(description="ISO 4217 code of its money figures")
+    facts: dict[str, str | None] = Field(description="the list's filter fields of this record")
+    result: R
+
+
+class RecordList(BaseModel, Generic[R]):
+    """A page of stored records, newest first."""
+
+    items: list[StoredRecord[R]]
+    next_cursor: str | None = Field(
+        description="pass as cursor for the next page; null on the last page"
+    )

@@ -4,6 +4,8 @@ A record is what one request produced: the request as sent, the inputs as resolv
 filled, seed fixed), the seed or entropy, library versions, the result, the tenant and the time.
 ``save`` never overwrites (the database also refuses updates and deletes, see the migration);
 ``get`` returns the same document on every read. A record of another tenant is "not found".
+``list`` pages through a tenant's records of one kind, newest first, filtered by the facts
+`ipvalue.api.facts.record_facts` keeps in columns.
 
 `SqlStore` is the service's store; `MemoryStore` keeps the same contract in a dict for unit tests
 of code that needs a store but no database.
@@ -20,6 +22,8 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, insert, select
 
 from ipvalue.api.db import dumps, iso, now
+from ipvalue.api.facts import COLUMNS, record_facts
+from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
 from ipvalue.api.tables import records
 from ipvalue.api.versions import library_versions
 from ipvalue.models.errors import NotFoundError
@@ -66,7 +70,19 @@ def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]
         "result": dumps(record["result"]),
         "job_id": record.get("job_id"),
         "subject": record.get("subject"),
+        **record_facts(kind, record),
     }
+
+
+def _check_facts(facts: dict[str, str] | None) -> dict[str, str]:
+    unknown = set(facts or {}) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"not fact columns: {sorted(unknown)}")
+    return dict(facts or {})
+
+
+def _key(document: dict[str, Any]) -> tuple[Any, str]:
+    return parse_time(document["created_at"]), document["id"]
 
 
 def _not_found(kind: str, record_id: str) -> NotFoundError:
@@ -110,6 +126,22 @@ class SqlStore:
         with self.engine.connect() as conn:
             return [_document(row) for row in conn.execute(query).mappings()]
 
+    def list(
+        self, kind: str, tenant: str, page: Page, facts: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        clauses = [records.c.kind == kind, records.c.tenant == tenant]
+        clauses += [records.c[name] == value for name, value in _check_facts(facts).items()]
+        clauses += keyset_filter(page, records.c.created_at, records.c.id)
+        query = (
+            select(records)
+            .where(*clauses)
+            .order_by(*order_newest(records.c.created_at, records.c.id))
+            .limit(page.limit + 1)
+        )
+        with self.engine.connect() as conn:
+            rows = [_document(row) for row in conn.execute(query).mappings()]
+        return page_of(rows, page, lambda doc: doc, _key)
+
 
 def _document(row: Any) -> dict[str, Any]:
     """A ``records`` row as the stored document."""
@@ -124,6 +156,7 @@ def _document(row: Any) -> dict[str, Any]:
         "result": json.loads(row["result"]),
         "job_id": row["job_id"],
         "subject": row["subject"],
+        "facts": {name: row[name] for name in COLUMNS},
     }
 
 
@@ -143,6 +176,7 @@ class MemoryStore:
             "created_at": iso(now()),
             **{k: copy.deepcopy(record.get(k)) for k in RECORD_FIELDS},
             "seed": None if seed is None else str(seed),
+            "facts": record_facts(kind, record),
         }
         with self._lock:
             self._records[record_id] = (tenant, json.loads(dumps(stored)))
@@ -163,3 +197,25 @@ class MemoryStore:
                 if owner == tenant and doc["kind"] == kind and doc["subject"] == subject
             ]
         return sorted(found, key=lambda doc: (doc["created_at"], doc["id"]))
+
+    def list(
+        self, kind: str, tenant: str, page: Page, facts: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        wanted = _check_facts(facts)
+        after, before, cursor = page.created_after, page.created_before, page.after
+        found = []
+        with self._lock:
+            for owner, doc in self._records.values():
+                key = _key(doc)
+                if (
+                    owner != tenant
+                    or doc["kind"] != kind
+                    or any(doc["facts"][name] != value for name, value in wanted.items())
+                    or (after is not None and not key[0] > after)
+                    or (before is not None and not key[0] < before)
+                    or (cursor is not None and not key < cursor)
+                ):
+                    continue
+                found.append(copy.deepcopy(doc))
+        found.sort(key=_key, reverse=True)
+        return page_of(found[: page.limit + 1], page, lambda doc: doc, _key)

@@ -55,8 +55,17 @@ records = Table(
     Column("result", Text, nullable=False),
     Column("job_id", String(36), nullable=True),
     Column("subject", String(200), nullable=True),
-    Index("ix_records_tenant_kind", "tenant", "kind"),
+    # The facts lists filter on (migration 0004); see api.store.record_facts.
+    Column("asset_name", String(200), nullable=True),
+    Column("asset_kind", String(32), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("status", String(32), nullable=True),
+    Column("category", String(32), nullable=True),
+    Column("source_id", String(64), nullable=True),
     Index("ix_records_subject", "tenant", "kind", "subject"),
+    Index("ix_records_newest", "tenant", "kind", "created_at", "id"),
+    Index("ix_records_asset_name", "tenant", "kind", "asset_name", "created_at"),
+    Index("ix_records_source", "tenant", "source_id"),
 )
 
 jobs = Table(

@@ -12,14 +12,15 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.capabilities import portfolio_job
 from ipvalue.api.jobs import submit_or_run
 from ipvalue.api.limits import check_limit, limit_value
 from ipvalue.api.openapi import operation
+from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
+from ipvalue.api.schemas import RecordList
 from ipvalue.models.errors import InputError
 from ipvalue.models.portfolio import PortfolioRequest, PortfolioResult
 from ipvalue.risk.portfolio import parse_portfolio_csv
@@ -82,27 +83,33 @@ def screen() -> Any:
     return body, status, headers
 
 
-def _record(record_id: str) -> dict[str, Any]:
-    return dict(
-        current_app.extensions["ipvalue.store"].get("portfolio", current_tenant(), record_id)
-    )
-
-
 @bp.get("/<record_id>")
 @operation(response=PortfolioResult, tags=["portfolios"])
 def read(record_id: str) -> dict[str, Any]:
     """A stored screening, identical on every read."""
-    record = _record(record_id)
-    return {"id": record["id"], **record["result"]}
+    return record_answer(get_record("portfolio", record_id))
 
 
 @bp.get("/<record_id>/csv")
 @operation(tags=["portfolios"])
 def read_csv(record_id: str) -> Response:
     """The stored screening's ranked table as CSV."""
-    record = _record(record_id)
+    record = get_record("portfolio", record_id)
     return Response(
         record["result"]["csv"],
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="screen-{record_id}.csv"'},
     )
+
+
+@bp.get("")
+@operation(
+    response=RecordList[PortfolioResult],
+    tags=["portfolios"],
+    record=False,
+    errors=[422],
+    parameters=list_parameters("portfolio"),
+)
+def index() -> dict[str, Any]:
+    """The tenant's screenings, newest first; filter by currency."""
+    return list_records("portfolio")

@@ -6,14 +6,14 @@ import copy
 import secrets
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
-from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.jobs import submit_or_run
 from ipvalue.api.limits import check_limit, check_series_lengths
 from ipvalue.api.openapi import operation
-from ipvalue.api.schemas import ValuationCreated, ValuationRecord
+from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
+from ipvalue.api.schemas import RecordList, ValuationCreated, ValuationRecord
 from ipvalue.api.service import valuation_job
 from ipvalue.models.valuation import ValuationRequest
 
@@ -86,15 +86,18 @@ def create() -> tuple[dict[str, Any], int, dict[str, str]]:
 @operation(response=ValuationRecord, tags=["valuations"], record=False)
 def read(record_id: str) -> dict[str, Any]:
     """The stored record, identical on every read: result, request, inputs, seed, versions."""
-    record = current_app.extensions["ipvalue.store"].get("valuation", current_tenant(), record_id)
-    return {
-        "id": record["id"],
-        **record["result"],
-        "kind": record["kind"],
-        "created_at": record["created_at"],
-        "request": record["request"],
-        "inputs": record["inputs"],
-        "seed": record["seed"],
-        "versions": record["versions"],
-        "job_id": record["job_id"],
-    }
+    return record_answer(get_record("valuation", record_id))
+
+
+@bp.get("")
+@operation(
+    response=RecordList[ValuationCreated],
+    tags=["valuations"],
+    record=False,
+    errors=[422],
+    parameters=list_parameters("valuation"),
+)
+def index() -> dict[str, Any]:
+    """The tenant's valuations, newest first; filter by asset_name, asset_kind, currency,
+    status (the asset's legal status)."""
+    return list_records("valuation")

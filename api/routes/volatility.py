@@ -6,14 +6,15 @@ import math
 import secrets
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
-from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.capabilities import volatility_job
 from ipvalue.api.jobs import submit_or_run
 from ipvalue.api.limits import check_limit
 from ipvalue.api.openapi import operation
+from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
+from ipvalue.api.schemas import RecordList
 from ipvalue.models.volatility import VolatilityRequest, VolatilityResult
 from ipvalue.risk.volatility import parse_request
 
@@ -54,5 +55,17 @@ def estimate() -> tuple[dict[str, Any], int, dict[str, str]]:
 @operation(response=VolatilityResult, tags=["volatility"])
 def read(record_id: str) -> dict[str, Any]:
     """A stored volatility estimate, identical on every read."""
-    record = current_app.extensions["ipvalue.store"].get("volatility", current_tenant(), record_id)
-    return {"id": record["id"], **record["result"], "request": record["request"]}
+    return record_answer(get_record("volatility", record_id))
+
+
+@bp.get("")
+@operation(
+    response=RecordList[VolatilityResult],
+    tags=["volatility"],
+    record=False,
+    errors=[422],
+    parameters=list_parameters("volatility"),
+)
+def index() -> dict[str, Any]:
+    """The tenant's volatility estimates, newest first; filter by model, asset_kind, reliable."""
+    return list_records("volatility")
