@@ -20,11 +20,22 @@ class InsuranceQuoteBody(RootModel[InsuranceQuoteRequest]):  # type: ignore[type
     """Body of ``POST /v1/insurance/quotes``: a collateral-value or a litigation cover."""
 
 
+STORED_DRAWS = 10_000
+"""Most posterior volatility draws kept in a volatility record (evenly thinned beyond)."""
+
+
 def volatility_job(payload: dict[str, Any]) -> dict[str, Any]:
-    """Estimate volatility (MCMC) from a ``POST /v1/volatility`` body."""
+    """Estimate volatility (MCMC) from a ``POST /v1/volatility`` body; the result keeps the
+    posterior draws (at most `STORED_DRAWS`) for ``POST /v1/collateral`` with ``volatility_id``."""
     from ipvalue.risk.volatility import estimate_volatility
 
-    return estimate_volatility(payload).to_result().model_dump(mode="json")
+    estimate = estimate_volatility(payload)
+    draws = estimate.posterior_sigma_draws
+    step = -(-draws.size // STORED_DRAWS)
+    result = estimate.to_result().model_copy(
+        update={"posterior_sigma_draws": [float(d) for d in draws[::step]]}
+    )
+    return result.model_dump(mode="json")
 
 
 def collateral_job(payload: dict[str, Any]) -> dict[str, Any]:

@@ -67,11 +67,26 @@ class CollateralLegalRisk(_Strict):
 class CollateralRequest(_Strict):
     """Body of ``POST /v1/collateral``: a valuation (stored or given) and the loan."""
 
-    valuation_id: str | None = Field(default=None, max_length=64)
+    valuation_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="a stored valuation: its point value, currency and (when volatility is "
+        "omitted) its simulation's volatility",
+    )
     value: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     volatility: _Sigma | list[_Sigma] | None = Field(
         default=None,
         description="annual volatility of the value: a number, or posterior draws (one per path)",
+    )
+    volatility_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="a stored volatility estimate: its posterior draws, one per path",
+    )
+    currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the money figures; a stored valuation's by default",
     )
     horizon_years: float = Field(gt=0, le=30, description="loan term, years")
     loan_amount: float | None = Field(default=None, ge=0, allow_inf_nan=False)
@@ -96,7 +111,9 @@ class CollateralRequest(_Strict):
             raise ValueError("value: give value (with volatility) or a stored valuation_id")
         if self.valuation_id is not None and self.value is not None:
             raise ValueError("value: give value or valuation_id, not both")
-        if self.volatility is None:
+        if self.volatility is not None and self.volatility_id is not None:
+            raise ValueError("volatility: give volatility or volatility_id, not both")
+        if self.volatility is None and self.volatility_id is None and self.valuation_id is None:
             raise ValueError("volatility: give the value's annual volatility or posterior draws")
         if isinstance(self.volatility, list) and not 1 <= len(self.volatility) <= (
             MAX_VOLATILITY_DRAWS
@@ -165,6 +182,7 @@ class LoanLoss(BaseModel):
 class CollateralResult(BaseModel):
     """Answer of ``POST /v1/collateral``."""
 
+    currency: str | None = Field(default=None, description="ISO 4217 code of the money figures")
     value: float = Field(description="starting (appraised) value, money")
     horizon_years: float
     range: ValueRange
@@ -184,6 +202,9 @@ class CollateralResult(BaseModel):
         description="the loan the LTV figures use: loan_amount, else max_loan, money"
     )
     ltv: float = Field(description="loan assessed / starting value")
+    within_limit: bool | None = Field(
+        default=None, description="loan_amount <= max_loan; null without a loan_amount"
+    )
     prob_ltv_breach: Estimate = Field(
         description="probability LTV exceeds max_ltv at any monitoring date during the term"
     )
@@ -192,5 +213,6 @@ class CollateralResult(BaseModel):
     bands: dict[str, list[float]] = Field(description="value quantiles per time step")
     times: list[float]
     assumptions: list[str]
+    warnings: list[str] = Field(default_factory=list)
     seed: int
     paths: int

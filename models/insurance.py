@@ -176,7 +176,16 @@ class CollateralQuoteRequest(_Strict):
     """
 
     cover: Literal["collateral_value"]
-    collateral: CollateralExposure
+    collateral: CollateralExposure | None = None
+    collateral_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="a stored collateral assessment (POST /v1/collateral) to take collateral "
+        "from, instead of giving it",
+    )
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the money figures"
+    )
     limit: _PositiveMoney | None = None
     retention: _Money = 0.0
     share_insured: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
@@ -185,6 +194,15 @@ class CollateralQuoteRequest(_Strict):
 
     @model_validator(mode="after")
     def _retention_below_loan(self) -> CollateralQuoteRequest:
+        if (self.collateral is None) == (self.collateral_id is None):
+            raise field_error(
+                "CollateralQuoteRequest",
+                ("collateral",),
+                "give collateral (the pledged IP and the loan) or a stored collateral_id, not both",
+                None,
+            )
+        if self.collateral is None:
+            return self
         if self.retention >= self.collateral.loan_amount:
             raise field_error(
                 "CollateralQuoteRequest",
@@ -196,11 +214,18 @@ class CollateralQuoteRequest(_Strict):
         return self
 
     @property
+    def exposure(self) -> CollateralExposure:
+        """The collateral; a request naming ``collateral_id`` must have it looked up first."""
+        if self.collateral is None:
+            raise ValueError("collateral: look up collateral_id before quoting")
+        return self.collateral
+
+    @property
     def effective_limit(self) -> float:
         """The limit, or ``share_insured * loan_amount`` when none is given."""
         if self.limit is not None:
             return self.limit
-        return self.share_insured * self.collateral.loan_amount
+        return self.share_insured * self.exposure.loan_amount
 
 
 class Suits(_Strict):
@@ -274,6 +299,9 @@ class LitigationQuoteRequest(_Strict):
     """
 
     cover: Literal["litigation"]
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the money figures"
+    )
     asset: Asset | None = None
     suits: Suits | None = None
     invalidation: Invalidation | None = None
@@ -405,6 +433,7 @@ class InsuranceQuote(_Strict):
     """
 
     cover: Literal["collateral_value", "litigation"]
+    currency: str | None = None
     expected_loss: float
     expected_loss_se: float
     premium: float

@@ -243,6 +243,13 @@ class TriggerState(_Strict):
         description="the monitored asset; its evaluations are kept as its history",
     )
     as_of: dt.date
+    volatility_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="a stored volatility estimate (POST /v1/volatility): gives "
+        "current.prob_volatility_rose (its posterior draws above last_appraisal.volatility) "
+        "and current.volatility",
+    )
     last_appraisal: LastAppraisal
     current: Current = Field(default_factory=Current)
     loan: Loan | None = None

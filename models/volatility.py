@@ -243,3 +243,8 @@ class VolatilityResult(BaseModel):
     tune: int
     chains: int
     priors: dict[str, float | str] = Field(default_factory=dict, description="priors used")
+    posterior_sigma_draws: list[float] | None = Field(
+        default=None,
+        description="posterior draws of the current annualised volatility (evenly thinned to "
+        "at most 10,000); POST /v1/collateral with volatility_id uses them, one per path",
+    )

@@ -92,6 +92,8 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
     start = request.value if value is None else value
     if start is None or not start > 0:
         raise ValueError("the starting value must be above 0")
+    if request.volatility is None:
+        raise ValueError("volatility: give it, or look up volatility_id or valuation_id first")
     v0 = float(start)
     n = request.paths
     seed = (
@@ -135,6 +137,15 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
     max_loan = min(cap * v0, lending_value)
 
     loan = request.loan_amount if request.loan_amount is not None else max_loan
+    within = None if request.loan_amount is None else request.loan_amount <= max_loan
+    warnings = (
+        []
+        if within is not False
+        else [
+            f"loan_amount {loan:,.2f} is above max_loan {max_loan:,.2f} (the smaller of max_ltv x "
+            "value and the lending value): lend at most max_loan, or add security"
+        ]
+    )
     with np.errstate(divide="ignore"):
         over_cap = loan > cap * sim.paths
     breach = _proportion(over_cap.any(axis=1).astype(float))
@@ -168,6 +179,7 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
             "default independent of the collateral's value, seen at the next monitoring date"
         )
     return CollateralResult(
+        currency=request.currency,
         value=v0,
         horizon_years=request.horizon_years,
         range=ValueRange(
@@ -193,12 +205,14 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
         loan_amount=request.loan_amount,
         loan_assessed=loan,
         ltv=loan / v0,
+        within_limit=within,
         prob_ltv_breach=breach,
         prob_ltv_breach_at_horizon=breach_end,
         loan_loss=loss,
         bands={k: [float(x) for x in v] for k, v in sim.bands.items()},
         times=[float(t) for t in sim.times],
         assumptions=assumptions,
+        warnings=warnings,
         seed=seed,
         paths=n,
     )

@@ -234,7 +234,7 @@ def simulate_collateral_losses(
     details : dict
         ``prob_default`` (simulated), ``prob_default_exact``, ``prob_shortfall``.
     """
-    c = request.collateral
+    c = request.exposure
     paths = request.simulation.paths
     g_sigma, g_default, g_value = gens
     draws = np.atleast_1d(np.asarray(c.volatility, dtype=np.float64))
@@ -302,7 +302,7 @@ def collateral_expected_loss_exact(request: CollateralQuoteRequest) -> float:
     float
         Expected insured loss, money.
     """
-    c = request.collateral
+    c = request.exposure
     s = request.share_insured
     hazard = default_hazard(c.annual_pd)
     if hazard == 0:
@@ -344,7 +344,7 @@ def quote_collateral_cover(request: CollateralQuoteRequest) -> InsuranceQuote:
         losses,
         ground_up,
         limit=request.effective_limit,
-        period_years=request.collateral.horizon_years,
+        period_years=request.exposure.horizon_years,
         details=details,
         seed=seed,
     )
@@ -438,10 +438,13 @@ def quote_litigation_cover(request: LitigationQuoteRequest) -> InsuranceQuote:
 
 
 def quote_insurance(request: CollateralQuoteRequest | LitigationQuoteRequest) -> InsuranceQuote:
-    """Quote either cover of ``POST /v1/insurance/quotes`` (dispatch on ``request.cover``)."""
+    """Quote either cover of ``POST /v1/insurance/quotes`` (dispatch on ``request.cover``); the
+    quote carries the request's ``currency``."""
     if isinstance(request, CollateralQuoteRequest):
-        return quote_collateral_cover(request)
-    return quote_litigation_cover(request)
+        quote = quote_collateral_cover(request)
+    else:
+        quote = quote_litigation_cover(request)
+    return quote.model_copy(update={"currency": request.currency})
 
 
 def _quote(

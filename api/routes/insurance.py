@@ -5,14 +5,16 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
-from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.capabilities import InsuranceQuoteBody, insurance_job
+from ipvalue.api.feeds import resolve_insurance
 from ipvalue.api.jobs import submit_or_run
 from ipvalue.api.limits import check_limit
 from ipvalue.api.openapi import operation
+from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
+from ipvalue.api.schemas import RecordList
 from ipvalue.models.insurance import CollateralQuoteRequest, InsuranceQuote
 
 bp = Blueprint("insurance", __name__, url_prefix="/v1/insurance/quotes")
@@ -26,14 +28,16 @@ def quote() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Expected loss, premium = EL / (1 - loadings) + capital charge on ES99, and breakdown.
 
     ``cover`` is ``collateral_value`` (pays the lender's shortfall at default) or
-    ``litigation`` (frequency-severity simulation of suits and invalidation).
+    ``litigation`` (frequency-severity simulation of suits and invalidation). A collateral
+    cover may name a stored ``collateral_id`` instead of giving ``collateral``.
     """
     payload = json_body()
     request = InsuranceQuoteBody.model_validate(payload).root
     paths = request.simulation.paths
     check_limit("max_paths", paths, "simulation.paths")
-    years = request.collateral.horizon_years if isinstance(request, CollateralQuoteRequest) else 1.0
-    resolved = request.model_dump(mode="json", exclude_none=True)
+    resolved = resolve_insurance(request, payload)
+    request = InsuranceQuoteBody.model_validate(resolved).root
+    years = request.exposure.horizon_years if isinstance(request, CollateralQuoteRequest) else 1.0
     if request.simulation.seed is None:
         resolved["simulation"]["seed"] = secrets.randbits(63)
     return submit_or_run(
@@ -42,6 +46,7 @@ def quote() -> tuple[dict[str, Any], int, dict[str, str]]:
         resolved,
         float(paths) * max(1.0, years),
         request=payload,
+        inputs=resolved,
         seed=resolved["simulation"]["seed"],
         location="/v1/insurance/quotes/{id}",
     )
@@ -51,6 +56,17 @@ def quote() -> tuple[dict[str, Any], int, dict[str, str]]:
 @operation(response=InsuranceQuote, tags=["insurance"])
 def read(record_id: str) -> dict[str, Any]:
     """A stored quote, identical on every read."""
-    store = current_app.extensions["ipvalue.store"]
-    record = store.get("insurance_quote", current_tenant(), record_id)
-    return {"id": record["id"], **record["result"], "request": record["request"]}
+    return record_answer(get_record("insurance_quote", record_id))
+
+
+@bp.get("")
+@operation(
+    response=RecordList[InsuranceQuote],
+    tags=["insurance"],
+    record=False,
+    errors=[422],
+    parameters=list_parameters("insurance_quote"),
+)
+def index() -> dict[str, Any]:
+    """The tenant's quotes, newest first; filter by cover, currency, collateral_id, asset_name."""
+    return list_records("insurance_quote")

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.capabilities import triggers_job
+from ipvalue.api.feeds import resolve_triggers
 from ipvalue.api.jobs import submit_or_run
 from ipvalue.api.openapi import operation
 from ipvalue.models.errors import NotFoundError
@@ -41,10 +42,20 @@ class History(BaseModel):
 def evaluate() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Re-evaluation triggers (calendar, value decline, LTV, volatility, legal events, royalties,
     remaining life, credit event), each with severity, reason and action; stored as a record.
-    With ``asset_id`` the evaluation joins that asset's history."""
+    With ``asset_id`` the evaluation joins that asset's history; with ``volatility_id`` a stored
+    estimate gives ``current.prob_volatility_rose`` and ``current.volatility``."""
     payload = json_body()
     state = TriggerState.model_validate(payload)
-    return submit_or_run("triggers", triggers_job, payload, 0.0, subject=state.asset_id)
+    resolved = resolve_triggers(state, payload)
+    return submit_or_run(
+        "triggers",
+        triggers_job,
+        resolved,
+        0.0,
+        request=payload,
+        inputs=resolved,
+        subject=state.asset_id,
+    )
 
 
 @bp.get("/history/<path:asset_id>")
