@@ -22,6 +22,7 @@ from ipvalue.api.jobs import JobRunner
 from ipvalue.api.keys import KeyRing
 from ipvalue.api.limits import install_body_limit
 from ipvalue.api.logs import configure_logging, install_request_ids
+from ipvalue.api.metrics import install_metrics
 from ipvalue.api.ratelimit import install_rate_limit
 from ipvalue.api.routes.pending import register_pending
 from ipvalue.api.store import SqlStore
@@ -58,12 +59,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         tests pass their own, e.g. ``{"DATABASE_URL": ..., "RATE_LIMIT": 0}``.
         ``INSTANCE_PATH`` moves the instance folder (home of the default SQLite file).
     """
-    instance = (config or {}).get("INSTANCE_PATH")
-    app = Flask(__name__, instance_path=str(Path(instance).resolve()) if instance else None)
+    merged = {**settings.from_env(), **(config or {})}
+    app = Flask(__name__, instance_path=str(settings.instance_folder(merged)))
     app.config.from_mapping(JSON_SORT_KEYS=False, PROVIDE_AUTOMATIC_OPTIONS=False)
-    app.config.update(settings.from_env())
-    if config:
-        app.config.update(config)
+    app.config.update(merged)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if not app.config.get("TESTING"):
         configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
@@ -81,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         make_executor(app.config["DASK_SCHEDULER"], int(app.config["JOB_WORKERS"])),
         float(app.config["SYNC_BUDGET"]),
     )
+    install_metrics(app)
     install_request_ids(app)
     install_auth(app)
     install_rate_limit(app)

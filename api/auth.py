@@ -1,7 +1,9 @@
 """``Authorization: Bearer <key>`` on every ``/v1/`` request; the key's tenant goes to ``g``.
 
 After `install_auth`, a view reads the caller with `current_tenant()`. A request without a valid
-key gets 401 before routing, so unknown ``/v1/`` paths leak nothing either.
+key gets 401 before routing, so unknown ``/v1/`` paths leak nothing either. A request whose key
+this worker has not checked recently is first charged to its client address
+(`api.ratelimit.limit_client`): past ``ANON_RATE_LIMIT`` it gets 429 before the database is asked.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import ClassVar
 
 from flask import Flask, current_app, g, request
 
+from ipvalue.api.ratelimit import limit_client
 from ipvalue.models.errors import IPValueError
 
 PROTECTED_PREFIX = "/v1/"
@@ -45,12 +48,17 @@ def install_auth(app: Flask) -> None:
         if not request.path.startswith(PROTECTED_PREFIX):
             return
         token = _bearer()
+        keys = current_app.extensions["ipvalue.keys"]
+        info = None if token is None else keys.cached(token)
+        if info is None:
+            limit_client(request.remote_addr)
         if token is None:
             raise UnauthorizedError(
                 "send 'Authorization: Bearer <key>'; create a key with "
                 "'ipvalue keys create --tenant NAME'"
             )
-        info = current_app.extensions["ipvalue.keys"].lookup(token)
+        if info is None:
+            info = keys.lookup(token)
         if info is None:
             raise UnauthorizedError("the API key is unknown or revoked")
         g.tenant = info.tenant

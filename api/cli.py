@@ -74,42 +74,78 @@ def _app(database_url: str | None) -> Any:
     return create_app({"DATABASE_URL": database_url} if database_url else None)
 
 
-def _demo_key(app: Any, host: str, port: int) -> None:
+DEMO_LABEL = "make run demo key"
+
+
+def demo_key(app: Any) -> str:
+    """The demo key of tenant ``demo``: the one kept in the instance folder while it is active,
+    else a new one (kept there, readable by this user only)."""
     from ipvalue.api.keys import create_key
 
-    key = create_key(app.extensions["ipvalue.engine"], "demo", label="make run demo key")
+    keep = Path(app.instance_path) / "demo-key"
+    keys = app.extensions["ipvalue.keys"]
+    if keep.exists():
+        secret = keep.read_text(encoding="utf-8").strip()
+        info = keys.lookup(secret)
+        if info is not None and info.tenant == "demo":
+            return secret
+    secret = create_key(app.extensions["ipvalue.engine"], "demo", label=DEMO_LABEL).secret
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    keep.touch(mode=0o600)
+    keep.chmod(0o600)
+    keep.write_text(secret + "\n", encoding="utf-8")
+    return secret
+
+
+def _demo_key(app: Any, host: str, port: int) -> None:
+    secret = demo_key(app)
     base = f"http://{host}:{port}"
     example = Path(__file__).resolve().parents[1] / "examples" / "patent.json"
     print(
-        f"ipvalue: demo API key of tenant 'demo' (shown once):\n  {key.secret}\n"
+        f"ipvalue: demo API key of tenant 'demo' (kept in {Path(app.instance_path) / 'demo-key'}):"
+        f"\n  {secret}\n"
         f"try it:\n  curl -s -X POST {base}/v1/valuations \\\n"
-        f"    -H 'Authorization: Bearer {key.secret}' -H 'Content-Type: application/json' \\\n"
+        f"    -H 'Authorization: Bearer {secret}' -H 'Content-Type: application/json' \\\n"
         f"    -d @{example}\n"
         f"docs: {base}/docs  (OpenAPI: {base}/openapi.json, health: {base}/healthz, "
-        f"{base}/readyz)",
+        f"{base}/readyz, metrics: {base}/metrics)",
         flush=True,
     )
 
 
-def _serve(args: argparse.Namespace) -> int:
-    if args.demo_key:
-        _demo_key(_app(None), args.host, args.port)
-    if args.production:
-        from ipvalue.api.server import serve
+def _bind(args: argparse.Namespace) -> tuple[str, int]:
+    """Host and port: ``--host``/``--port``, else ``IPVALUE_BIND``, else 127.0.0.1:8000."""
+    import os
 
-        serve(f"{args.host}:{args.port}", args.workers)
+    host, _, port = (os.environ.get("IPVALUE_BIND") or "127.0.0.1:8000").rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit("ipvalue: IPVALUE_BIND must be HOST:PORT, e.g. 127.0.0.1:8000")
+    return args.host or host.strip("[]"), args.port or int(port)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    host, port = _bind(args)
+    if args.production:
+        from ipvalue.api.server import prepare_instance, serve
+
+        prepare_instance()  # before any app: the workers' metrics directory
+        if args.demo_key:
+            _demo_key(_app(None), "127.0.0.1" if host in {"0.0.0.0", "::"} else host, port)
+        serve(f"{host}:{port}" if args.host or args.port else None, args.workers)
         return 0
     from ipvalue.api.recovery import recover_jobs, start_sweeper
 
     app = _app(None)
+    if args.demo_key:
+        _demo_key(app, host, port)
     recover_jobs(
         app.extensions["ipvalue.engine"],
         app.config["JOBS_ON_RESTART"],
         app.config["MAX_JOB_ATTEMPTS"],
     )
     start_sweeper(app)
-    print(f"ipvalue (development server) on http://{args.host}:{args.port}/docs", flush=True)
-    app.run(host=args.host, port=args.port)
+    print(f"ipvalue (development server) on http://{host}:{port}/docs", flush=True)
+    app.run(host=host, port=port)
     return 0
 
 
@@ -140,12 +176,11 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _db(args: argparse.Namespace) -> int:
-    from flask import Flask
-
-    from ipvalue.api.config import from_env
+    from ipvalue.api.config import from_env, instance_folder
     from ipvalue.api.db import HEAD, current_revision, default_url, dispose, engine_for, migrate
 
-    url = args.database_url or from_env()["DATABASE_URL"] or default_url(Flask("api").instance_path)
+    settings = from_env()
+    url = args.database_url or settings["DATABASE_URL"] or default_url(instance_folder(settings))
     engine = engine_for(url)
     if args.action == "upgrade":
         migrate(engine)
@@ -164,12 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     value.add_argument("--json", action="store_true", help="print JSON instead of a table")
     value.set_defaults(func=_value)
     serve = sub.add_parser("serve", help="serve the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default=None, help="default: from IPVALUE_BIND, or 127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default: from IPVALUE_BIND, or 8000")
     serve.add_argument("--production", action="store_true", help="serve with gunicorn")
-    serve.add_argument("--workers", type=int, default=None, help="gunicorn workers")
     serve.add_argument(
-        "--demo-key", action="store_true", help="create a key of tenant 'demo' and print it"
+        "--workers", type=int, default=None, help="gunicorn workers (default: IPVALUE_WORKERS)"
+    )
+    serve.add_argument(
+        "--demo-key",
+        action="store_true",
+        help="print the key of tenant 'demo' kept in the instance folder (made if none is active)",
     )
     serve.set_defaults(func=_serve)
     keys = sub.add_parser("keys", help="create, list or revoke API keys")

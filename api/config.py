@@ -16,6 +16,12 @@ MAX_SERIES_LENGTH       longest series (per-year list, ``years``,   1 000
                         volatility series) (422 above)
 RATE_LIMIT              requests per second per key (0: no limit)   50
 RATE_BURST              requests a key may send at once            100
+ANON_RATE_LIMIT         requests per second per client address      10
+                        without a key checked recently (0: off)
+ANON_RATE_BURST         such requests an address may send at once   50
+PROXY_COUNT             trusted reverse proxies in front; the       0
+                        client address is then taken from
+                        ``X-Forwarded-For``
 SYNC_BUDGET             paths x years x assets answered inline;     2 000 000
                         above it the request becomes a job (202)
 JOB_WORKERS             processes of the local job pool, per        1
@@ -26,8 +32,14 @@ JOBS_ON_RESTART         ``rerun`` or ``fail`` unfinished jobs       rerun
 MAX_JOB_ATTEMPTS        runs of one job before it is failed         3
 JOB_SWEEP_SECONDS       how often a server worker looks for jobs    30
                         of dead processes (`api.recovery`)
-KEY_CACHE_SECONDS       how long a checked key is trusted in a      30
+KEY_CACHE_SECONDS       how long a valid key is trusted in a        30
                         worker without another database look-up
+                        (a revoked key works this long at most)
+BODY_TIMEOUT            seconds a request body may take to arrive   10
+                        under gunicorn (408 after; 0: no limit)
+INSTANCE_PATH           the instance folder: default SQLite file,   ``instance`` in the
+                        metrics of the workers, gunicorn's control  working directory
+                        socket
 LOG_LEVEL               logging level                               INFO
 LOG_FORMAT              ``json`` or ``text``                        json
 ======================  ==========================================  ===========================
@@ -37,6 +49,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "IPVALUE_"
@@ -50,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_SERIES_LENGTH": 1_000,
     "RATE_LIMIT": 50.0,
     "RATE_BURST": 100,
+    "ANON_RATE_LIMIT": 10.0,
+    "ANON_RATE_BURST": 50,
+    "PROXY_COUNT": 0,
     "SYNC_BUDGET": 2_000_000,
     "JOB_WORKERS": 1,
     "DASK_SCHEDULER": None,
@@ -57,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_JOB_ATTEMPTS": 3,
     "JOB_SWEEP_SECONDS": 30.0,
     "KEY_CACHE_SECONDS": 30.0,
+    "BODY_TIMEOUT": 10.0,
+    "INSTANCE_PATH": None,
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
 }
@@ -96,6 +114,13 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             settings[name] = _convert(name, raw)
         except ValueError as exc:
             raise ValueError(f"{ENV_PREFIX}{name}={raw!r} does not parse: {exc}") from exc
+    if settings["LOG_FORMAT"] not in {"json", "text"}:
+        raise ValueError(f"{ENV_PREFIX}LOG_FORMAT must be 'json' or 'text'")
     if settings["JOBS_ON_RESTART"] not in {"rerun", "fail"}:
         raise ValueError(f"{ENV_PREFIX}JOBS_ON_RESTART must be 'rerun' or 'fail'")
     return settings
+
+
+def instance_folder(settings: Mapping[str, Any]) -> Path:
+    """The instance folder of these settings (``INSTANCE_PATH``, else ``./instance``), absolute."""
+    return Path(settings.get("INSTANCE_PATH") or "instance").resolve()

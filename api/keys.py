@@ -5,16 +5,18 @@ stored: the key is random, so a slow password hash would add nothing but latency
 request. The first characters (``prefix``) are kept in clear to tell keys apart in listings.
 ``ipvalue keys create --tenant NAME`` prints a new key once; it cannot be shown again.
 
-A worker trusts a key it has checked for ``KEY_CACHE_SECONDS`` before asking the database again,
-so a revoked key stops working within that time.
+A worker trusts a valid key it has checked for ``KEY_CACHE_SECONDS`` before asking the database
+again, so a revoked key stops working within that time (30 s by default).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
@@ -24,6 +26,7 @@ from ipvalue.api.db import now
 from ipvalue.api.tables import api_keys, tenants
 
 KEY_PREFIX = "ipv_"
+_KEY_SHAPE = re.compile(r"^ipv_[A-Za-z0-9_-]{43}$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,11 @@ class NewKey:
     tenant: str
     prefix: str
     secret: str
+
+
+def well_formed(secret: str) -> bool:
+    """Whether ``secret`` has the shape of a key this service makes (``ipv_`` + 43 characters)."""
+    return _KEY_SHAPE.match(secret) is not None
 
 
 def hash_key(secret: str) -> str:
@@ -116,35 +124,60 @@ def list_keys(engine: Engine) -> list[dict[str, object]]:
 class KeyRing:
     """Checks presented keys against the database, with a short per-process cache.
 
+    Only valid keys are cached (at most ``max_cached``, least recently used dropped first), so
+    unknown tokens, however many, never push a valid key out. A token that is not shaped like a
+    key (`well_formed`) is refused without asking the database.
+
     Parameters
     ----------
     engine : sqlalchemy.Engine
     cache_seconds : float
-        How long a checked key (valid or not) is remembered.
+        How long a valid key is trusted without asking the database again (s); a revoked key
+        keeps working for up to this long in a worker that checked it recently.
+    max_cached : int
+        Most valid keys remembered.
     """
 
-    def __init__(self, engine: Engine, cache_seconds: float = 30.0) -> None:
+    def __init__(
+        self, engine: Engine, cache_seconds: float = 30.0, max_cached: int = 10_000
+    ) -> None:
         self.engine = engine
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
+        self.max_cached = max_cached
+        self._cache: OrderedDict[str, tuple[float, KeyInfo]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def lookup(self, secret: str) -> KeyInfo | None:
-        """The key's owner, or None for an unknown or revoked key."""
+    def cached(self, secret: str) -> KeyInfo | None:
+        """The key's owner if this process checked it within ``cache_seconds``, else None."""
         digest = hash_key(secret)
-        stamp = time.monotonic()
         with self._lock:
             hit = self._cache.get(digest)
-        if hit is not None and stamp - hit[0] < self.cache_seconds:
+            if hit is None:
+                return None
+            if time.monotonic() - hit[0] >= self.cache_seconds:
+                del self._cache[digest]
+                return None
+            self._cache.move_to_end(digest)
             return hit[1]
+
+    def lookup(self, secret: str) -> KeyInfo | None:
+        """The key's owner, or None for an unknown, revoked or malformed key."""
+        info = self.cached(secret)
+        if info is not None or not well_formed(secret):
+            return info
+        digest = hash_key(secret)
+        stamp = time.monotonic()
         query = select(api_keys.c.id, api_keys.c.tenant).where(
             api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None)
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        info = None if row is None else KeyInfo(key_id=int(row[0]), tenant=str(row[1]))
+        if row is None:
+            return None
+        info = KeyInfo(key_id=int(row[0]), tenant=str(row[1]))
         with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
             self._cache[digest] = (stamp, info)
+            self._cache.move_to_end(digest)
+            while len(self._cache) > self.max_cached:
+                self._cache.popitem(last=False)
         return info

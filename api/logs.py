@@ -1,8 +1,11 @@
-"""Structured logs: one JSON object per line, each request with its id.
+"""Logs: one JSON object per line (``LOG_FORMAT=json``) or one plain line (``text``).
 
 A request's id is its ``X-Request-ID`` header when it sends a sane one, else a new one; it is
 returned in the response's ``X-Request-ID`` and appears in every line logged while serving it.
-Each request ends with one ``access`` line: method, path, status, duration, tenant.
+Each request ends with one ``access`` line: method, path, status, duration, tenant. In text it
+reads ``2026-12-01T10:00:00.123Z INFO ipvalue.access POST /v1/valuations 201 12.3 ms
+tenant=demo request_id=...``. gunicorn's own lines go through the same formatter
+(`gunicorn_logconfig`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,60 @@ class JsonFormatter(logging.Formatter):
 
 JsonFormatter.converter = time.gmtime  # type: ignore[assignment]
 
+_ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+
+
+class TextFormatter(JsonFormatter):
+    """Format a record as one line: time, level, logger, message, then ``key=value`` extras.
+
+    An access line puts method, path, status and duration in place of the message.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = json.loads(super().format(record))
+        head = [entry.pop("time"), entry.pop("level"), entry.pop("logger")]
+        message = entry.pop("message")
+        exception = entry.pop("exception", None)
+        if message == "access" and all(k in entry for k in _ACCESS_FIELDS[:3]):
+            method, path, status = (entry.pop(k) for k in _ACCESS_FIELDS[:3])
+            duration = entry.pop("duration_ms", None)
+            message = f"{method} {path} {status}" + ("" if duration is None else f" {duration} ms")
+        extras = [f"{k}={v}" for k, v in entry.items() if v is not None]
+        line = " ".join([*head, message, *extras])
+        return line if exception is None else f"{line}\n{exception}"
+
+
+FORMATTERS: dict[str, type[logging.Formatter]] = {"json": JsonFormatter, "text": TextFormatter}
+
+
+def formatter_for(fmt: str) -> logging.Formatter:
+    """The formatter of ``LOG_FORMAT`` (``json`` or ``text``)."""
+    try:
+        return FORMATTERS[fmt]()
+    except KeyError:
+        raise ValueError(f"LOG_FORMAT must be one of {sorted(FORMATTERS)}; got {fmt!r}") from None
+
+
+def gunicorn_logconfig(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
+    """A `logging.config.dictConfig` for gunicorn: its own lines in the chosen format too."""
+    formatter_for(fmt)  # refuse an unknown format before gunicorn starts
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": fmt,
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {fmt: {"()": f"{__name__}.{FORMATTERS[fmt].__name__}"}},
+        "handlers": {"stderr": handler},
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        },
+    }
+
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Send the ``ipvalue`` loggers to stderr, as JSON lines or plain text."""
@@ -54,11 +111,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             logger.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler._ipvalue = True  # type: ignore[attr-defined]
-    handler.setFormatter(
-        JsonFormatter()
-        if fmt == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-    )
+    handler.setFormatter(formatter_for(fmt))
     logger.addHandler(handler)
     logger.propagate = False
 

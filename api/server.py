@@ -9,69 +9,134 @@ so more workers than cores only adds switching: on 2 cores, 2 workers x 4 thread
 The master migrates the database, recovers unfinished jobs and creates the shared rate-limit
 buckets once, before any worker starts; each worker builds its own app (engine, key cache, job
 pool) and takes re-queued jobs.
+
+Everything of one running instance lives in its instance folder (``IPVALUE_INSTANCE_PATH``,
+default ``./instance``): the default SQLite file, ``metrics/`` (prometheus-client's
+multiprocess files, emptied at each start) and gunicorn's control socket ``gunicorn.ctl``, so
+two instances on one machine never share them. gunicorn's own lines use ``IPVALUE_LOG_FORMAT``
+like the app's; its error answers (414 URI too long, 431 headers too large, 400 malformed
+request) are problem+json like every other error (`ProblemWorker`), and a body that does not
+arrive within ``IPVALUE_BODY_TIMEOUT`` seconds gets 408 (`api.bodyread`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+from pathlib import Path
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
-from ipvalue.api.config import from_env
+from ipvalue.api.config import from_env, instance_folder
+from ipvalue.api.errors import PROBLEM_BASE
+from ipvalue.api.logs import gunicorn_logconfig
+from ipvalue.api.metrics import mark_process_dead, prepare_multiprocess
 from ipvalue.api.ratelimit import share_buckets
 from ipvalue.api.recovery import start_sweeper
+
+log = logging.getLogger("ipvalue.server")
+#: Longest path of a Unix socket (``sun_path`` holds 108 bytes with the final NUL).
+MAX_SOCKET_PATH = 107
 
 
 def server_options(bind: str | None = None, workers: int | None = None) -> dict[str, Any]:
     """gunicorn settings from the arguments, then ``IPVALUE_*``, then defaults."""
     env = os.environ
     cores = os.cpu_count() or 1
-    return {
-        "bind": bind or env.get("IPVALUE_BIND", "127.0.0.1:8000"),
-        "workers": workers or int(env.get("IPVALUE_WORKERS", max(2, cores))),
+    settings = from_env()
+    options: dict[str, Any] = {
+        "bind": bind or env.get("IPVALUE_BIND") or "127.0.0.1:8000",
+        "workers": workers or int(env.get("IPVALUE_WORKERS") or max(2, cores)),
         "threads": int(env.get("IPVALUE_THREADS", 4)),
-        "worker_class": "gthread",
+        "worker_class": f"{__name__}.ProblemWorker",
         "timeout": int(env.get("IPVALUE_TIMEOUT", 60)),
         "graceful_timeout": 20,
         "keepalive": 5,
         "accesslog": None,
-        "logconfig_dict": {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "formatters": {"json": {"()": "ipvalue.api.logs.JsonFormatter"}},
-            "handlers": {
-                "stderr": {
-                    "class": "logging.StreamHandler",
-                    "formatter": "json",
-                    "stream": "ext://sys.stderr",
-                }
-            },
-            "root": {"level": "INFO", "handlers": ["stderr"]},
-            "loggers": {
-                "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-                "gunicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
-            },
-        },
+        "logconfig_dict": gunicorn_logconfig(settings["LOG_FORMAT"], settings["LOG_LEVEL"]),
         "on_starting": _on_starting,
         "post_worker_init": _post_worker_init,
         "worker_exit": _worker_exit,
+        "child_exit": _child_exit,
     }
+    control = instance_folder(settings) / "gunicorn.ctl"
+    if len(str(control)) <= MAX_SOCKET_PATH:
+        options["control_socket"] = str(control)
+    else:  # the path does not fit a Unix socket: no control socket rather than a shared one
+        options["control_socket_disable"] = True
+    return options
+
+
+_prepared: list[Path] = []
+
+
+def prepare_instance() -> Path:
+    """Create the instance folder and empty its metrics directory, once per process.
+
+    Call before any app is built in the gunicorn master (`serve` does, if nobody did before).
+    """
+    if not _prepared:
+        folder = instance_folder(from_env())
+        folder.mkdir(parents=True, exist_ok=True)
+        prepare_multiprocess(folder / "metrics")
+        _prepared.append(folder)
+    return _prepared[0]
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    mark_process_dead(worker.pid)
+
+
+def problem_bytes(status: int, reason: str, detail: str) -> bytes:
+    """A complete HTTP/1.1 problem+json answer that closes the connection."""
+    slug = reason.lower().replace(" ", "-")
+    body = json.dumps(
+        {"type": PROBLEM_BASE + slug, "title": reason, "status": status, "detail": detail}
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+_ADVICE = {
+    414: "the request line (method, path and query) is longer than the server accepts; "
+    "shorten the URL or send the data in the body",
+    431: "the request's headers are more or larger than the server accepts; send fewer or "
+    "smaller headers",
+}
+
+
+def _write_problem(sock: Any, status: int, reason: str, mesg: str) -> None:
+    advice = _ADVICE.get(status)
+    detail = f"{advice} ({mesg})" if advice and mesg else advice or mesg or reason
+    gunicorn_util.write_nonblock(sock, problem_bytes(status, reason, detail))
+
+
+class ProblemWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded worker whose own error answers are problem+json, not HTML."""
+
+    def init_process(self) -> None:
+        gunicorn_util.write_error = _write_problem
+        super().init_process()
 
 
 def _on_starting(_server: Any) -> None:
-    from flask import Flask
-
     from ipvalue.api.db import default_url, dispose_all, engine_for, migrate
     from ipvalue.api.recovery import recover_jobs
 
     settings = from_env()
-    url = settings["DATABASE_URL"] or default_url(Flask("api").instance_path)
+    url = settings["DATABASE_URL"] or default_url(instance_folder(settings))
     engine = engine_for(url)
     migrate(engine)
     recover_jobs(engine, settings["JOBS_ON_RESTART"], settings["MAX_JOB_ATTEMPTS"])
     dispose_all()
-    share_buckets(float(settings["RATE_LIMIT"]), int(settings["RATE_BURST"]))
+    share_buckets(settings)
 
 
 def _post_worker_init(worker: Any) -> None:
@@ -102,10 +167,16 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         from ipvalue.api import create_app
+        from ipvalue.api.bodyread import BodyDeadline
 
-        return create_app()
+        app = create_app()
+        app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
+            app.wsgi_app, float(app.config["BODY_TIMEOUT"]), int(app.config["MAX_BODY_BYTES"])
+        )
+        return app
 
 
 def serve(bind: str | None = None, workers: int | None = None) -> None:
-    """Run gunicorn until it is stopped."""
+    """Run gunicorn until it is stopped (`prepare_instance` first, if not done yet)."""
+    prepare_instance()
     Server(server_options(bind, workers)).run()

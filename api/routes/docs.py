@@ -1,11 +1,12 @@
-"""``/openapi.json`` (generated from the routes' models) and ``/docs`` (an offline page)."""
+"""``/openapi.json`` (generated from the routes' models), ``/docs`` (an offline page), and ``/``
+leading to it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, redirect
 
 from ipvalue.api.openapi import build_document, operation
 
@@ -28,3 +29,10 @@ def openapi_json() -> dict[str, Any]:
 def docs() -> Response:
     """A browsable page of the OpenAPI document; self-contained, no CDN."""
     return Response(PAGE.read_text(encoding="utf-8"), mimetype="text/html")
+
+
+@bp.get("/")
+@operation(status=302, media_type="text/html", tags=["service"])
+def index() -> Response:
+    """Leads to the documentation page, ``/docs``."""
+    return redirect("/docs", code=302)

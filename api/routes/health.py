@@ -1,4 +1,4 @@
-"""Liveness (``/healthz``) and readiness (``/readyz``: the database answers)."""
+"""Liveness (``/healthz``), readiness (``/readyz``: the database answers), ``/metrics``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app
 
 from ipvalue.api.db import HEAD, current_revision, ping
 from ipvalue.api.errors import problem
+from ipvalue.api.metrics import metrics_response
 from ipvalue.api.openapi import operation
 from ipvalue.api.schemas import Health
 
@@ -40,3 +41,11 @@ def readyz() -> dict[str, Any] | Response:
         )
         return problem(503, "Not ready", detail, "not-ready")
     return {"status": "ready", "database": "ok"}
+
+
+@bp.get("/metrics")
+@operation(media_type="text/plain", tags=["service"])
+def metrics() -> Response:
+    """Prometheus metrics: requests by route and status with latencies, jobs by state and
+    duration (see `ipvalue.api.metrics`)."""
+    return metrics_response()
