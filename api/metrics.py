@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import Engine, case, func, literal_column, select
+from sqlalchemy import Engine, case, extract, func, select
 
 from ipvalue.api.tables import jobs
 
@@ -88,7 +88,7 @@ def _seconds(engine: Engine) -> Any:
     """SQL for a finished job's run time in seconds, on this engine's database."""
     if engine.dialect.name == "sqlite":
         return (func.julianday(jobs.c.finished_at) - func.julianday(jobs.c.started_at)) * 86400.0
-    return func.extract(literal_column("EPOCH"), jobs.c.finished_at - jobs.c.started_at)
+    return extract("epoch", jobs.c.finished_at - jobs.c.started_at)
 
 
 class JobCollector:
