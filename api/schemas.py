@@ -34,13 +34,18 @@ class Problem(BaseModel):
     limit: str | None = Field(default=None, description="the size limit that was exceeded")
 
 
-class ValuationCreated(ValuationResult):
-    """Answer of ``POST /v1/valuations``: the result with its record id."""
+class StoredValuation(ValuationResult):
+    """A valuation's stored result: the point value and, when simulated, its distribution."""
 
-    id: str = Field(description="id of the stored record; GET /v1/valuations/{id} returns it")
     distribution: SimulationResult | None = Field(
         default=None, description="Monte Carlo distribution when `simulation` was given"
     )
+
+
+class ValuationCreated(StoredValuation):
+    """Answer of ``POST /v1/valuations``: the result with its record id."""
+
+    id: str = Field(description="id of the stored record; GET /v1/valuations/{id} returns it")
 
 
 class ValuationRecord(ValuationCreated):

@@ -13,7 +13,7 @@ from ipvalue.api.jobs import submit_or_run
 from ipvalue.api.limits import check_limit, check_series_lengths
 from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
-from ipvalue.api.schemas import RecordList, ValuationCreated, ValuationRecord
+from ipvalue.api.schemas import RecordList, StoredValuation, ValuationCreated, ValuationRecord
 from ipvalue.api.service import valuation_job
 from ipvalue.models.valuation import ValuationRequest
 
@@ -91,7 +91,7 @@ def read(record_id: str) -> dict[str, Any]:
 
 @bp.get("")
 @operation(
-    response=RecordList[ValuationCreated],
+    response=RecordList[StoredValuation],
     tags=["valuations"],
     record=False,
     errors=[422],
