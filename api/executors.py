@@ -5,7 +5,7 @@ ends. Both run `api.jobs.execute_job`, which reads and writes the job's state in
 itself (fenced by its attempt number), so the process that submitted a job does not need to
 outlive it, and a stale run writes nothing.
 
-`ChildProcesses` starts one fresh interpreter per job (``python -m ipvalue.api.executors``), not a
+`ChildProcesses` starts one fresh interpreter per job (`CHILD_MAIN`, then `main`), not a
 shared pool: a pool that loses one process is broken for every job queued behind it, whereas a
 dead child ends only its own job, with its exit status or signal (`JobProcessDied`). On Linux each
 child asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``), so no job outlives
@@ -35,6 +35,8 @@ EXIT_ORPHANED = 70
 EXIT_LEASE_LOST = 75
 #: True in a process started by `ChildProcesses` for one job (it may exit at will).
 DEDICATED = False
+#: The program of a job's process (``python -c``; ``-m`` would import this module twice).
+CHILD_MAIN = "import sys; from ipvalue.api.executors import main; sys.exit(main(sys.argv[1:]))"
 
 
 class JobProcessDied(RuntimeError):
@@ -53,6 +55,8 @@ class JobProcessDied(RuntimeError):
 
 def describe_exit(returncode: int) -> str:
     """What an exit status says happened, e.g. ``killed by signal 9 (SIGKILL)``."""
+    if returncode == EXIT_LEASE_LOST:
+        return "the process running the job lost its lease (it could not renew it in time)"
     if returncode < 0:
         try:
             name = f" ({signal.Signals(-returncode).name})"
@@ -124,8 +128,8 @@ class ChildProcesses:
             raise RuntimeError("the executor is shutting down")
         command = [
             sys.executable,
-            "-m",
-            "ipvalue.api.executors",
+            "-c",
+            CHILD_MAIN,
             function_path(fn),
             json.dumps(list(args)),
             str(os.getpid()),
@@ -223,17 +227,12 @@ def main(argv: list[str]) -> int:
     The parent's import path is taken over (as ``multiprocessing``'s spawn does), so a job
     function the parent could import, this process can.
     """
+    global DEDICATED
     path, args, parent, search = argv
     sys.path[:] = json.loads(search)
-    from ipvalue.api import executors  # this file runs as __main__; the flag lives in the module
-
     die_with_parent()
     if os.getppid() != int(parent):  # the parent died before we asked to die with it
         return EXIT_ORPHANED
-    executors.DEDICATED = True
+    DEDICATED = True
     resolve(path)(*json.loads(args))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -82,6 +82,8 @@ log = logging.getLogger("ipvalue.jobs")
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 UNFINISHED = (QUEUED, RUNNING)
+#: Seconds added to the first lease of an attempt, for its process to start and take it over.
+START_GRACE_SECONDS = 30.0
 #: What `execute_job` returns when its attempt was taken over: it wrote nothing.
 SUPERSEDED = "superseded"
 Body = tuple[dict[str, Any], int, dict[str, str]]
@@ -230,9 +232,11 @@ def settle(
 class Heartbeat:
     """A daemon thread extending one attempt's lease every quarter of it.
 
-    When the fence no longer holds (another attempt took the job), ``lost`` is set and, in a
-    process dedicated to this job, the process exits at once. A database outage only logs: the
-    lease may then expire and the job be re-run, and this attempt's writes are refused.
+    A lease that has expired cannot be extended: when the fence no longer holds (the lease ran
+    out, or another attempt took the job), ``lost`` is set and, in a process dedicated to this
+    job, the process exits at once. A database outage only logs; if it outlasts the lease, the
+    job is re-run and this attempt's writes are refused. (Its final write needs only the attempt
+    to be current: a result computed during an outage is kept unless the job was re-queued.)
     """
 
     def __init__(self, engine: Engine, job_id: str, attempt: int, lease_seconds: float) -> None:
@@ -249,13 +253,13 @@ class Heartbeat:
         return self
 
     def beat(self) -> bool:
-        """Extend the lease once; False when the attempt is no longer current."""
+        """Extend the lease once; False when it has expired or the attempt is not current."""
         stamp = now()
         with self.engine.begin() as conn:
             return bool(
                 conn.execute(
                     update(jobs)
-                    .where(*current(self.job_id, self.attempt))
+                    .where(*current(self.job_id, self.attempt), jobs.c.lease_expires_at > stamp)
                     .values(
                         heartbeat_at=stamp,
                         lease_expires_at=stamp + dt.timedelta(seconds=self.lease),
@@ -405,7 +409,7 @@ def claim_next(engine: Engine, owner: str, lease_seconds: float) -> tuple[str, i
     The tenant with the fewest running jobs goes first; among equals, the one whose last job
     started longest ago (round robin), then the one waiting longest. Within a tenant, oldest
     first. Taking is a compare-and-set on ``status = queued``, so two workers never take the same
-    job.
+    job. The first lease adds `START_GRACE_SECONDS` for the job's process to start.
     """
     with engine.connect() as conn:
         heads = conn.execute(
@@ -455,7 +459,8 @@ def claim_next(engine: Engine, owner: str, lease_seconds: float) -> tuple[str, i
                     progress=0.0,
                     started_at=stamp,
                     heartbeat_at=None,
-                    lease_expires_at=stamp + dt.timedelta(seconds=lease_seconds),
+                    lease_expires_at=stamp
+                    + dt.timedelta(seconds=lease_seconds + START_GRACE_SECONDS),
                 )
             ).rowcount
             if took:
@@ -632,15 +637,23 @@ class JobRunner:
     def _ended(
         self, job_id: str, attempt: int, exc: BaseException | None, started: bool = True
     ) -> None:
-        """A job's process ended: if it did not finish the job, re-queue or fail it."""
-        with self._lock:
-            self._active.pop(job_id, None)
-        self._wake.set()
-        if exc is None:
-            return
+        """A job's process ended: if it did not finish the job, re-queue or fail it.
+
+        The slot is freed only after that, so a re-queued job keeps its place in the queue.
+        """
+        try:
+            if exc is not None:
+                self._settle(job_id, attempt, exc, started)
+        finally:
+            with self._lock:
+                self._active.pop(job_id, None)
+            self._wake.set()
+
+    def _settle(self, job_id: str, attempt: int, exc: BaseException, started: bool) -> None:
         most: float = self.max_attempts
-        if self._stop.is_set():
-            why, most = "the server stopped while the job ran", math.inf
+        patience = self.retry_seconds
+        if self._stop.is_set():  # a restart recovers it too: do not hold up the stop
+            why, most, patience = "the server stopped while the job ran", math.inf, 5.0
         elif not started:
             why = f"the job could not be started ({exc})"
         elif isinstance(exc, JobProcessDied):
@@ -653,7 +666,7 @@ class JobRunner:
                 return settle(conn, job_id, attempt, why, rerun=True, max_attempts=most)
 
         try:
-            retrying(settle_it, self.retry_seconds, job_id)
+            retrying(settle_it, patience, job_id)
         except Exception:  # the sweeper reclaims it once its lease expires
             log.exception("job %s: could not record that its process ended", job_id)
 
@@ -700,6 +713,9 @@ class JobRunner:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=10)
         self.executor.shutdown()
+        deadline = time.monotonic() + 5
+        while self.running() and time.monotonic() < deadline:  # their callbacks settle them
+            time.sleep(0.05)
         for job_id, attempt in self.running().items():  # ended without a callback (Dask)
             self._ended(job_id, attempt, RuntimeError("stopped"))
 

@@ -59,7 +59,7 @@ def job_children(parent: int) -> list[int]:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"ipvalue.api.executors" in argv and str(parent).encode() in argv:
+        if any(b"ipvalue.api.executors" in arg for arg in argv) and str(parent).encode() in argv:
             if alive(int(proc.name)):
                 found.append(int(proc.name))
     return found

@@ -100,6 +100,7 @@ def test_a_job_killed_on_its_last_attempt_says_by_what(
     engine = app.extensions["ipvalue.engine"]
     job_id, runs, _ = _submit_slow(app, tmp_path)
     pid = wait_until(lambda: owner_pid(engine, job_id), what="the job's own process")
+    wait_until(lambda: runs_of(runs), what="the job to start")
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: _status(engine, job_id, FINISHED), what="the job to fail")
     state = client.get(f"/v1/jobs/{job_id}").get_json()
@@ -200,7 +201,9 @@ def outage(db_url: str, tmp_path: Path) -> Any:
     proxy.close()
 
 
-def test_jobs_survive_a_database_outage(make_app: Any, outage: Any, tmp_path: Path) -> None:
+def test_jobs_survive_a_database_outage(
+    make_app: Any, outage: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     url, start_outage, end_outage = outage
     app = make_app(DATABASE_URL=url, JOB_SWEEP_SECONDS=1.0, JOB_POLL_SECONDS=0.2)
     key_for(app)
@@ -224,6 +227,8 @@ def test_jobs_survive_a_database_outage(make_app: Any, outage: Any, tmp_path: Pa
             assert row["status"] == SUCCEEDED, row
             assert records_of(engine, job_id) == 1
         assert len(runs_of(runs)) == 1 and len(runs_of(waiting_runs)) == 1
+        if make_url(url).get_backend_name() == "postgresql":  # the final write was retried
+            assert "database unavailable, retrying" in capfd.readouterr().err
     finally:
         sweeper.stop()
 
@@ -243,19 +248,21 @@ def test_an_expired_lease_of_a_live_process_is_reclaimed(
     engine = app.extensions["ipvalue.engine"]
     job_id, runs, release = _submit_slow(app, tmp_path)
     first = wait_until(lambda: owner_pid(engine, job_id), what="the job's own process")
+    wait_until(lambda: runs_of(runs), what="the job to start")
     start_outage()
     try:
         time.sleep(4)  # two leases
     finally:
         end_outage()
     try:
-        second = wait_until(lambda: len(runs_of(runs)) >= 2, timeout=30, what="a re-run")
-        assert second
-        wait_until(lambda: not alive(first), timeout=10, what="the stale process to exit")
+        if make_url(url).get_backend_name() == "postgresql":  # cut off: the lease is lost
+            wait_until(lambda: len(runs_of(runs)) == 2, timeout=30, what="a re-run")
+            wait_until(lambda: not alive(first), timeout=10, what="the stale process to exit")
+        # on SQLite a lock only delays the heartbeat, which may then still be in time
         release.touch()
         row = wait_until(lambda: _status(engine, job_id, FINISHED), what="the job to end")
-        assert row["status"] == SUCCEEDED and row["attempts"] == 2
-        assert records_of(engine, job_id) == 1 and len(runs_of(runs)) == 2
+        assert row["status"] == SUCCEEDED and row["attempts"] == len(runs_of(runs)), row
+        assert records_of(engine, job_id) == 1
     finally:
         sweeper.stop()
 
