@@ -2,8 +2,8 @@
 
 An event with a constant yearly probability ``p`` (the chance it happens within any one year)
 has the intensity ``lambda = -ln(1 - p)`` per year and an exponential event time: ``P(T <= t) =
-1 - (1 - p)**t``. Times are drawn by inversion, ``T = -ln(U) / lambda`` with ``U`` uniform on
-(0, 1], one uniform per path whatever ``p`` (so changing an input leaves the stream's other uses
+1 - (1 - p)**t``. Times are drawn by inversion, ``T = -ln(1 - R) / lambda`` with ``R`` uniform on
+[0, 1), one uniform per path whatever ``p`` (so changing an input leaves the stream's other uses
 alone); ``p = 0`` gives ``inf`` (never).
 """
 
@@ -40,5 +40,9 @@ def event_times(rng: np.random.Generator, p: ArrayLike, n: int) -> FloatArray:
 
     Always takes ``n`` uniforms from ``rng``.
     """
-    u = 1.0 - rng.random(n)  # in (0, 1]
-    return times_from_uniforms(u, p)
+    r = rng.random(n)
+    lam = intensity(p)
+    with np.errstate(divide="ignore"):
+        return np.asarray(
+            np.where(lam > 0, -np.log1p(-r) / np.where(lam > 0, lam, 1.0), np.inf), dtype=float
+        )
