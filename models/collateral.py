@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from ipvalue.models.measures import Estimate, QuantileCI, Seed
+from ipvalue.models.measures import Estimate, Seed, ValueRange
 from ipvalue.models.measures import Strict as _Strict
 
 _Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -142,15 +142,6 @@ class CollateralRequest(_Strict):
         if self.max_ltv is not None:
             return self.max_ltv
         return LENDER_PRACTICE_MAX_LTV[self.lender_practice or "cn"]
-
-
-class ValueRange(BaseModel):
-    """Value at the horizon: p05, p50, p95 (money), each with its interval in ``intervals``."""
-
-    p05: float
-    p50: float
-    p95: float
-    intervals: dict[str, QuantileCI]
 
 
 class LoanLoss(BaseModel):

@@ -2,6 +2,7 @@
 
 - :class:`Estimate`: a simulated number with its Monte Carlo standard error;
 - :class:`QuantileCI`: a quantile with its distribution-free confidence interval;
+- :class:`ValueRange`: p05, p50 and p95 of a value at a date with their intervals;
 - :class:`TailRisk`: VaR and ES at 95 % and 99 %, losses from a reference value;
 - :class:`LevelTail`: VaR and ES at one level with their standard errors;
 - :data:`Seed`: a recorded seed, an integer in [0, 2**63);
@@ -49,6 +50,15 @@ class QuantileCI(BaseModel):
     value: float
     ci_low: float
     ci_high: float
+
+
+class ValueRange(BaseModel):
+    """Value at a date: p05, p50, p95 (money), each with its interval in ``intervals``."""
+
+    p05: float
+    p50: float
+    p95: float
+    intervals: dict[str, QuantileCI]
 
 
 class TailRisk(BaseModel):

@@ -25,9 +25,9 @@ starting value, Acerbi-Tasche ES). On those paths:
   and guarantor's.
 
 Random streams, each a named child of the recorded seed (:mod:`risk.kernel.seeds`):
-``volatility`` (which posterior draw each path takes), ``legal`` (stop, then loss times),
-``paths`` (the monitored paths), ``sale`` (the orderly sale), ``default`` and ``default_sale``
-(the loan loss).
+``volatility`` (which posterior draw each path takes, each used equally often), ``legal`` (stop,
+then loss times), ``paths`` (the monitored paths), ``sale`` (the orderly sale), ``default`` and
+``default_sale`` (the loan loss).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from ipvalue.models.collateral import (
 )
 from ipvalue.models.measures import Estimate, QuantileCI
 from ipvalue.risk.kernel import hazard, loan_loss, measures, seeds
-from ipvalue.risk.kernel.process import LegalStops, ValueProcess
+from ipvalue.risk.kernel.process import LegalStops, ValueProcess, volatility_per_path
 from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
 
 BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
@@ -78,7 +78,7 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
     seed = seeds.record_seed(request.seed)
     g_sigma, g_legal, g_paths, g_sale, g_default, g_default_sale = seeds.streams(seed, *STREAMS)
     draws = np.atleast_1d(np.asarray(request.volatility, dtype=float))
-    sigma = draws[g_sigma.integers(0, draws.size, n)] if draws.size > 1 else np.full(n, draws[0])
+    sigma = volatility_per_path(g_sigma, draws, n)
     legal = request.legal_risk
     stop = hazard.event_times(g_legal, legal.stop_hazard, n)
     if legal.remaining_life_years is not None:

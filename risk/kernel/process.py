@@ -201,3 +201,24 @@ def time_grid(horizon_years: float, steps_per_year: int) -> FloatArray:
     """Dates 0, dt, ..., horizon with ``ceil(horizon x steps_per_year)`` equal steps."""
     steps = max(math.ceil(horizon_years * steps_per_year - 1e-9), 1)
     return np.linspace(0.0, horizon_years, steps + 1)
+
+
+def volatility_per_path(rng: np.random.Generator, volatility: ArrayLike, paths: int) -> FloatArray:
+    """One annual volatility per path: the number itself, or posterior draws used equally often.
+
+    With draws, path ``i`` takes draw ``perm[i] mod draws`` for a random permutation ``perm`` of
+    the paths, so every draw serves ``paths / draws`` paths (up to one) and the assignment is
+    random. A single number (or a list of one) takes no random numbers.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The stream that assigns draws to paths.
+    volatility : float or array (draws,)
+        Annual volatility, decimal, or its posterior draws.
+    paths : int
+    """
+    draws = np.atleast_1d(np.asarray(volatility, dtype=float))
+    if draws.size == 1:
+        return np.full(paths, draws[0])
+    return np.asarray(draws[rng.permutation(paths) % draws.size], dtype=float)
