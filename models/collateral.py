@@ -168,6 +168,10 @@ class CollateralResult(BaseModel):
     )
     var99: float
     es99: float
+    se_var95: float | None = Field(default=None, description="standard error of var95")
+    se_es95: float | None = Field(default=None, description="standard error of es95")
+    se_var99: float | None = None
+    se_es99: float | None = None
     orderly_liquidation_value: float
     forced_liquidation_value: float
     lending_value: float

@@ -68,6 +68,10 @@ class TailRisk(BaseModel):
     es95: float
     var99: float
     es99: float
+    se_var95: float | None = Field(default=None, description="quantile interval width / 3.92")
+    se_es95: float | None = Field(default=None, description="standard error of es95")
+    se_var99: float | None = None
+    se_es99: float | None = None
 
 
 class LevelTail(BaseModel):

@@ -180,10 +180,12 @@ class AssetRisk(BaseModel):
     p50: float
     p95: float
     se_p05: float = Field(description="standard error of p05 (order-statistic interval / 3.92)")
+    se_p50: float | None = Field(default=None, description="standard error of p50, likewise")
     var95: float = Field(description="value - p05: stand-alone VaR 95 %, loss from value")
     es95: float = Field(description="value - mean of the worst 5 % of outcomes (Acerbi-Tasche)")
     var99: float
     es99: float
+    se_es95: float | None = Field(default=None, description="standard error of es95")
     prob_protection_loss: float = Field(
         description="probability that protection ends within the horizon (model, exact)"
     )

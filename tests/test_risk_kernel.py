@@ -84,6 +84,19 @@ def test_es_of_whole_tail_is_the_plain_mean_and_handles_atoms():
     assert measures.lower_tail_mean(rows, 0.5).tolist() == pytest.approx([40.2, 80.4])
 
 
+def test_a_float32_block_gives_each_rows_tail_and_its_standard_error():
+    rng = np.random.default_rng(12)
+    block = np.sort(rng.lognormal(0.0, 0.5, (4, 3001)).astype(np.float32), axis=1)
+    means = measures.lower_tail_mean(block, 0.05)
+    ses = measures.lower_tail_se(block, 0.05)
+    for row, m, se in zip(block, means, ses, strict=True):
+        t = measures.tail(row.astype(np.float64), 0.0, 0.95, presorted=True)
+        q = -t.var  # losses from 0
+        infl = q - np.maximum(q - row.astype(np.float64), 0.0) / 0.05
+        assert -t.es == pytest.approx(m, rel=1e-6)
+        assert se == pytest.approx(np.std(infl, ddof=1) / math.sqrt(row.size), rel=1e-4)
+
+
 def test_upper_tail_mirrors_the_lower_tail():
     x = np.random.default_rng(11).standard_normal(9_999)
     lo = measures.tail(x, 0.0, 0.99)

@@ -178,6 +178,26 @@ def lower_tail_mean(ordered: FloatArray, beta: float) -> NDArray[np.float64]:
     return np.asarray((head + rest * nxt) / (n * beta), dtype=np.float64)
 
 
+def lower_tail_se(ordered: FloatArray, beta: float) -> NDArray[np.float64]:
+    """Standard error of :func:`lower_tail_mean` along the last axis of sorted draws.
+
+    The sd of the influence values ``q - (q - x)+ / beta`` over ``sqrt(n)``, with ``q`` the
+    inverted-CDF ``beta``-quantile; only the ``ceil(n beta)`` lowest draws have ``(q - x)+ > 0``,
+    so a block of rows costs a pass over its lowest ``beta`` share.
+    """
+    n = ordered.shape[-1]
+    if n < 2:
+        return np.zeros(ordered.shape[:-1])
+    k = order_index(n, beta)
+    beta = _p(beta)
+    q = ordered[..., k : k + 1].astype(np.float64)
+    d = q - ordered[..., : k + 1].astype(np.float64)
+    s1 = d.sum(axis=-1)
+    s2 = (d * d).sum(axis=-1)
+    var_d = np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
+    return np.asarray(np.sqrt(var_d) / beta / math.sqrt(n), dtype=np.float64)
+
+
 def tail(
     values: FloatArray,
     reference: float,
@@ -188,8 +208,9 @@ def tail(
     """VaR and ES of ``values`` at ``level``, as losses from ``reference``.
 
     ``VaR = reference - q`` with ``q`` the inverted-CDF ``1 - level`` quantile;
-    ``ES = reference - [q - E[(q - X)+] / (1 - level)]`` (Acerbi-Tasche). Standard errors: the
-    quantile interval's width over 3.92, and the influence values' sd over ``sqrt(n)``.
+    ``ES = reference - [q - E[(q - X)+] / (1 - level)]`` (Acerbi-Tasche,
+    :func:`lower_tail_mean`). Standard errors: the quantile interval's width over 3.92, and the
+    influence values' sd over ``sqrt(n)`` (:func:`lower_tail_se`).
 
     Parameters
     ----------
@@ -205,10 +226,8 @@ def tail(
     ordered = values if presorted else np.sort(values)
     beta = _p(1.0 - level)
     q = quantile(ordered, beta, presorted=True)
-    influence = q.value - np.maximum(q.value - ordered.astype(np.float64), 0.0) / beta
-    n = ordered.size
-    se_es = float(influence.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-    return Tail(level, reference - q.value, reference - float(influence.mean()), q.se, se_es)
+    es = reference - float(lower_tail_mean(ordered, beta))
+    return Tail(level, reference - q.value, es, q.se, float(lower_tail_se(ordered, beta)))
 
 
 def upper_tail(losses: FloatArray, level: float, *, presorted: bool = False) -> Tail:

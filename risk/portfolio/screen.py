@@ -54,13 +54,6 @@ Progress = Callable[[int, int], None]
 __all__ = ["BLOCK_ASSETS", "Z95", "order_index"]
 
 
-def ci_indices(n: int, p: float) -> tuple[int, int]:
-    """0-based indices bounding the 95 % order-statistic interval of the p-quantile
-    (:func:`risk.kernel.measures.interval_indices`)."""
-    lo, hi = measures.interval_indices(n, (p,))[0]
-    return int(lo), int(hi)
-
-
 @dataclass(frozen=True)
 class ScreenPlan:
     """Everything a block needs, as plain arrays (picklable for Dask workers).
@@ -120,10 +113,10 @@ class PartialStats:
     ----------
     start : int
         Index of the first asset.
-    mean, se_mean, se_p05 : arrays (assets,)
+    mean, se_mean, se_p05, se_p50 : arrays (assets,)
     quantiles : array (assets, len(plan.probabilities))
-    tail_means : array (assets, len(plan.levels))
-        Acerbi-Tasche mean of the worst ``1 - level`` share of outcomes.
+    tail_means, se_tail_means : arrays (assets, len(plan.levels))
+        Acerbi-Tasche mean of the worst ``1 - level`` share of outcomes, and its standard error.
     totals : array (blocks, paths)
         Per block, the sum over its assets of the value at the horizon on each path, float64;
         :func:`path_totals` adds the blocks in block order, so the sum does not depend on how
@@ -134,8 +127,10 @@ class PartialStats:
     mean: FloatArray
     se_mean: FloatArray
     se_p05: FloatArray
+    se_p50: FloatArray
     quantiles: FloatArray
     tail_means: FloatArray
+    se_tail_means: FloatArray
     totals: FloatArray
 
     def path_totals(self) -> FloatArray:
@@ -217,19 +212,24 @@ def simulate_block(
     sd = x.std(axis=1, dtype=np.float64)
     probs = plan.probabilities
     idx = [order_index(n, p) for p in probs]
-    ci = ci_indices(n, 0.05)
+    (lo05, hi05), (lo50, hi50) = measures.interval_indices(n, (0.05, 0.5))
     x.sort(axis=1)  # in place, after the path totals; a SIMD sort beats a many-kth partition
     ordered = x
     quantiles = ordered[:, idx].astype(np.float64)
-    tail_means = np.stack([measures.lower_tail_mean(ordered, 1.0 - a) for a in plan.levels], axis=1)
-    se_p05 = (ordered[:, ci[1]].astype(np.float64) - ordered[:, ci[0]]) / (2 * Z95)
+    betas = [1.0 - a for a in plan.levels]
+    tail_means = np.stack([measures.lower_tail_mean(ordered, b) for b in betas], axis=1)
+    se_tails = np.stack([measures.lower_tail_se(ordered, b) for b in betas], axis=1)
+    se_p05 = (ordered[:, hi05].astype(np.float64) - ordered[:, lo05]) / (2 * Z95)
+    se_p50 = (ordered[:, hi50].astype(np.float64) - ordered[:, lo50]) / (2 * Z95)
     return PartialStats(
         start=lo,
         mean=mean * v,
         se_mean=sd / math.sqrt(n) * v,
         se_p05=se_p05 * v,
+        se_p50=se_p50 * v,
         quantiles=quantiles * v[:, None],
         tail_means=tail_means * v[:, None],
+        se_tail_means=se_tails * v[:, None],
         totals=total[None, :],
     )
 
@@ -258,7 +258,9 @@ def merge(parts: list[PartialStats]) -> PartialStats:
         mean=np.concatenate([p.mean for p in parts]),
         se_mean=np.concatenate([p.se_mean for p in parts]),
         se_p05=np.concatenate([p.se_p05 for p in parts]),
+        se_p50=np.concatenate([p.se_p50 for p in parts]),
         quantiles=np.concatenate([p.quantiles for p in parts]),
         tail_means=np.concatenate([p.tail_means for p in parts]),
+        se_tail_means=np.concatenate([p.se_tail_means for p in parts]),
         totals=np.concatenate([p.totals for p in parts]),
     )
