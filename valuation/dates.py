@@ -61,21 +61,28 @@ def add_years(day: dt.date, years: float) -> dt.date:
     """The date ``years`` after ``day``: whole anniversaries, then the fraction in days.
 
     The fraction is of the anniversary year it falls in, rounded to whole days, so
-    ``years_between(day, add_years(day, y))`` is ``y`` up to half a day. ``years`` may be
-    negative.
+    ``years_between(day, add_years(day, y))`` is ``y`` up to half a day. With negative ``years``
+    the date is the one whose distance to ``day``, counted forward from it as
+    :func:`years_between` counts, is ``-years`` (up to half a day).
 
     Parameters
     ----------
     day : datetime.date
     years : float
-        Years, finite.
+        Years, finite; may be negative.
     """
     whole = math.floor(years)
     base = anniversary(day, whole)
     fraction = years - whole
-    if fraction == 0:
-        return base
-    return base + dt.timedelta(days=round(fraction * _anniversary_year_days(day, whole)))
+    there = base
+    if fraction:
+        there = base + dt.timedelta(days=round(fraction * _anniversary_year_days(day, whole)))
+    if years < 0:
+        # Counted forward from the earlier date, its own anniversaries fix the fraction; the
+        # date is within a day or two of the one found above.
+        near = (there + dt.timedelta(days=shift) for shift in (-2, -1, 0, 1, 2))
+        there = min(near, key=lambda d: abs(years_between(d, day) + years))
+    return there
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

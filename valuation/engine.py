@@ -99,7 +99,6 @@ def point_valuation(request: ValuationRequest) -> PointValuation:
             )
         if outcome.cut_by_expiry:
             cut.append(key)
-            outcome.warnings.append(life.cut_warning("this method"))
         results.append(
             MethodResult(
                 key=key,

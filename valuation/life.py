@@ -78,6 +78,8 @@ class LegalLife:
         The renewal dates and fee, when a renewing mark's renewals can be dated.
     warnings : tuple of str
         What the result must say about this life (no legal limit for want of dates, ...).
+    source : str
+        Where the expiry date comes from (``expiry_date ...``, ``20 years from filing ...``).
     """
 
     years: float
@@ -87,6 +89,7 @@ class LegalLife:
     renews: bool = False
     renewal: Renewal | None = None
     warnings: tuple[str, ...] = ()
+    source: str = ""
 
     @property
     def limited(self) -> bool:
@@ -96,8 +99,8 @@ class LegalLife:
     def cut_warning(self, what: str) -> str:
         """The warning for income of ``what`` that this life's expiry cuts."""
         return (
-            f"{what}: income after the legal expiry on {self.expiry_date} is not counted "
-            f"({self.basis})"
+            f"{what}: income after the legal expiry on {self.expiry_date} "
+            f"({self.years:.2f} years; {self.source or self.basis}) is not counted"
         )
 
 
@@ -200,4 +203,4 @@ def legal_life(asset: Asset, valuation_date: dt.date) -> LegalLife:
     years = years_between(valuation_date, expiry)
     if years <= 0:
         return LegalLife(0.0, expiry, False, f"protection ended on {expiry} ({basis})")
-    return LegalLife(years, expiry, True, f"{years:.2f} years to {expiry} ({basis})")
+    return LegalLife(years, expiry, True, f"{years:.2f} years to {expiry} ({basis})", source=basis)
