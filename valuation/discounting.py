@@ -19,11 +19,6 @@ def per_path(x: ArrayLike) -> FloatArray:
     return np.asarray(x, dtype=float)[..., None]
 
 
-def year_times(n_years: int, mid_year: bool = False) -> FloatArray:
-    """Times of the cash flows in years: 1..n, or 0.5..n-0.5 with the mid-year convention."""
-    return np.arange(1, n_years + 1, dtype=float) - (0.5 if mid_year else 0.0)
-
-
 def years_last(years_first: FloatArray) -> FloatArray:
     """View an array of shape ``(years, ...)`` as ``(..., years)`` without copying.
 

@@ -133,8 +133,3 @@ def point_valuation(request: ValuationRequest) -> PointValuation:
         warnings=warnings,
     )
     return PointValuation(result, life, fixed)
-
-
-def value_asset(request: ValuationRequest) -> ValuationResult:
-    """The point valuation's result (see :func:`point_valuation`)."""
-    return point_valuation(request).result
