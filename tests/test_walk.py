@@ -242,3 +242,29 @@ def test_portfolio_screening_uses_statutory_terms_and_renewal() -> None:
     ]
     outlook = legal_outlook(assets, day, 1.0, 0.5)
     assert outlook.expires.tolist() == [True, False, False, True]
+
+
+def test_a_lost_case_cuts_income_but_the_renewal_fees_are_still_paid() -> None:
+    from ipvalue.risk.montecarlo.chunks import run_chunk
+    from ipvalue.valuation.discounting import discount_income
+
+    body = mark(expiry_date="2029-11-27", renewal_fee=50)
+    body["simulation"] = {
+        "paths": 2000,
+        "seed": 9,
+        "legal_risk": {
+            "invalidation_hazard": 0,
+            "lapse_hazard": 0,
+            "litigation_loss_hazard": 0.2,
+            "litigation_loss_share": 0.4,
+        },
+    }
+    plan = plan_module.make_plan(ValuationRequest.model_validate(body))
+    out = run_chunk(plan, 0)
+    times = out.events["litigation_loss"]
+    income = np.full(10, 100.0)
+    full = float(discount_income(income, 0.1).value)
+    cut = discount_income(income, 0.1, life_years=times).value
+    expected = 0.6 * full + 0.4 * cut - 50 / 1.1**3
+    assert np.any(times < 3)  # some cases are lost before the renewal
+    np.testing.assert_allclose(out.by_method["relief_from_royalty"], expected, rtol=1e-12)

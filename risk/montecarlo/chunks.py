@@ -64,9 +64,9 @@ def _value_methods(
         if share > 0 and uses_life:
             # Income falls by `share` from the lost case on: exactly a mix of the income cut at
             # the case and the income uncut, since both are linear in the per-year life weights.
-            cut_call = MethodCall(
-                path, draw, legal, np.minimum(life, times["litigation_loss"]), fixed, point=False
-            )
+            # The right lives on after a lost case: renewal fees are paid over the uncut life.
+            cut_life = np.minimum(life, times["litigation_loss"])
+            cut_call = MethodCall(path, draw, legal, cut_life, fixed, point=False, fee_life=life)
             cut = value_method(m, cut_call).value
             value = (1.0 - share) * np.asarray(value) + share * np.asarray(cut)
         if isinstance(m, RealOptionInputs) and stop is not None:

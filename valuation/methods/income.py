@@ -70,7 +70,10 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
         out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
         terminal = m.terminal_growth is not None
         n_years = result.income.shape[-1]
-        fees = renewal_fees_pv(call, rate, life, n_years, terminal)
+        fee_life: Any = life
+        if call.fee_life is not None:
+            fee_life = call.fee_life if economic is None else np.minimum(call.fee_life, economic)
+        fees = renewal_fees_pv(call, rate, fee_life, n_years, terminal)
         if fees is not None:
             out.value = result.value - fees
             out.figures["renewal_fees_pv"] = fees

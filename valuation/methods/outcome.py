@@ -39,6 +39,9 @@ class MethodCall:
         regression), or None.
     point : bool
         True for the point value: the method adds its assumptions and explanatory warnings.
+    fee_life : float or array (...), optional
+        Life over which a renewing mark's renewal fees are paid, when it differs from ``life``
+        (a lost case cuts income, not the right); defaults to ``life``.
     """
 
     path: str
@@ -47,6 +50,7 @@ class MethodCall:
     life: Any
     fixed: Any = None
     point: bool = True
+    fee_life: Any = None
 
 
 @dataclass
