@@ -33,7 +33,8 @@ import numpy as np
 
 from ipvalue.models.valuation import ValuationRequest
 from ipvalue.risk.montecarlo import simulate_valuation
-from ipvalue.risk.montecarlo.chunks import make_plan, simulate_chunks
+from ipvalue.risk.montecarlo.chunks import simulate_chunks
+from ipvalue.risk.montecarlo.plan import make_plan
 
 INPUTS = [
     "methods[0].revenue.base",

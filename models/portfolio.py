@@ -30,8 +30,9 @@ class PortfolioAsset(BaseModel):
 
     ``value`` is today's point value (currency) and ``volatility`` the annual volatility of its
     log value. Legal fields are optional: ``expiry_date`` or ``remaining_life_years`` (not both)
-    say when protection ends; ``invalidation_hazard`` and ``lapse_hazard`` (yearly
-    probabilities) override the asset kind's defaults.
+    say when protection ends, else the statutory term from ``filing_date`` (registered
+    trademarks renew, so their ``expiry_date`` does not end them); ``invalidation_hazard`` and
+    ``lapse_hazard`` (yearly probabilities) override the asset kind's defaults.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -45,6 +46,9 @@ class PortfolioAsset(BaseModel):
     value: float = Field(gt=0, le=1e13, description="point value today, currency")
     volatility: float = Field(ge=0, le=5, description="annual volatility of the log value")
     status: LegalStatus = "granted"
+    filing_date: dt.date | None = Field(
+        default=None, description="dates the statutory term when expiry_date is not given"
+    )
     grant_date: dt.date | None = Field(
         default=None, description="dates the patent maintenance-fee lapse schedule"
     )

@@ -20,6 +20,7 @@ column                    required  meaning
 ``jurisdiction``          no        ISO 3166-1 alpha-2 code
 ``status``                no        pending, granted (default), registered, lapsed,
                                     expired, invalidated
+``filing_date``           no        ISO date; dates the statutory term (patent 20 years)
 ``grant_date``            no        ISO date; dates the patent maintenance-fee schedule
 ``expiry_date``           no        ISO date protection ends (or ...)
 ``remaining_life_years``  no        ... years of protection left; not both
@@ -54,6 +55,7 @@ OPTIONAL = (
     "technology",
     "jurisdiction",
     "status",
+    "filing_date",
     "grant_date",
     "expiry_date",
     "remaining_life_years",
