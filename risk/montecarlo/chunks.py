@@ -30,6 +30,7 @@ from ipvalue.models.uncertain import base_value, is_uncertain
 from ipvalue.models.valuation import Simulation, ValuationRequest, method_keys
 from ipvalue.risk.montecarlo.copula import CopulaPlan, correlate, plan_copula
 from ipvalue.risk.montecarlo.legal import EVENTS, LegalPlan, event_times, flat, plan_legal_risk
+from ipvalue.risk.montecarlo.normals import standard_normal
 from ipvalue.risk.montecarlo.sampling import (
     UncertainInput,
     clip_to_bounds,
@@ -112,7 +113,7 @@ def _normal_scores(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
         u = sobol.random_base2(max(math.ceil(math.log2(half)), 0))[:half]
         z = special.ndtri(np.clip(u.T, QMC_EDGE, 1.0 - QMC_EDGE))
     else:
-        z = rng.standard_normal((d, half))
+        z = standard_normal(rng, (d, half))
     if plan.copula is not None:
         chi2 = rng.chisquare(plan.copula.dof, half) if plan.copula.kind == "student_t" else None
         if plan.all_rows_copula is not None:
