@@ -42,7 +42,6 @@ from llvmlite import ir
 from numba.core import caching, types
 from numba.extending import get_cython_function_address, intrinsic
 
-from ipvalue.risk.volatility.compiled import cache_root
 from ipvalue.valuation.discounting import FloatArray
 
 ZIGGURAT_R = 3.6541528853610087963519472518
@@ -59,6 +58,10 @@ class _ServiceCacheLocator(caching._SourceFileBackedLocatorMixin, caching._Cache
     """numba cache locator placing this module's machine code under the service's cache."""
 
     def __init__(self, py_func: Any, py_file: str) -> None:
+        # Imported here, at the first compile: importing the volatility package (PyMC's
+        # settings) is no business of the Monte Carlo engine's import.
+        from ipvalue.risk.volatility.compiled import cache_root
+
         self._py_file = py_file
         self._lineno = py_func.__code__.co_firstlineno
         sub = self.get_suitable_cache_subpath(py_file)
