@@ -17,6 +17,7 @@ from scipy.stats import qmc
 from ipvalue.models.uncertain import base_value, is_uncertain
 from ipvalue.risk.montecarlo.copula import correlate
 from ipvalue.risk.montecarlo.legal import EVENTS
+from ipvalue.risk.montecarlo.normals import standard_normal
 from ipvalue.risk.montecarlo.plan import Plan
 from ipvalue.risk.montecarlo.sampling import clip_to_bounds, crosses, from_normal_scores
 from ipvalue.valuation.discounting import FloatArray
@@ -36,7 +37,7 @@ def normal_scores(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
         u = sobol.random_base2(max(math.ceil(math.log2(half)), 0))[:half]
         z = special.ndtri(np.clip(u.T, QMC_EDGE, 1.0 - QMC_EDGE))
     else:
-        z = rng.standard_normal((d, half))
+        z = standard_normal(rng, (d, half))
     if plan.copula is not None:
         chi2 = rng.chisquare(plan.copula.dof, half) if plan.copula.kind == "student_t" else None
         if plan.all_rows_copula is not None:
