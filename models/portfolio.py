@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ipvalue.models.asset import AssetKind, LegalStatus
+from ipvalue.models.base import Strict
+from ipvalue.models.fields import Country, Currency, Drift, Finite, IsoDate
 
 MAX_ASSETS = 100_000
 """Hard cap on assets per request; deployments set a lower limit for uploads."""
@@ -24,7 +26,7 @@ PTAB_CANCEL_PROBABILITY = 0.71 * 0.74
 68-74 %) x 74 % of instituted claims cancelled (DOMAIN.md). Applied to every kind [convention]."""
 
 
-class PortfolioAsset(BaseModel):
+class PortfolioAsset(Strict):
     """One holding of a screened portfolio (one CSV row, or one item of the JSON list).
 
     ``value`` is today's point value (currency) and ``volatility`` the annual volatility of its
@@ -33,21 +35,19 @@ class PortfolioAsset(BaseModel):
     probabilities) override the asset kind's defaults.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
     id: str = Field(min_length=1, max_length=200, description="the fund's identifier; unique")
     name: str | None = Field(default=None, max_length=500, description="defaults to id")
     kind: AssetKind
     sector: str = Field(min_length=1, max_length=200)
     technology: str | None = Field(default=None, max_length=200)
-    jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    jurisdiction: Country | None = None
     value: float = Field(gt=0, le=1e13, description="point value today, currency")
     volatility: float = Field(ge=0, le=5, description="annual volatility of the log value")
     status: LegalStatus = "granted"
-    grant_date: dt.date | None = Field(
+    grant_date: IsoDate | None = Field(
         default=None, description="dates the patent maintenance-fee lapse schedule"
     )
-    expiry_date: dt.date | None = None
+    expiry_date: IsoDate | None = None
     remaining_life_years: float | None = Field(default=None, ge=0, le=200)
     under_challenge: bool = Field(
         default=False, description="an invalidation or opposition proceeding is pending"
@@ -76,7 +76,7 @@ class PortfolioAsset(BaseModel):
         return self.name or self.id
 
 
-class SectorCorrelation(BaseModel):
+class SectorCorrelation(Strict):
     """Dependence between assets: a Gaussian copula with one factor per group.
 
     The normal score of asset i in group g is ``sqrt(inter) G + sqrt(intra - inter) S_g +
@@ -84,8 +84,6 @@ class SectorCorrelation(BaseModel):
     two assets in one group correlate ``intra`` and assets in different groups ``inter``.
     Defaults are conventions, not estimates.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     intra: float = Field(default=0.4, ge=0, le=1, description="correlation within a group")
     inter: float = Field(default=0.1, ge=0, le=1, description="correlation across groups")
@@ -103,22 +101,20 @@ class SectorCorrelation(BaseModel):
         return self
 
 
-class PortfolioRequest(BaseModel):
+class PortfolioRequest(Strict):
     """Body of ``POST /v1/portfolios/screen`` (assets as a JSON list) and the CLI's settings."""
 
-    model_config = ConfigDict(extra="forbid")
-
     assets: list[PortfolioAsset] = Field(min_length=1, max_length=MAX_ASSETS)
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
-    valuation_date: dt.date = Field(
+    currency: Currency = "EUR"
+    valuation_date: IsoDate = Field(
         default_factory=dt.date.today, description="dates expiry_date and grant_date refer to"
     )
     horizon_years: float = Field(default=1.0, gt=0, le=30)
     paths: int = Field(default=10_000, ge=200, le=1_000_000)
     seed: int | None = Field(default=None, ge=0, lt=2**63, description="None draws fresh entropy")
-    drift: float = Field(default=0.0, ge=-1, le=1, description="expected annual return")
+    drift: Drift = Field(default=0.0, description="expected annual return")
     correlation: SectorCorrelation = Field(default_factory=SectorCorrelation)
-    confidence_levels: list[float] = Field(
+    confidence_levels: list[Finite] = Field(
         default_factory=lambda: list(PORTFOLIO_LEVELS),
         max_length=10,
         description="portfolio VaR/ES levels; 0.95 and 0.99 are always included",
