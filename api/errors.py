@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ipvalue.models.errors import FieldProblem, InputError, IPValueError
-from ipvalue.models.fields import DATE_HELP, PATTERN_HELP, fmt, range_message
+from ipvalue.models.fields import TYPE_NOUNS, fmt, given, house_message
 from ipvalue.models.methods import METHOD_NAMES
 from ipvalue.models.uncertain import DISTRIBUTION_NAMES
 
@@ -23,26 +24,6 @@ _TAGS |= frozenset(_COVERS)
 """Discriminator tags pydantic puts in an error's location (they are not request fields)."""
 _BASIC_LABELS = frozenset({"float", "int", "str", "bool", "list", "dict", "none", "is-instance"})
 _FIELD_PREFIX = re.compile(r"^(?:Value error, )?([a-z_][a-z0-9_]*): (.+)$", re.DOTALL)
-_TYPE_NOUNS = {
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "finite_number": "a finite number",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "string_type": "a string",
-    "list_type": "a list [...]",
-    "dict_type": "an object {...}",
-    "model_type": "an object {...}",
-    "model_attributes_type": "an object {...}",
-    "date_type": DATE_HELP,
-    "date_parsing": DATE_HELP,
-    "date_from_datetime_parsing": DATE_HELP,
-    "none_required": "null",
-}
-"""What a value of each pydantic type error should have been, in words."""
 _CHOICES = {"method": METHOD_NAMES, "dist": DISTRIBUTION_NAMES, "cover": _COVERS}
 log = logging.getLogger("ipvalue.api")
 
@@ -116,8 +97,6 @@ def _message(err: dict[str, Any], path: str) -> tuple[str, str]:
     if match and kind in {"value_error", "assertion_error"}:
         path = f"{path}.{match.group(1)}" if path else match.group(1)
         message = match.group(2)
-    if kind == "missing":
-        return path, "is required"
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         tag = str(ctx.get("discriminator", "")).strip("'")
         expected = ", ".join(repr(t) for t in _CHOICES.get(tag, ()))
@@ -127,44 +106,10 @@ def _message(err: dict[str, Any], path: str) -> tuple[str, str]:
         if kind == "union_tag_not_found":
             return path, f"is required; use one of {expected}"
         return path, f"unknown {tag} {ctx.get('tag')!r}; use one of {expected}"
-    if kind == "extra_forbidden":
-        return path, "is not a known field; check its spelling against the API reference"
-    if kind == "literal_error":
-        return path, f"must be one of {ctx.get('expected')}; got {fmt(given)}"
-    if kind == "string_pattern_mismatch":
-        help_ = PATTERN_HELP.get(str(ctx.get("pattern")), f"text matching {ctx.get('pattern')}")
-        return path, f"must be {help_}; got {fmt(given)}"
-    if kind in {"string_too_short", "too_short"}:
-        if kind == "string_too_short" and ctx.get("min_length") == 1:
-            return path, "must not be empty"
-        unit = "characters" if kind.startswith("string") else "items"
-        return path, f"must have at least {ctx.get('min_length')} {unit}"
-    if kind in {"string_too_long", "too_long"}:
-        unit = "characters" if kind.startswith("string") else "items"
-        return path, f"must have at most {ctx.get('max_length')} {unit}"
     limit = _limit_of(path, err)
     if limit is not None:
         return path, limit
-    bound = range_message(kind, ctx, given)
-    if bound is not None:
-        return path, bound
-    if kind in _TYPE_NOUNS:
-        return path, f"must be {_TYPE_NOUNS[kind]}; got {_given(given)}"
-    return path, message
-
-
-def _given(value: Any) -> str:
-    """The refused value, shortly: ``true``, ``'10'``, a list or an object."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    text = fmt(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return path, house_message(kind, ctx, given, message)
 
 
 def problems_from_validation(exc: ValidationError, prefix: str = "") -> list[FieldProblem]:
@@ -183,14 +128,14 @@ def problems_from_validation(exc: ValidationError, prefix: str = "") -> list[Fie
     dropped: set[int] = set()
     merged: dict[int, str] = {}
     for group in by_union.values():
-        kinds = [e["type"] in _TYPE_NOUNS for e in group]
+        kinds = [e["type"] in TYPE_NOUNS for e in group]
         if len(group) < 2:
             continue
         if not all(kinds):
             dropped |= {id(e) for e, is_type in zip(group, kinds, strict=True) if is_type}
         else:
-            nouns = list(dict.fromkeys(_TYPE_NOUNS[e["type"]] for e in group))
-            merged[id(group[0])] = f"must be {' or '.join(nouns)}; got {_given(group[0]['input'])}"
+            nouns = list(dict.fromkeys(TYPE_NOUNS[e["type"]] for e in group))
+            merged[id(group[0])] = f"must be {' or '.join(nouns)}; got {given(group[0]['input'])}"
             dropped |= {id(e) for e in group[1:]}
     problems: list[FieldProblem] = []
     seen: set[tuple[str, str]] = set()
@@ -212,6 +157,41 @@ def problems_of(exc: Exception) -> list[FieldProblem]:
     if isinstance(exc, InputError) and exc.problems:
         return list(exc.problems)
     return [FieldProblem("(input)", str(exc))]
+
+
+def non_finite_at(document: Any, path: str = "") -> str | None:
+    """The path of the first NaN or infinite number in a JSON-ready ``document``, else None."""
+    stack: list[tuple[Any, str]] = [(document, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return where or "(result)"
+        if isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
+    return None
+
+
+def require_finite(result: Any) -> Any:
+    """``result`` when every number in it is finite, else a 422 saying which one is not.
+
+    Inputs are bounded so results stay finite; this catches what the bounds let through (a
+    huge volatility over a long horizon, say) instead of storing NaN or failing at storage.
+    """
+    where = non_finite_at(result)
+    if where is not None:
+        raise InputError(
+            f"the inputs give a result that is not a finite number ({where})",
+            [
+                FieldProblem(
+                    "(body)",
+                    f"the inputs give a result that is not a finite number at {where}; use "
+                    "smaller amounts, growth, volatility or horizon",
+                )
+            ],
+        )
+    return result
 
 
 def validation_problem(problems: list[FieldProblem], status: int = 422) -> Response:

@@ -49,6 +49,7 @@ from flask import current_app
 from sqlalchemy import Engine, insert, select, update
 
 from ipvalue.api.db import dumps, engine_for, iso, now
+from ipvalue.api.errors import require_finite
 from ipvalue.api.executors import Executor
 from ipvalue.api.store import record_row
 from ipvalue.api.tables import jobs, records
@@ -99,8 +100,8 @@ def _call(
     fn: Callable[..., Any], payload: dict[str, Any], progress: Callable[[float], None]
 ) -> Any:
     if "progress" in inspect.signature(fn).parameters:
-        return fn(payload, progress=progress)
-    return fn(payload)
+        return require_finite(fn(payload, progress=progress))
+    return require_finite(fn(payload))
 
 
 def _error_fields(exc: BaseException) -> dict[str, Any]:

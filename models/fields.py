@@ -144,3 +144,78 @@ def is_finite_number(x: Any) -> bool:
     if isinstance(x, int):
         return True
     return isinstance(x, float) and math.isfinite(x)
+
+
+TYPE_NOUNS = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "a list [...]",
+    "dict_type": "an object {...}",
+    "model_type": "an object {...}",
+    "model_attributes_type": "an object {...}",
+    "date_type": DATE_HELP,
+    "date_parsing": DATE_HELP,
+    "date_from_datetime_parsing": DATE_HELP,
+    "none_required": "null",
+}
+"""What a value of each pydantic type error should have been, in words."""
+
+
+def given(value: Any) -> str:
+    """The refused value, shortly: ``true``, ``'10'``, a list or an object."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = fmt(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def house_message(kind: str, ctx: dict[str, Any], value: Any, message: str) -> str:
+    """The house wording of one pydantic error (what is wrong and the fix), field path aside.
+
+    Parameters
+    ----------
+    kind : str
+        The pydantic error type (``missing``, ``less_than_equal``, ``int_type``, ...).
+    ctx : dict
+        The error's context.
+    value : Any
+        The value refused.
+    message : str
+        pydantic's message, kept for our own validators' errors (``value_error``, custom).
+    """
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field; check its spelling against the API reference"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}; got {fmt(value)}"
+    if kind == "string_pattern_mismatch":
+        help_ = PATTERN_HELP.get(str(ctx.get("pattern")), f"text matching {ctx.get('pattern')}")
+        return f"must be {help_}; got {fmt(value)}"
+    if kind in {"string_too_short", "too_short"}:
+        if kind == "string_too_short" and ctx.get("min_length") == 1:
+            return "must not be empty"
+        unit = "characters" if kind.startswith("string") else "items"
+        return f"must have at least {ctx.get('min_length')} {unit}"
+    if kind in {"string_too_long", "too_long"}:
+        unit = "characters" if kind.startswith("string") else "items"
+        return f"must have at most {ctx.get('max_length')} {unit}"
+    bound = range_message(kind, ctx, value)
+    if bound is not None:
+        return bound
+    if kind in TYPE_NOUNS:
+        return f"must be {TYPE_NOUNS[kind]}; got {given(value)}"
+    return message.removeprefix("Value error, ")

@@ -7,13 +7,21 @@ years. Losses (VaR, ES) are measured from the starting value, positive numbers b
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ipvalue.models.asset import AssetKind, LegalStatus
 from ipvalue.models.base import Strict
-from ipvalue.models.fields import Country, Currency, Drift, Finite, IsoDate
+from ipvalue.models.fields import (
+    DECIMAL,
+    Country,
+    Currency,
+    Drift,
+    Finite,
+    IsoDate,
+    YearlyProbability,
+)
 
 MAX_ASSETS = 100_000
 """Hard cap on assets per request; deployments set a lower limit for uploads."""
@@ -42,7 +50,9 @@ class PortfolioAsset(Strict):
     technology: str | None = Field(default=None, max_length=200)
     jurisdiction: Country | None = None
     value: float = Field(gt=0, le=1e13, description="point value today, currency")
-    volatility: float = Field(ge=0, le=5, description="annual volatility of the log value")
+    volatility: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False), DECIMAL] = Field(
+        description="annual volatility of the log value"
+    )
     status: LegalStatus = "granted"
     grant_date: IsoDate | None = Field(
         default=None, description="dates the patent maintenance-fee lapse schedule"
@@ -52,8 +62,8 @@ class PortfolioAsset(Strict):
     under_challenge: bool = Field(
         default=False, description="an invalidation or opposition proceeding is pending"
     )
-    invalidation_hazard: float | None = Field(default=None, ge=0, lt=1, description="per year")
-    lapse_hazard: float | None = Field(default=None, ge=0, lt=1, description="per year")
+    invalidation_hazard: YearlyProbability | None = Field(default=None, description="per year")
+    lapse_hazard: YearlyProbability | None = Field(default=None, description="per year")
 
     @field_validator("id", "sector")
     @classmethod

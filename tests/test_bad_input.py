@@ -265,3 +265,103 @@ def test_a_csv_sent_as_something_else_is_told_about_text_csv(client: Any) -> Non
     assert resp.status_code == 400
     assert "JSON object" in resp.get_json()["detail"]
     assert "text/csv" in resp.get_json()["detail"]
+
+
+def test_related_series_true_is_a_422_not_a_500(client: Any) -> None:
+    body = {"series": [0.1, -0.1, 0.2, 0.05, -0.02, 0.1, 0.0], "kind": "returns"}
+    resp = client.post(
+        "/v1/volatility", json=body | {"periods_per_year": 4, "related_series": True}
+    )
+    assert resp.status_code == 422, resp.get_json()
+    assert "related_series" in [e["field"] for e in resp.get_json()["errors"]]
+
+
+def _market(rates: list[float], traits: list[float], subject: float) -> dict[str, Any]:
+    comps = [
+        {"royalty_rate": r, "characteristics": {"claims": k}}
+        for r, k in zip(rates, traits, strict=True)
+    ]
+    method = {
+        "method": "market",
+        "comparables": comps,
+        "subject": {"claims": subject},
+        "revenue": [100.0, 100.0],
+        "tax_rate": 0.2,
+        "discount_rate": 0.1,
+    }
+    return edited(VALUATION, "methods", [method])
+
+
+@pytest.mark.parametrize(
+    ("rates", "traits", "subject", "words"),
+    [
+        ([0.05, 0.04, 0.03, 0.02, 0.01], [1, 2, 3, 4, 5], 10, "predicts a royalty rate of -0.04"),
+        ([0.05, 0.04, 0.03, 0.02, 0.01], [3, 3, 3, 3, 3], 3, "the same for every comparable"),
+    ],
+)
+def test_a_degenerate_market_regression_warns_and_uses_the_median(
+    client: Any, rates: list[float], traits: list[float], subject: float, words: str
+) -> None:
+    resp = client.post("/v1/valuations", json=_market(rates, traits, subject))
+    assert resp.status_code == 201, resp.get_json()
+    method = resp.get_json()["methods"][0]
+    assert method["value"] > 0  # the median rate 0.03, not a negative predicted rate
+    assert any(words in w for w in method["warnings"]), method["warnings"]
+    assert "regression" not in method["audit"]
+
+
+def _nan_result(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"value": {"point": float("nan")}, "paths": [1.0, float("inf")]}
+
+
+def test_a_non_finite_result_is_a_422_naming_where_inline_and_in_jobs() -> None:
+    from ipvalue.api.errors import non_finite_at
+    from ipvalue.api.jobs import _call
+    from ipvalue.models.errors import InputError
+
+    assert non_finite_at({"a": [1.0, {"b": float("-inf")}]}) == "a[1].b"
+    assert non_finite_at({"a": [1.0, 2]}) is None
+    with pytest.raises(InputError) as caught:
+        _call(_nan_result, {}, lambda _f: None)  # the one call of inline runs and job runs
+    assert caught.value.status == 422
+    assert "not a finite number" in caught.value.problems[0].message
+
+
+CSV_HEAD = "id,kind,sector,value,volatility\n"
+
+
+def test_a_csv_row_with_two_bad_cells_reports_both(client: Any) -> None:
+    csv = CSV_HEAD + "a,widget,x,abc,0.3\nb,patent,x,-5,40\n"
+    resp = client.post("/v1/portfolios/screen", data=csv, content_type="text/csv")
+    assert resp.status_code == 422
+    errors = {e["field"]: e["message"] for e in resp.get_json()["errors"]}
+    assert {"rows[1].kind", "rows[1].value", "rows[2].value", "rows[2].volatility"} <= set(errors)
+    assert "0.40 means 40 %" in errors["rows[2].volatility"]
+    assert "Input should" not in json.dumps(errors)
+
+
+def test_a_csv_upload_refuses_unknown_query_parameters(client: Any) -> None:
+    csv = CSV_HEAD + "a,patent,x,100,0.3\nb,patent,y,200,0.2\n"
+    resp = client.post(
+        "/v1/portfolios/screen?paths=1000&csv_rows=999999&colour=red",
+        data=csv,
+        content_type="text/csv",
+    )
+    assert resp.status_code == 422
+    assert {e["field"] for e in resp.get_json()["errors"]} == {"csv_rows", "colour"}
+
+
+def test_a_csv_upload_records_its_settings_and_its_own_row_count(client: Any) -> None:
+    csv = CSV_HEAD + "a,patent,x,100,0.3\nb,patent,y,200,0.2\n"
+    resp = client.post(
+        "/v1/portfolios/screen?paths=1000&seed=3&horizon_years=2", data=csv, content_type="text/csv"
+    )
+    assert resp.status_code == 201, resp.get_json()
+    record = client.get(f"/v1/portfolios/{resp.get_json()['id']}").get_json()
+    assert record["request"] == {"paths": 1000, "seed": 3, "horizon_years": 2.0, "csv_rows": 2}
+    bad = client.post("/v1/portfolios/screen?paths=many", data=csv, content_type="text/csv")
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"][0] == {
+        "field": "paths",
+        "message": "must be a whole number; got 'many'",
+    }

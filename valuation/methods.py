@@ -7,6 +7,7 @@ returning arrays of shape ``(paths,)``, and ``audit=False`` to skip the paper tr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,6 +260,13 @@ def _maybe_regression(m: MarketInputs, out: MethodOutcome) -> market.RoyaltyRegr
         fit = market.royalty_regression(rates, traits, m.subject)
     except ValueError as exc:
         out.warnings.append(f"regression skipped: {exc}; the median rate is used")
+        return None
+    rate, r2 = fit.predicted_rate, fit.r_squared
+    if not (math.isfinite(r2) and 0 <= r2 <= 1 and math.isfinite(rate) and 0 <= rate <= 1):
+        out.warnings.append(
+            f"regression skipped: it predicts a royalty rate of {rate:.4g} for the subject "
+            f"(r-squared {r2:.3g}), not a rate in [0, 1]; the median rate is used"
+        )
         return None
     out.assumptions.append(
         "royalty rate predicted by OLS of adjusted comparable rates on "
