@@ -200,9 +200,8 @@ def _pydantic_problems(
         if ": " in message and not column:
             column, message = message.split(": ", 1)
         message = house_message(err["type"], err.get("ctx") or {}, err.get("input"), message)
-        given = cells.get(column)
-        shown = given is not None and given.strip() and "; got " not in message
-        got = f"; got {given.strip()!r}" if shown else ""
+        given = (cells.get(column) or "").strip()
+        got = f"; got {given!r}" if given and "; got " not in message else ""
         yield f"rows[{row}].{column}", f"{where}: {column}: {message}{got}"
 
 
