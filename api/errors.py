@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, json, request
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
 from ipvalue.models.errors import FieldProblem, InputError, IPValueError
@@ -218,6 +218,25 @@ def error_response(exc: IPValueError) -> Response:
     return resp
 
 
+def missing_schema(exc: DBAPIError) -> bool:
+    """True when the database answers but has no ipvalue tables (a recreated, empty one)."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "42P01" or "no such table" in str(orig)
+
+
+def _schema_missing(exc: DBAPIError) -> Response:
+    log.error("database has no ipvalue schema: %s", str(exc).splitlines()[0])
+    resp = problem(
+        503,
+        "Service unavailable",
+        "the database has no ipvalue tables (was it recreated?); run 'ipvalue db upgrade', "
+        "then retry",
+        "unavailable",
+    )
+    resp.headers["Retry-After"] = "30"
+    return resp
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map every exception to problem+json; nothing leaves as an HTML page or a bare 500."""
 
@@ -227,6 +246,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError) -> Response:
+        if missing_schema(exc):
+            return _schema_missing(exc)
         log.error("database unavailable: %s", str(exc).splitlines()[0])
         resp = problem(
             503,
@@ -236,6 +257,12 @@ def register_error_handlers(app: Flask) -> None:
         )
         resp.headers["Retry-After"] = "5"
         return resp
+
+    @app.errorhandler(ProgrammingError)
+    def _no_schema(exc: ProgrammingError) -> Response:
+        if not missing_schema(exc):
+            return _unexpected(exc)
+        return _schema_missing(exc)
 
     @app.errorhandler(InputError)
     def _input(exc: InputError) -> Response:

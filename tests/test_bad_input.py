@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
 import pytest
@@ -365,3 +366,33 @@ def test_a_csv_upload_records_its_settings_and_its_own_row_count(client: Any) ->
         "field": "paths",
         "message": "must be a whole number; got 'many'",
     }
+
+
+def _empty_again(app: Any, url: str) -> None:
+    """Recreate the app's database, empty: no tables at all."""
+    from sqlalchemy import text
+
+    engine = app.extensions["ipvalue.engine"]
+    engine.dispose()
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        os.remove(path)
+        open(path, "w").close()
+        return
+    schema = url.rsplit("search_path%3D", 1)[1]
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+
+def test_a_recreated_empty_database_answers_503(make_app: Any, db_url: str) -> None:
+    from tests.conftest import authed_client, key_for
+
+    app = make_app(DATABASE_URL=db_url)
+    client = authed_client(app, key_for(app))
+    assert client.get("/v1/valuations").status_code == 200  # the key is now cached
+    _empty_again(app, db_url)
+    for resp in (client.get("/v1/valuations"), client.post("/v1/valuations", json=VALUATION)):
+        assert resp.status_code == 503, resp.get_data(as_text=True)
+        assert resp.content_type == "application/problem+json"
+        assert "ipvalue db upgrade" in resp.get_json()["detail"]
