@@ -396,3 +396,46 @@ def test_a_recreated_empty_database_answers_503(make_app: Any, db_url: str) -> N
         assert resp.status_code == 503, resp.get_data(as_text=True)
         assert resp.content_type == "application/problem+json"
         assert "ipvalue db upgrade" in resp.get_json()["detail"]
+
+
+def test_a_big_body_is_not_stored_twice_and_reads_back_whole(app: Any, client: Any) -> None:
+    from sqlalchemy import func, select
+
+    from ipvalue.api.tables import records
+
+    body = edited(VALUATION, "asset.indicators", {f"claim_{i}": i for i in range(20_000)})
+    resp = client.post("/v1/valuations", json=body)
+    assert resp.status_code == 201, resp.get_json()
+    size = len(json.dumps(body))
+    with app.extensions["ipvalue.engine"].connect() as conn:
+        row = conn.execute(
+            select(func.length(records.c.request), func.length(records.c.inputs)).where(
+                records.c.id == resp.get_json()["id"]
+            )
+        ).one()
+    assert row[0] >= size * 0.9
+    assert row[1] < size / 20, row  # the inputs are kept as their difference from the request
+    record = client.get(f"/v1/valuations/{resp.get_json()['id']}").get_json()
+    assert record["request"] == body
+    assert record["inputs"]["asset"]["indicators"] == body["asset"]["indicators"]
+    assert record["inputs"]["simulation"] is None  # a default the request left out
+
+
+@pytest.mark.parametrize(
+    ("base", "new"),
+    [
+        ({"a": 1, "b": [1, 2]}, {"a": 1, "b": [1, 3], "c": None}),
+        ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+        ({"a": [1, 2]}, {"a": [1, 2, 3]}),
+        ({"a": 1}, {"a": 1.0}),
+        ({"a": True}, {"a": 1}),
+        ({"a": {"x": 1}, "z": 0}, {"a": {"x": 1, "y": 2}}),
+        ([1, {"k": "v"}], [1, {"k": "w"}]),
+        ({"a": 1}, None),
+    ],
+)
+def test_a_stored_delta_restores_the_inputs_exactly(base: Any, new: Any) -> None:
+    from ipvalue.api.delta import delta, restore
+
+    back = restore(copy.deepcopy(base), json.loads(json.dumps(delta(base, new))))
+    assert json.dumps(back) == json.dumps(new)
