@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, insert, select
 
 from ipvalue.api.db import dumps, iso, now
+from ipvalue.api.delta import STORED, delta, restore
 from ipvalue.api.digest import record_digest
 from ipvalue.api.facts import COLUMNS, record_facts
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
@@ -59,8 +60,9 @@ class RecordStore(Protocol):
 def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]:
     """The ``records`` row of ``record`` (keys of `RECORD_FIELDS`; ``result`` required).
 
-    ``versions`` defaults to the versions installed here; ``request`` and ``inputs`` are stored
-    as given (``inputs`` defaults to ``request``).
+    ``versions`` defaults to the versions installed here; ``request`` is stored as given and
+    ``inputs`` (default ``request``) as its difference from the request (`ipvalue.api.delta`),
+    so a large body is not stored twice.
     """
     seed = record.get("seed")
     document = {
@@ -78,11 +80,27 @@ def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]
         **document,
         "tenant": tenant,
         "subject": record.get("subject"),
-        **{name: dumps(document[name]) for name in ("request", "inputs", "versions", "result")},
+        **{name: dumps(document[name]) for name in ("request", "versions", "result")},
+        "inputs": dumps(_stored_inputs(record)),
         **record_facts(kind, record),
     }
     row["sha256"] = record_digest({**document, "created_at": iso(document["created_at"])})
     return row
+
+
+def _stored_inputs(record: dict[str, Any]) -> Any:
+    """The inputs as stored: the difference from the request when that is smaller."""
+    request, inputs = record.get("request"), record.get("inputs", record.get("request"))
+    change = delta(request, inputs)
+    if "$set" in change:
+        return inputs
+    return {STORED: change}
+
+
+def _inputs(request: Any, stored: Any) -> Any:
+    if isinstance(stored, dict) and set(stored) == {STORED}:
+        return restore(request, stored[STORED])
+    return stored
 
 
 def _check_facts(facts: dict[str, str] | None) -> dict[str, str]:
@@ -164,12 +182,13 @@ class SqlStore:
 
 def _document(row: Any) -> dict[str, Any]:
     """A ``records`` row as the stored document."""
+    request = json.loads(row["request"])
     return {
         "id": row["id"],
         "kind": row["kind"],
         "created_at": iso(row["created_at"]),
-        "request": json.loads(row["request"]),
-        "inputs": json.loads(row["inputs"]),
+        "request": request,
+        "inputs": _inputs(request, json.loads(row["inputs"])),
         "seed": row["seed"],
         "versions": json.loads(row["versions"]),
         "result": json.loads(row["result"]),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from ipvalue.models.base import Strict
 from ipvalue.models.errors import field_error
+from ipvalue.models.fields import Country, IsoDate
 
 AssetKind = Literal[
     "patent", "utility_model", "design", "trademark", "copyright", "software", "trade_secret"
@@ -16,15 +17,13 @@ LegalStatus = Literal["pending", "granted", "registered", "lapsed", "expired", "
 DEAD_STATUSES: frozenset[str] = frozenset({"lapsed", "expired", "invalidated"})
 
 
-class Legal(BaseModel):
+class Legal(Strict):
     """Legal status and dates of an IP right (ISO 8601 dates)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     status: LegalStatus = "granted"
-    filing_date: dt.date | None = None
-    grant_date: dt.date | None = None
-    expiry_date: dt.date | None = None
+    filing_date: IsoDate | None = None
+    grant_date: IsoDate | None = None
+    expiry_date: IsoDate | None = None
     renewal: bool | None = Field(
         default=None,
         description="trademarks: the mark is renewed at expiry_date and every term after "
@@ -55,16 +54,12 @@ class Legal(BaseModel):
         return self
 
 
-class Asset(BaseModel):
+class Asset(Strict):
     """An intellectual-property asset: what is valued."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=500)
     kind: AssetKind
-    jurisdiction: str | None = Field(
-        default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code"
-    )
+    jurisdiction: Country | None = None
     sector: str | None = Field(default=None, max_length=200)
     legal: Legal = Field(default_factory=Legal)
     indicators: dict[str, Any] = Field(

@@ -109,8 +109,8 @@ def royalty_regression(
     Raises
     ------
     ValueError
-        With fewer than ``len(characteristics) + 1 + MIN_REGRESSION_EXCESS`` comparables, or
-        a subject missing a characteristic.
+        With fewer than ``len(characteristics) + 1 + MIN_REGRESSION_EXCESS`` comparables, a
+        characteristic the same for every comparable, or a subject missing a characteristic.
     """
     import statsmodels.api as sm
 
@@ -122,6 +122,9 @@ def royalty_regression(
     missing = [n for n in names if n not in subject]
     if missing:
         raise ValueError("subject lacks characteristics " + ", ".join(missing))
+    same = [n for n in names if np.ptp(np.asarray(characteristics[n], float)) == 0]
+    if same:
+        raise ValueError(f"characteristic {same[0]!r} is the same for every comparable")
     x = sm.add_constant(np.column_stack([np.asarray(characteristics[n], float) for n in names]))
     fit = sm.OLS(y, x, hasconst=True).fit()
     row = np.array([[1.0, *(float(subject[n]) for n in names)]])

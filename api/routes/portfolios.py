@@ -21,12 +21,44 @@ from ipvalue.api.limits import check_limit, limit_value
 from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
 from ipvalue.api.schemas import RecordList
-from ipvalue.models.errors import InputError
+from ipvalue.models.errors import FieldProblem, InputError
 from ipvalue.models.portfolio import PortfolioRequest, PortfolioResult
 from ipvalue.risk.portfolio import parse_portfolio_csv
 
 bp = Blueprint("portfolios", __name__, url_prefix="/v1/portfolios")
 CSV_SETTINGS = ("horizon_years", "paths", "seed", "currency", "valuation_date", "drift")
+_WHOLE = frozenset({"paths", "seed"})
+_DECIMAL = frozenset({"horizon_years", "drift"})
+
+
+def _setting(name: str, text: str) -> Any:
+    """A query-string setting as the type the model expects (left as text when it is not)."""
+    try:
+        if name in _WHOLE:
+            return int(text)
+        if name in _DECIMAL:
+            return float(text)
+    except ValueError:
+        pass
+    return text
+
+
+def csv_settings() -> dict[str, Any]:
+    """The CSV upload's settings from the query string; an unknown parameter is a 422."""
+    unknown = sorted(set(request.args) - set(CSV_SETTINGS))
+    if unknown:
+        raise InputError(
+            f"{unknown[0]}: is not a setting of a CSV upload",
+            [
+                FieldProblem(
+                    name, f"is not a setting of a CSV upload; use {', '.join(CSV_SETTINGS)}"
+                )
+                for name in unknown
+            ],
+        )
+    return {
+        name: _setting(name, request.args[name]) for name in CSV_SETTINGS if name in request.args
+    }
 
 
 def _csv_payload() -> dict[str, Any]:
@@ -39,11 +71,7 @@ def _csv_payload() -> dict[str, Any]:
     else:
         data = request.get_data()
     assets = parse_portfolio_csv(data, max_rows=limit_value("max_assets"))
-    payload: dict[str, Any] = {"assets": [a.model_dump(mode="json") for a in assets]}
-    for name in CSV_SETTINGS:
-        if name in request.args:
-            payload[name] = request.args[name]
-    return payload
+    return {"assets": [a.model_dump(mode="json") for a in assets], **csv_settings()}
 
 
 def _wants_csv() -> bool:
@@ -59,7 +87,7 @@ def screen() -> Any:
     sector dependence, diversification benefit and concentration. Large runs are jobs with
     progress."""
     is_csv = request.mimetype in {"text/csv", "multipart/form-data"}
-    payload = _csv_payload() if is_csv else json_body()
+    payload = _csv_payload() if is_csv else json_body("text/csv or multipart/form-data for a CSV")
     assets = payload.get("assets")
     if isinstance(assets, list):
         check_limit("max_assets", len(assets), "assets")
@@ -74,7 +102,7 @@ def screen() -> Any:
         portfolio_job,
         resolved,
         float(len(parsed.assets)) * parsed.paths,
-        request=payload if not is_csv else {"csv_rows": len(parsed.assets), **request.args},
+        request=payload if not is_csv else {**csv_settings(), "csv_rows": len(parsed.assets)},
         seed=resolved["seed"],
         location="/v1/portfolios/{id}",
     )

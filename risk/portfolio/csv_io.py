@@ -47,6 +47,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ipvalue.models.errors import FieldProblem, InputError
+from ipvalue.models.fields import house_message
 from ipvalue.models.portfolio import AssetRisk, PortfolioAsset, PortfolioResult
 
 REQUIRED = ("id", "kind", "sector", "value", "volatility")
@@ -200,10 +201,9 @@ def _pydantic_problems(
         column = loc[0] if loc else ""
         if ": " in message and not column:
             column, message = message.split(": ", 1)
-        if err["type"] == "missing":
-            message = "is required"
-        given = cells.get(column)
-        got = f"; got {given.strip()!r}" if given is not None and given.strip() else ""
+        message = house_message(err["type"], err.get("ctx") or {}, err.get("input"), message)
+        given = (cells.get(column) or "").strip()
+        got = f"; got {given!r}" if given and "; got " not in message else ""
         yield f"rows[{row}].{column}", f"{where}: {column}: {message}{got}"
 
 
@@ -278,23 +278,25 @@ def parse_portfolio_csv(data: bytes, max_rows: int) -> list[PortfolioAsset]:
             continue
         raw = dict(zip(names, cells, strict=True))
         values: dict[str, Any] = {}
-        ok = True
+        failed: set[str] = set()
         for name, cell in raw.items():
             if not cell.strip():
                 continue
             value, error = _cell(name, cell, where)
             if error:
                 problems.add(f"rows[{row}].{name}", error)
-                ok = False
+                failed.add(f"rows[{row}].{name}")
             else:
                 values[name] = value
-        if not ok:
-            continue
         try:
             asset = PortfolioAsset.model_validate(values)
         except ValidationError as exc:
+            # every bad cell of the row is reported, not only the first kind of problem
             for field, message in _pydantic_problems(exc, row, where, raw):
-                problems.add(field, message)
+                if field not in failed:
+                    problems.add(field, message)
+            continue
+        if failed:
             continue
         if asset.id in first_row:
             problems.add(

@@ -6,6 +6,7 @@ fits it once per request (the point value and every simulated path use that one 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,14 @@ def prepare_market(m: MarketInputs) -> MarketFixed:
         fit = market.royalty_regression(rates, traits, m.subject)
     except ValueError as exc:
         return MarketFixed(warnings=[f"regression skipped: {exc}; the median rate is used"])
+    rate, r2 = fit.predicted_rate, fit.r_squared
+    if not (math.isfinite(r2) and 0 <= r2 <= 1 and math.isfinite(rate) and 0 <= rate <= 1):
+        return MarketFixed(
+            warnings=[
+                f"regression skipped: it predicts a royalty rate of {rate:.4g} for the subject "
+                f"(r-squared {r2:.3g}), not a rate in [0, 1]; the median rate is used"
+            ]
+        )
     return MarketFixed(
         regression=fit,
         assumptions=[
