@@ -294,10 +294,11 @@ def test_root_leads_to_the_docs(anon_client: Any) -> None:
     assert anon_client.get("/docs").status_code == 200
 
 
-def test_demo_key_is_reused_while_active(app: Any) -> None:
+def test_demo_key_is_reused_while_active(make_app: Any, tmp_path: Path) -> None:
+    app = make_app(INSTANCE_PATH=str(tmp_path / "instance"))
     first = cli.demo_key(app)
     assert cli.demo_key(app) == first
-    kept = Path(app.instance_path) / "demo-key"
+    kept = tmp_path / "instance" / "demo-key"
     assert kept.stat().st_mode & 0o077 == 0
     revoke_key(app.extensions["ipvalue.engine"], first[:12])
     app.extensions["ipvalue.keys"].cache_seconds = 0.0
