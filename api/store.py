@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert, select
 
-from ipvalue.api.db import dumps, iso, now
+from ipvalue.api.db import autocommit, dumps, iso, now
 from ipvalue.api.facts import COLUMNS, record_facts
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
 from ipvalue.api.tables import records
@@ -103,7 +103,7 @@ class SqlStore:
 
     def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
         row = record_row(kind, tenant, record)
-        with self.engine.begin() as conn:
+        with autocommit(self.engine) as conn:  # one INSERT: atomic, one round trip
             conn.execute(insert(records), row)
         return str(row["id"])
 
@@ -111,7 +111,7 @@ class SqlStore:
         query = select(records).where(
             records.c.id == record_id, records.c.kind == kind, records.c.tenant == tenant
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise _not_found(kind, record_id)
@@ -123,7 +123,7 @@ class SqlStore:
             .where(records.c.kind == kind, records.c.tenant == tenant, records.c.subject == subject)
             .order_by(records.c.created_at, records.c.id)
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             return [_document(row) for row in conn.execute(query).mappings()]
 
     def list(
@@ -138,7 +138,7 @@ class SqlStore:
             .order_by(*order_newest(records.c.created_at, records.c.id))
             .limit(page.limit + 1)
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             rows = [_document(row) for row in conn.execute(query).mappings()]
         return page_of(rows, page, lambda doc: doc, _key)
 

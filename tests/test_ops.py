@@ -334,3 +334,42 @@ def test_each_instance_has_its_own_control_socket(monkeypatch: Any, tmp_path: Pa
     monkeypatch.setenv("IPVALUE_INSTANCE_PATH", str(tmp_path / ("x" * 120)))
     options = server_options()
     assert options.get("control_socket_disable") is True and "control_socket" not in options
+
+
+# ----------------------------------------------------------------------------- the database
+
+
+def test_single_statement_writes_are_committed_and_read_back(db_url: str) -> None:
+    from ipvalue.api.db import autocommit, dispose, engine_for, migrate
+    from ipvalue.api.keys import ensure_tenant
+    from ipvalue.api.store import SqlStore
+
+    engine = engine_for(db_url)
+    migrate(engine)
+    ensure_tenant(engine, "t")
+    record_id = SqlStore(engine).save("valuation", "t", {"request": EXAMPLE, "result": {"v": 1}})
+    dispose(db_url)  # a new engine: the row must be in the database, not in a transaction
+    again = SqlStore(engine_for(db_url)).get("valuation", "t", record_id)
+    assert again["request"] == EXAMPLE and again["result"] == {"v": 1}
+    with autocommit(engine_for(db_url)) as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM records").scalar() == 1
+    dispose(db_url)
+
+
+@pytest.mark.postgres
+def test_idle_connection_whose_server_went_away_is_replaced(pg_url: str, monkeypatch: Any) -> None:
+    import ipvalue.api.db as db
+
+    engine = db.make_engine(pg_url)
+    try:
+        with db.autocommit(engine) as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        admin = db.make_engine(pg_url)
+        with admin.begin() as other:  # the server drops the pooled connection
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        admin.dispose()
+        monkeypatch.setattr(db, "PING_AFTER", 0.0)
+        with db.autocommit(engine) as conn:
+            assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+    finally:
+        engine.dispose()
