@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert, select
 
-from ipvalue.api.db import dumps, iso, now
+from ipvalue.api.db import autocommit, dumps, iso, now
 from ipvalue.api.delta import STORED, delta, restore
 from ipvalue.api.digest import record_digest
 from ipvalue.api.facts import COLUMNS, record_facts
@@ -132,7 +132,7 @@ class SqlStore:
 
     def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
         row = record_row(kind, tenant, record)
-        with self.engine.begin() as conn:
+        with autocommit(self.engine) as conn:  # one INSERT: atomic, one round trip
             conn.execute(insert(records), row)
         return str(row["id"])
 
@@ -140,7 +140,7 @@ class SqlStore:
         query = select(records).where(
             records.c.id == record_id, records.c.kind == kind, records.c.tenant == tenant
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise _not_found(kind, record_id)
@@ -150,7 +150,7 @@ class SqlStore:
         query = select(records.c.kind, records.c.id).where(
             records.c.tenant == tenant, records.c.sha256 == sha256
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             row = conn.execute(query).first()
         return None if row is None else (str(row.kind), str(row.id))
 
@@ -160,7 +160,7 @@ class SqlStore:
             .where(records.c.kind == kind, records.c.tenant == tenant, records.c.subject == subject)
             .order_by(records.c.created_at, records.c.id)
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             return [_document(row) for row in conn.execute(query).mappings()]
 
     def list(
@@ -175,7 +175,7 @@ class SqlStore:
             .order_by(*order_newest(records.c.created_at, records.c.id))
             .limit(page.limit + 1)
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             rows = [_document(row) for row in conn.execute(query).mappings()]
         return page_of(rows, page, lambda doc: doc, _key)
 
