@@ -88,7 +88,7 @@ def _screen(args: argparse.Namespace) -> int:
     except (ValidationError, InputError) as exc:
         return report_bad_input(exc)
     result = screen_portfolio(request, progress=ProgressBar(sys.stderr))
-    text = to_csv(result)
+    text = to_csv(result, request.assets)
     if args.out:
         try:
             Path(args.out).write_text(text, encoding="utf-8")

@@ -75,6 +75,7 @@ class Operation:
     media_type: str = "application/json"
     record: bool | None = None
     parameters: Sequence[dict[str, Any]] = ()
+    uploads: Sequence[str] = ()
 
 
 def operation(
@@ -91,6 +92,7 @@ def operation(
     media_type: str = "application/json",
     record: bool | None = None,
     parameters: Sequence[dict[str, Any]] = (),
+    uploads: Sequence[str] = (),
 ) -> Callable[[F], F]:
     """Declare a view's request and response models for the OpenAPI document.
 
@@ -116,6 +118,9 @@ def operation(
     parameters : sequence of dict
         OpenAPI parameter objects beside the path's (e.g. a list's query parameters,
         `ipvalue.api.records.list_parameters`).
+    uploads : sequence of str
+        Media types of a file the body may be instead of JSON (``text/csv``, ...); each is
+        documented as a binary body, and ``multipart/form-data`` with the file in ``file``.
     """
 
     def mark(view: F) -> F:
@@ -135,6 +140,7 @@ def operation(
                 media_type,
                 record,
                 tuple(parameters),
+                tuple(uploads),
             ),
         )
         return view
@@ -222,6 +228,18 @@ def _json_response(
     return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
+def _uploads(media_types: Sequence[str]) -> dict[str, Any]:
+    """Request body content of a file upload: each media type, and multipart with ``file``."""
+    if not media_types:
+        return {}
+    binary = {"type": "string", "format": "binary"}
+    content: dict[str, Any] = {m: {"schema": binary} for m in media_types}
+    content["multipart/form-data"] = {
+        "schema": {"type": "object", "properties": {"file": binary}, "required": ["file"]}
+    }
+    return content
+
+
 def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:
     doc = (view.__doc__ or "").strip().splitlines()
     summary = op.summary or (doc[0].strip() if doc else view.__name__)
@@ -282,7 +300,7 @@ def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -
             schema = refs[(op.request, "validation")] if op.request else {"type": "object"}
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": schema}},
+                "content": {"application/json": {"schema": schema}, **_uploads(op.uploads)},
             }
             statuses |= {400, 413, 422}
         if path.startswith("/v1/"):
