@@ -1,7 +1,7 @@
 """The Flask application factory.
 
 Every module of ``api/routes`` with a ``bp`` blueprint is registered; `api.routes.pending` adds
-501 answers for the endpoints of API.md nobody serves yet.
+501 answers for the endpoints of the contract (docs/api.md) nobody serves yet.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ RankBy = Literal["risk_adjusted_value", "risk_adjusted_ratio"]
 
 PTAB_CANCEL_PROBABILITY = 0.71 * 0.74
 """Chance that a pending challenge removes the right: 71 % of petitions instituted (PTAB FY2024,
-68-74 %) x 74 % of instituted claims cancelled (DOMAIN.md). Applied to every kind [convention]."""
+68-74 %) x 74 % of instituted claims cancelled (docs/domain.md). Applied to every kind
+[convention]."""
 
 
 class PortfolioAsset(BaseModel):

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 from ipvalue.api.routes.pending import PENDING
 from ipvalue.models.valuation import ValuationRequest
 
-#: Every endpoint of API.md (method, OpenAPI path).
+#: Every endpoint of the contract, docs/api.md (method, OpenAPI path).
 CONTRACT = [
     ("post", "/v1/valuations"),
     ("get", "/v1/valuations/{record_id}"),
@@ -78,7 +78,7 @@ def test_pending_endpoints_answer_501_and_say_so(make_app: Any, monkeypatch: Any
     from ipvalue.api.routes import pending
     from tests.conftest import authed_client, key_for
 
-    assert PENDING == [], "every endpoint of API.md has landed"
+    assert PENDING == [], "every endpoint of docs/api.md has landed"
     monkeypatch.setattr(pending, "PENDING", [("POST", "/v1/future", "a future capability")])
     app = make_app()
     client = authed_client(app, key_for(app))

@@ -1,4 +1,5 @@
-"""Endpoints of API.md whose capability has not landed yet: each answers 501 problem+json.
+"""Endpoints of the contract (docs/api.md) whose capability has not landed yet: each answers 501
+problem+json.
 
 When a capability lands, add its route file (a module in ``api/routes`` with a ``bp``) and delete
 its line here. A pending entry whose method and path a real route already serves is skipped, so

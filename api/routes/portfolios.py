@@ -187,7 +187,7 @@ def read(record_id: str) -> dict[str, Any]:
 
 
 @bp.get("/<record_id>/csv")
-@operation(tags=["portfolios"])
+@operation(tags=["portfolios"], media_type="text/csv")
 def read_csv(record_id: str) -> Response:
     """The stored screening's ranked table as CSV."""
     record = get_record("portfolio", record_id)
