@@ -235,6 +235,8 @@ def test_excel_in_and_out(client):
     resp = client.post(f"/v1/portfolios/screen?{QUERY}", data=data, content_type=XLSX)
     assert resp.status_code == 201, resp.get_json()
     record_id = resp.get_json()["id"]
+    stored = client.get(f"/v1/portfolios/{record_id}").get_json()
+    assert stored["request"]["upload"] == "xlsx" and stored["request"]["upload_rows"] == 2
     multipart = client.post(
         f"/v1/portfolios/screen?{QUERY}",
         data={"file": (io.BytesIO(data), "book.xlsx")},

@@ -413,3 +413,9 @@ def test_to_xlsx_has_the_ranked_table_typed_and_formulas_stay_text():
     totals = {r[0].value: r[1].value for r in book["totals"].iter_rows(min_row=2)}
     assert totals["total_value"] == pytest.approx(result.totals.total_value)
     assert [c.value for c in book["rejected"][2]] == [9, 11, "x", "rows[9].value", "m"]
+
+
+def test_a_row_reports_every_bad_cell_whether_unreadable_or_invalid():
+    err = refused(csv_bytes("a1,trademarc,energy,lots,9,Battery"))
+    assert fields(err) == ["rows[1].value", "rows[1].kind", "rows[1].volatility"]
+    assert "trademarc" in err.problems[1].message and "9" in err.problems[2].message

@@ -89,8 +89,8 @@ def _is_excel(filename: str | None, mimetype: str | None, data: bytes) -> bool:
     return named or mimetype == XLSX_MEDIA_TYPE or data.startswith(b"PK\x03\x04")
 
 
-def _upload() -> PortfolioUpload:
-    """The assets of an uploaded CSV or Excel file, screened by ``on_error``."""
+def _upload() -> tuple[PortfolioUpload, str]:
+    """The assets of an uploaded CSV or Excel file, screened by ``on_error``, and the format."""
     if request.mimetype == "multipart/form-data":
         file = request.files.get("file")
         if file is None:
@@ -106,7 +106,8 @@ def _upload() -> PortfolioUpload:
             "on_error", f"must be one of {', '.join(ON_ERROR)}; got {on_error!r}"
         )
     read = read_portfolio_xlsx if excel else read_portfolio_csv
-    return read(data, limit_value("max_assets"), on_error)  # type: ignore[arg-type]
+    upload = read(data, limit_value("max_assets"), on_error)  # type: ignore[arg-type]
+    return upload, "xlsx" if excel else "csv"
 
 
 def _wants(media_type: str) -> bool:
@@ -137,8 +138,9 @@ def screen() -> Any:
     upload = request.mimetype in {"text/csv", "multipart/form-data", XLSX_MEDIA_TYPE}
     _check_query(upload)
     rejected: list[dict[str, Any]] = []
+    file_format = "json"
     if upload:
-        parsed_file = _upload()
+        parsed_file, file_format = _upload()
         payload: dict[str, Any] = {
             "assets": [a.model_dump(mode="json") for a in parsed_file.assets],
             **{name: request.args[name] for name in SETTINGS if name in request.args},
@@ -157,7 +159,11 @@ def screen() -> Any:
         resolved["seed"] = secrets.randbits(63)
     if rejected:
         resolved["rejected"] = rejected
-    sent = {"upload_rows": len(parsed.assets) + len(rejected), **request.args}
+    sent = {
+        "upload": file_format,
+        "upload_rows": len(parsed.assets) + len(rejected),
+        **request.args,
+    }
     body, status, headers = submit_or_run(
         "portfolio",
         portfolio_job,

@@ -287,12 +287,18 @@ def _row_asset(
             problems.append(FieldProblem(f"rows[{row}].{name}", error))
         else:
             values[name] = value
-    if problems:
-        return None, problems
     try:
-        return PortfolioAsset.model_validate(values), []
+        asset = PortfolioAsset.model_validate(values)
     except ValidationError as exc:
-        return None, [FieldProblem(f, m) for f, m in _pydantic_problems(exc, row, where, raw)]
+        # Cells that could not be read are reported above; the model speaks for the others.
+        unread = {p.field for p in problems}
+        problems += [
+            FieldProblem(f, m)
+            for f, m in _pydantic_problems(exc, row, where, raw)
+            if f not in unread
+        ]
+        return None, problems
+    return (None, problems) if problems else (asset, [])
 
 
 def _assets(
