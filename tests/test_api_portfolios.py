@@ -167,6 +167,9 @@ def test_a_json_body_takes_its_settings_in_the_body_not_the_query(client):
     resp = client.post("/v1/portfolios/screen?paths=1000", json={"assets": ASSETS})
     assert _problem_fields(resp) == ["paths"]
     assert "in the body" in resp.get_json()["errors"][0]["message"]
+    resp = client.post("/v1/portfolios/screen?on_error=skip", json={"assets": ASSETS})
+    assert _problem_fields(resp) == ["on_error"]
+    assert "uploads" in resp.get_json()["errors"][0]["message"]
 
 
 def test_rank_by_ratio_through_the_query_and_the_body(client):
@@ -253,3 +256,5 @@ def test_excel_in_and_out(client):
     assert a["volatility"] == pytest.approx(0.4) and a["expiry_date"].date() == dt.date(2035, 1, 31)
     bad = client.post("/v1/portfolios/screen", data=b"not a workbook", content_type=XLSX)
     assert _problem_fields(bad) == ["file"]
+    mislabelled = client.post(f"/v1/portfolios/screen?{QUERY}", data=data, content_type="text/csv")
+    assert mislabelled.status_code == 201, mislabelled.get_json()

@@ -76,6 +76,12 @@ def _check_query(upload: bool) -> None:
             raise InputError.for_field(
                 name, f"is not a query parameter of this endpoint; an upload takes {allowed}"
             )
+        if not upload and name == "on_error":
+            raise InputError.for_field(
+                name,
+                "applies to CSV and Excel uploads, whose rows can be skipped; a JSON body is "
+                "checked whole: fix or leave out the assets it names",
+            )
         if not upload:
             raise InputError.for_field(
                 name,
@@ -85,6 +91,7 @@ def _check_query(upload: bool) -> None:
 
 
 def _is_excel(filename: str | None, mimetype: str | None, data: bytes) -> bool:
+    """An Excel upload by its name, its media type, or its bytes (a .xlsx is a zip file)."""
     named = (filename or "").lower().endswith((".xlsx", ".xlsm"))
     return named or mimetype == XLSX_MEDIA_TYPE or data.startswith(b"PK\x03\x04")
 
@@ -99,7 +106,7 @@ def _upload() -> tuple[PortfolioUpload, str]:
         excel = _is_excel(file.filename, file.mimetype, data)
     else:
         data = request.get_data()
-        excel = request.mimetype == XLSX_MEDIA_TYPE
+        excel = _is_excel(None, request.mimetype, data)
     on_error = request.args.get("on_error", "reject")
     if on_error not in ON_ERROR:
         raise InputError.for_field(
