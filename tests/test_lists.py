@@ -345,6 +345,8 @@ def test_trigger_evaluations_list_filter_and_read_back(client: Any, other_client
     severity = loud["highest_severity"]
     by_severity = client.get("/v1/triggers", query_string={"highest_severity": severity})
     assert loud["id"] in [i["id"] for i in by_severity.get_json()["items"]]
+    again = client.post("/v1/triggers/evaluate", json=state)
+    assert again.headers["Location"] == f"/v1/triggers/{again.get_json()['id']}"
     assert client.get(f"/v1/triggers/{quiet['id']}").get_json()["triggers"] == quiet["triggers"]
     assert other_client.get(f"/v1/triggers/{quiet['id']}").status_code == 404
     assert other_client.get("/v1/triggers").get_json()["items"] == []

@@ -60,6 +60,7 @@ def evaluate() -> tuple[dict[str, Any], int, dict[str, str]]:
         0.0,
         request=payload,
         inputs=resolved,
+        location="/v1/triggers/{id}",
         subject=state.asset_id,
     )
 
