@@ -72,7 +72,7 @@ class Operation:
     jobs: bool = False
     errors: Sequence[int] = ()
     pending: bool = False
-    media_type: str = "application/json"
+    media_type: str | tuple[str, ...] = "application/json"
     record: bool | None = None
     parameters: Sequence[dict[str, Any]] = ()
     uploads: Sequence[str] = ()
@@ -89,7 +89,7 @@ def operation(
     jobs: bool = False,
     errors: Sequence[int] = (),
     pending: bool = False,
-    media_type: str = "application/json",
+    media_type: str | tuple[str, ...] = "application/json",
     record: bool | None = None,
     parameters: Sequence[dict[str, Any]] = (),
     uploads: Sequence[str] = (),
@@ -110,8 +110,9 @@ def operation(
         Extra error statuses beyond the standard ones.
     pending : bool
         The view answers 501 until its capability lands.
-    media_type : str
-        Media type of the success answer (``text/html`` for a page).
+    media_type : str or tuple of str
+        Media type(s) of the success answer (``text/html`` for a page; several for a document
+        offered as HTML and PDF).
     record : bool, optional
         Document the answer as a stored record (model + ``id`` and record fields); by default
         for 201 answers and ``GET /v1/<kind>/{id}`` (not jobs).
@@ -223,9 +224,10 @@ def _problem_response(status: int) -> dict[str, Any]:
 
 
 def _json_response(
-    description: str, schema: dict[str, Any], media_type: str = "application/json"
+    description: str, schema: dict[str, Any], media_type: str | tuple[str, ...] = "application/json"
 ) -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": schema}}}
+    types = (media_type,) if isinstance(media_type, str) else media_type
+    return {"description": description, "content": {t: {"schema": schema} for t in types}}
 
 
 def _uploads(media_types: Sequence[str]) -> dict[str, Any]:

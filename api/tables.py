@@ -62,10 +62,13 @@ records = Table(
     Column("status", String(32), nullable=True),
     Column("category", String(32), nullable=True),
     Column("source_id", String(64), nullable=True),
+    # SHA-256 of the record's canonical JSON (migration 0007); see api.digest.
+    Column("sha256", String(64), nullable=True),
     Index("ix_records_subject", "tenant", "kind", "subject"),
     Index("ix_records_newest", "tenant", "kind", "created_at", "id"),
     Index("ix_records_asset_name", "tenant", "kind", "asset_name", "created_at"),
     Index("ix_records_source", "tenant", "source_id"),
+    Index("ix_records_sha256", "tenant", "sha256"),
 )
 
 jobs = Table(
