@@ -76,6 +76,7 @@ class Operation:
     media_type: str | tuple[str, ...] = "application/json"
     record: bool | None = None
     parameters: Sequence[dict[str, Any]] = ()
+    uploads: Sequence[str] = ()
 
 
 def operation(
@@ -92,6 +93,7 @@ def operation(
     media_type: str | tuple[str, ...] = "application/json",
     record: bool | None = None,
     parameters: Sequence[dict[str, Any]] = (),
+    uploads: Sequence[str] = (),
 ) -> Callable[[F], F]:
     """Declare a view's request and response models for the OpenAPI document.
 
@@ -118,6 +120,9 @@ def operation(
     parameters : sequence of dict
         OpenAPI parameter objects beside the path's (e.g. a list's query parameters,
         `ipvalue.api.records.list_parameters`).
+    uploads : sequence of str
+        Media types of a file the body may be instead of JSON (``text/csv``, ...); each is
+        documented as a binary body, and ``multipart/form-data`` with the file in ``file``.
     """
 
     def mark(view: F) -> F:
@@ -137,6 +142,7 @@ def operation(
                 media_type,
                 record,
                 tuple(parameters),
+                tuple(uploads),
             ),
         )
         return view
@@ -238,6 +244,18 @@ def markdown(text: str) -> str:
     return _NUMPYDOC_RULE.sub(r"**\1**\n", text)
 
 
+def _uploads(media_types: Sequence[str]) -> dict[str, Any]:
+    """Request body content of a file upload: each media type, and multipart with ``file``."""
+    if not media_types:
+        return {}
+    binary = {"type": "string", "format": "binary"}
+    content: dict[str, Any] = {m: {"schema": binary} for m in media_types}
+    content["multipart/form-data"] = {
+        "schema": {"type": "object", "properties": {"file": binary}, "required": ["file"]}
+    }
+    return content
+
+
 def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:
     doc = (view.__doc__ or "").strip().splitlines()
     summary = markdown(op.summary or (doc[0].strip() if doc else view.__name__))
@@ -302,7 +320,7 @@ def build_document(
             schema = refs[(op.request, "validation")] if op.request else {"type": "object"}
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": schema}},
+                "content": {"application/json": {"schema": schema}, **_uploads(op.uploads)},
             }
             statuses |= {400, 413, 422}
         if path.startswith("/v1/"):

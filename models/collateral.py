@@ -2,7 +2,8 @@
 
 Money is in the valuation's currency, rates are decimals, durations are years.
 
-Defaults are documented conventions (DOMAIN.md "Lending practice"), for the request to override:
+Defaults are documented conventions (docs/domain.md, "Lending practice"), for the request to
+override:
 
 - ``max_ltv`` 0.30: many Chinese banks lend about 30 % or less of a patent's appraised value;
   ``lender_practice: "uk"`` sets 0.50 (NatWest with Inngot lends up to 50 % of estimated IP value).
@@ -27,7 +28,7 @@ _Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), DECIMAL]
 _Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False), DECIMAL]
 
 LENDER_PRACTICE_MAX_LTV = {"cn": 0.30, "uk": 0.50}
-"""LTV caps observed in practice (DOMAIN.md): China about 30 %, UK up to 50 %."""
+"""LTV caps observed in practice (docs/domain.md): China about 30 %, UK up to 50 %."""
 MAX_VOLATILITY_DRAWS = 100_000
 MAX_PATH_STEPS = 50_000_000
 """Largest paths x time steps simulated in one assessment (memory: 8 bytes each)."""

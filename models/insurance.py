@@ -4,7 +4,7 @@ Two covers, chosen by ``cover``:
 
 - ``collateral_value``: pays the lender's shortfall ``max(loan - recovery, 0)`` when the borrower
   defaults and the IP is then worth less than the loan (a put on the IP's value at default,
-  DOMAIN.md "Insurance");
+  docs/domain.md "Insurance");
 - ``litigation``: IP litigation and invalidation cover, priced by a frequency-severity simulation.
 
 Quotes are computed by :mod:`risk.insurance`. Money is in the request's currency, rates are
@@ -38,16 +38,16 @@ MAX_CLAIM_DRAWS = 10_000_000
 """Bound on paths x expected claims a year, so a litigation quote fits in memory."""
 
 DEFAULT_SEVERITY_MEDIAN = 5_900_000.0
-"""Median US patent damages award, about USD 5.9m (PwC studies; DOMAIN.md)."""
+"""Median US patent damages award, about USD 5.9m (PwC studies; docs/domain.md)."""
 
 DEFAULT_INSTITUTION_RATE = 0.71
-"""Share of PTAB petitions instituted, midpoint of about 68-74 % (FY2024; DOMAIN.md)."""
+"""Share of PTAB petitions instituted, midpoint of about 68-74 % (FY2024; docs/domain.md)."""
 
 DEFAULT_CANCELLATION_RATE = 0.74
-"""Share of instituted claims that end cancelled, about 74 % (PTAB FY2024; DOMAIN.md)."""
+"""Share of instituted claims that end cancelled, about 74 % (PTAB FY2024; docs/domain.md)."""
 
 DEFAULT_RETENTION_SHARE = 0.02
-"""Retention of defensive patent insurance, about 2 % of the limit (DOMAIN.md)."""
+"""Retention of defensive patent insurance, about 2 % of the limit (docs/domain.md)."""
 
 
 class Pricing(Strict):
@@ -172,7 +172,7 @@ class CollateralQuoteRequest(Strict):
         Part of the shortfall the lender keeps before the cover pays, money. Default 0.
     share_insured : float
         Share of the shortfall above the retention that the insurer bears, decimal in (0, 1]
-        (0.6 in the 60 : 20 : 20 insurer : bank : guarantor schemes, DOMAIN.md). Default 1.
+        (0.6 in the 60 : 20 : 20 insurer : bank : guarantor schemes, docs/domain.md). Default 1.
     """
 
     cover: Literal["collateral_value"]
@@ -236,7 +236,7 @@ class Suits(Strict):
     frequency : float
         Expected suits a year, in [0, 10]. No default: take it from the insured's history.
     severity_median : float
-        Median loss per suit, money. Default 5.9m (median US patent damages, USD; DOMAIN.md);
+        Median loss per suit, money. Default 5.9m (median US patent damages, USD; docs/domain.md);
         give your own in other currencies.
     severity_sigma : float
         Standard deviation of the log loss. Default 1.5: an assumption (mean about three times the
@@ -261,9 +261,9 @@ class Invalidation(Strict):
     defence_cost : float
         Cost of defending one instituted petition, money. Default 0.
     institution_rate : float
-        Default 0.71 (PTAB FY2024: about 68-74 % of petitions instituted; DOMAIN.md).
+        Default 0.71 (PTAB FY2024: about 68-74 % of petitions instituted; docs/domain.md).
     cancellation_rate : float
-        Default 0.74 (PTAB FY2024: about 74 % of instituted claims cancelled; DOMAIN.md).
+        Default 0.74 (PTAB FY2024: about 74 % of instituted claims cancelled; docs/domain.md).
     """
 
     frequency: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
@@ -289,7 +289,7 @@ class LitigationQuoteRequest(Strict):
     limit : float
         Annual aggregate limit, money (> 0).
     retention : float, optional
-        Retention per claim, money. Default 2 % of the limit (DOMAIN.md).
+        Retention per claim, money. Default 2 % of the limit (docs/domain.md).
     limit_per_claim : float, optional
         Most paid per claim, money. Default: the aggregate limit.
     aggregate_retention : float

@@ -30,9 +30,13 @@ MAX_ASSETS = 100_000
 PORTFOLIO_LEVELS = (0.95, 0.99)
 """Confidence levels always reported for the portfolio (``var95``, ``es99``, ...)."""
 
+RankBy = Literal["risk_adjusted_value", "risk_adjusted_ratio"]
+"""What orders the ranked table: the score in currency, or the score per unit of value."""
+
 PTAB_CANCEL_PROBABILITY = 0.71 * 0.74
 """Chance that a pending challenge removes the right: 71 % of petitions instituted (PTAB FY2024,
-68-74 %) x 74 % of instituted claims cancelled (DOMAIN.md). Applied to every kind [convention]."""
+68-74 %) x 74 % of instituted claims cancelled (docs/domain.md). Applied to every kind
+[convention]."""
 
 
 class PortfolioAsset(Strict):
@@ -138,6 +142,10 @@ class PortfolioRequest(Strict):
     es_multiple: float = Field(
         default=0.5, ge=0, le=10, description="k in risk_adjusted_value = mean - k es95"
     )
+    rank_by: RankBy = Field(
+        default="risk_adjusted_value",
+        description="risk_adjusted_value (currency) or risk_adjusted_ratio (per unit of value)",
+    )
     challenge_loss_probability: float = Field(
         default=PTAB_CANCEL_PROBABILITY,
         ge=0,
@@ -176,7 +184,7 @@ class PortfolioRequest(Strict):
 class AssetRisk(BaseModel):
     """One ranked row: an asset's value range at the horizon and its risk figures (currency)."""
 
-    rank: int = Field(description="1 = highest risk_adjusted_value")
+    rank: int = Field(description="1 = highest rank_by score (risk_adjusted_value by default)")
     id: str
     name: str
     kind: str
@@ -267,6 +275,22 @@ class ScreenSettings(BaseModel):
     model: str = Field(description="the simulation model in one sentence")
 
 
+class RowProblem(BaseModel):
+    """One problem of a rejected upload row, as in a problem+json ``errors`` item."""
+
+    field: str = Field(description="rows[N].column (N = 1-based data row)")
+    message: str
+
+
+class RejectedRow(BaseModel):
+    """A row of a CSV or Excel upload left out under ``on_error=skip``, and why."""
+
+    row: int = Field(description="1-based data row (the header and blank lines not counted)")
+    line: int = Field(description="line of the CSV file, or row of the Excel sheet")
+    id: str | None = Field(default=None, description="the row's id cell, when it has one")
+    errors: list[RowProblem]
+
+
 class PortfolioResult(BaseModel):
     """Answer of ``POST /v1/portfolios/screen``: assets ranked, portfolio totals, concentration."""
 
@@ -275,3 +299,7 @@ class PortfolioResult(BaseModel):
     totals: PortfolioTotals
     concentration: Concentration
     settings: ScreenSettings
+    rejected: list[RejectedRow] = Field(
+        default_factory=list,
+        description="upload rows left out under on_error=skip (always empty otherwise)",
+    )

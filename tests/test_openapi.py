@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 
 from ipvalue.models.valuation import ValuationRequest
 
-#: Every endpoint of API.md (method, OpenAPI path).
+#: Every endpoint of the contract, docs/api.md (method, OpenAPI path).
 CONTRACT = [
     ("post", "/v1/valuations"),
     ("get", "/v1/valuations/{record_id}"),

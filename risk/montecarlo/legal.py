@@ -6,8 +6,8 @@ continuous: a yearly probability p is the constant intensity ``lambda = -ln(1 - 
 chance of surviving t years is ``(1 - p)^t``.
 
 Defaults per asset kind (a request overrides any of them; all zero means no legal risk). Figures
-from DOMAIN.md ("Legal risk figures"); the yearly *frequency* of a challenge or a suit is a
-convention of this module, marked so below, because no source gives it for a valued right:
+from docs/domain.md ("Legal risk on simulated paths"); the yearly *frequency* of a challenge or a
+suit is a convention of this module, marked so below, because no source gives it for a valued right:
 
 - patent invalidation: 2 % a year chance of a post-grant (PTAB) challenge [convention: valuable,
   pledged or licensed patents are challenged far more often than the average in-force patent] x
