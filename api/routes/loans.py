@@ -1,0 +1,197 @@
+"""The pledge book's loans: ``/v1/loans`` (versioned), each with its latest monitoring."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, request
+from sqlalchemy import select
+
+from ipvalue.api.auth import current_tenant
+from ipvalue.api.body import json_body
+from ipvalue.api.book import parse_risk_cursor
+from ipvalue.api.openapi import operation
+from ipvalue.api.pagination import parse_page
+from ipvalue.api.routes.assets import book
+from ipvalue.api.tables import records
+from ipvalue.models.book import LoanBody
+from ipvalue.models.errors import InputError, NotFoundError
+
+bp = Blueprint("loans", __name__, url_prefix="/v1/loans")
+
+LOAN_FILTERS = {"borrower": "label", "currency": "currency"}
+EVALUATION_KIND = "loan_evaluation"
+"""Record kind of one loan's monitoring evaluation (subject: the loan id)."""
+
+
+def loan_facts(body: LoanBody) -> dict[str, Any]:
+    """The head columns of a loan."""
+    return {"label": body.borrower[:200], "currency": body.currency, "status": "active"}
+
+
+def check_pledges(tenant: str, body: LoanBody) -> None:
+    """Every pledged asset must be this tenant's and not archived (404 otherwise)."""
+    store = book()
+    for i, asset_id in enumerate(body.pledged_asset_ids):
+        try:
+            entry = store.get("asset", tenant, asset_id)
+        except NotFoundError as exc:
+            raise NotFoundError(f"pledged_asset_ids[{i}]: {exc.detail}") from exc
+        if entry["archived_at"] is not None:
+            raise InputError.for_field(
+                f"pledged_asset_ids[{i}]",
+                f"asset {asset_id!r} is archived; pledge a kept asset",
+            )
+
+
+def latest_evaluation(engine: Any, tenant: str, loan_id: str) -> dict[str, Any] | None:
+    """The loan's latest stored monitoring evaluation, or None."""
+    query = (
+        select(records.c.id, records.c.result, records.c.created_at)
+        .where(
+            records.c.tenant == tenant,
+            records.c.kind == EVALUATION_KIND,
+            records.c.subject == loan_id,
+        )
+        .order_by(records.c.created_at.desc(), records.c.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    return {"id": row[0], **json.loads(row[1])}
+
+
+def loan_answer(entry: dict[str, Any], with_alerts: bool = True) -> dict[str, Any]:
+    """A loan entry as the API shows it, with its latest monitoring."""
+    tenant = current_tenant()
+    store = book()
+    evaluation = latest_evaluation(store.engine, tenant, entry["id"])
+    open_alerts = (
+        [a for a in store.loan_alerts(tenant, entry["id"]) if a["status"] != "cleared"]
+        if with_alerts
+        else []
+    )
+    monitoring: dict[str, Any] = {
+        "evaluation_id": None,
+        "as_of": None,
+        "collateral": None,
+        "triggers": [],
+        "next_revaluation_date": None,
+        "open_alerts": open_alerts,
+    }
+    if evaluation is not None:
+        collateral = evaluation.get("collateral") or {}
+        monitoring.update(
+            evaluation_id=evaluation["id"],
+            as_of=evaluation["as_of"],
+            value=evaluation["value"],
+            collateral={
+                "range": collateral.get("range"),
+                "ltv": collateral.get("ltv"),
+                "prob_ltv_breach": collateral.get("prob_ltv_breach"),
+                "lending_value": collateral.get("lending_value"),
+                "max_loan": collateral.get("max_loan"),
+                "loan_loss": collateral.get("loan_loss"),
+            }
+            if collateral
+            else None,
+            triggers=evaluation["triggers"],
+            next_revaluation_date=evaluation["next_revaluation_date"],
+        )
+    return {
+        "id": entry["id"],
+        "kind": "loan",
+        "version": entry["version"],
+        "latest_version": entry["latest_version"],
+        "created_at": entry["created_at"],
+        "updated_at": entry["updated_at"],
+        "archived_at": entry["archived_at"],
+        "versions": entry["versions"],
+        **entry["document"],
+        "risk": entry["risk"],
+        "monitoring": monitoring,
+    }
+
+
+@bp.post("")
+@operation(request=LoanBody, status=201, tags=["book"], record=False)
+def create_loan() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Keep a loan secured by one or more of this tenant's assets (version 1)."""
+    body = LoanBody.model_validate(json_body())
+    tenant = current_tenant()
+    check_pledges(tenant, body)
+    document = body.model_dump(mode="json", exclude_none=True)
+    entry = book().create("loan", tenant, document, loan_facts(body))
+    return loan_answer(entry), 201, {"Location": f"/v1/loans/{entry['id']}"}
+
+
+@bp.put("/<loan_id>")
+@operation(request=LoanBody, tags=["book"], record=False)
+def change_loan(loan_id: str) -> dict[str, Any]:
+    """Change a loan: the body replaces it as a new version (the old stays readable)."""
+    tenant = current_tenant()
+    entry = book().get("loan", tenant, loan_id)
+    body = LoanBody.model_validate(json_body())
+    check_pledges(tenant, body)
+    document = body.model_dump(mode="json", exclude_none=True)
+    updated = book().add_version(
+        "loan", tenant, loan_id, entry["version"], document, loan_facts(body)
+    )
+    return loan_answer(updated)
+
+
+@bp.get("/<loan_id>")
+@operation(tags=["book"], record=False)
+def read_loan(loan_id: str) -> dict[str, Any]:
+    """A loan with its latest monitoring (collateral, triggers, next revaluation date, open
+    alerts); ``?version=N`` an older version."""
+    unknown = sorted(set(request.args) - {"version"})
+    if unknown:
+        raise InputError.for_field(unknown[0], "is not a parameter here; use version")
+    raw = request.args.get("version")
+    if raw is not None and (not raw.isdigit() or int(raw) < 1):
+        raise InputError.for_field("version", f"must be a whole number from 1; got {raw!r}")
+    entry = book().get("loan", current_tenant(), loan_id, None if raw is None else int(raw))
+    return loan_answer(entry)
+
+
+@bp.delete("/<loan_id>")
+@operation(tags=["book"], record=False)
+def archive_loan(loan_id: str) -> dict[str, Any]:
+    """Archive a loan: monitoring stops, every version stays readable."""
+    return loan_answer(book().archive("loan", current_tenant(), loan_id))
+
+
+@bp.get("")
+@operation(tags=["book"], record=False, errors=[422])
+def list_loans() -> dict[str, Any]:
+    """The book's loans, newest first, or ``sort=risk`` (highest probability of an LTV breach
+    first, loans not yet monitored last); ``borrower``, ``currency``, ``archived=true``."""
+    args = request.args.to_dict()
+    sort = args.pop("sort", "newest")
+    if sort not in ("newest", "risk"):
+        raise InputError.for_field("sort", f"must be newest or risk; got {sort!r}")
+    risk_after = None
+    if sort == "risk" and "cursor" in args:
+        risk_after = parse_risk_cursor(args.pop("cursor"))
+    page = parse_page(args, allowed=(*LOAN_FILTERS, "archived"))
+    archived = args.get("archived", "false")
+    if archived not in ("true", "false"):
+        raise InputError.for_field("archived", f"must be true or false; got {archived!r}")
+    facts = {col: args[name] for name, col in LOAN_FILTERS.items() if name in args}
+    answer = book().list(
+        "loan",
+        current_tenant(),
+        page,
+        facts,
+        archived=archived == "true",
+        by_risk=sort == "risk",
+        risk_after=risk_after,
+    )
+    return {
+        "items": [loan_answer(e) for e in answer["items"]],
+        "next_cursor": answer["next_cursor"],
+    }
