@@ -47,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ipvalue.api.db import dumps, iso, now
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
+from ipvalue.api.tables import records
 from ipvalue.api.versions import library_versions
 from ipvalue.models.errors import InputError, NotFoundError
 
@@ -370,15 +371,6 @@ class BookStore:
         for row in rows:
             yield _entry(row, row)
 
-    def set_risk(self, tenant: str, loan_id: str, risk: float | None) -> None:
-        """Keep a loan's latest breach probability for ``sort=risk``."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(book_heads)
-                .where(book_heads.c.id == loan_id, book_heads.c.tenant == tenant)
-                .values(risk=risk)
-            )
-
     # -- alerts ---------------------------------------------------------------------------
 
     def loan_alerts(self, tenant: str, loan_id: str) -> list[dict[str, Any]]:
@@ -391,21 +383,24 @@ class BookStore:
         with self.engine.connect() as conn:
             return [alert_answer(r) for r in conn.execute(query).mappings()]
 
-    def record_alerts(
+    def commit_evaluation(
         self,
         tenant: str,
         loan_id: str,
+        record: dict[str, Any],
         raised: list[dict[str, Any]],
         cleared: list[str],
+        risk: float | None,
         run_id: str | None,
     ) -> list[str]:
-        """Insert new alerts and clear those that no longer fire, in one transaction."""
+        """Store a loan's evaluation (a ``records`` row), its new alerts (dicts with
+        ``asset_id``, ``rule``, ``severity``, ``reason``, ``action``), the alerts it cleared,
+        and its risk for ``sort=risk``, in one transaction; returns the new alerts' ids."""
         stamp = now()
-        ids = []
+        ids = [str(uuid.uuid4()) for _ in raised]
         with self.engine.begin() as conn:
-            for alert in raised:
-                alert_id = str(uuid.uuid4())
-                ids.append(alert_id)
+            conn.execute(insert(records), record)
+            for alert_id, alert in zip(ids, raised, strict=True):
                 conn.execute(
                     insert(alerts),
                     {
@@ -427,7 +422,24 @@ class BookStore:
                     .where(alerts.c.tenant == tenant, alerts.c.id.in_(cleared))
                     .values(status="cleared", cleared_at=stamp)
                 )
+            conn.execute(
+                update(book_heads)
+                .where(book_heads.c.id == loan_id, book_heads.c.tenant == tenant)
+                .values(risk=risk)
+            )
         return ids
+
+    def latest_record(self, kind: str, tenant: str, subject: str) -> dict[str, Any] | None:
+        """The newest ``records`` row of ``kind`` about ``subject``: ``{"id", **result}``."""
+        query = (
+            select(records.c.id, records.c.result)
+            .where(records.c.tenant == tenant, records.c.kind == kind, records.c.subject == subject)
+            .order_by(records.c.created_at.desc(), records.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else {"id": row[0], **json.loads(row[1])}
 
     def list_alerts(
         self, tenant: str, page: Page, status: str | None, loan_id: str | None

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import select
 
 from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.book import parse_risk_cursor
+from ipvalue.api.monitor import EVALUATION_KIND
 from ipvalue.api.openapi import operation
 from ipvalue.api.pagination import parse_page
 from ipvalue.api.routes.assets import book
-from ipvalue.api.tables import records
 from ipvalue.models.book import LoanBody
 from ipvalue.models.errors import InputError, NotFoundError
 
 bp = Blueprint("loans", __name__, url_prefix="/v1/loans")
 
 LOAN_FILTERS = {"borrower": "label", "currency": "currency"}
-EVALUATION_KIND = "loan_evaluation"
-"""Record kind of one loan's monitoring evaluation (subject: the loan id)."""
 
 
 def loan_facts(body: LoanBody) -> dict[str, Any]:
@@ -45,30 +41,11 @@ def check_pledges(tenant: str, body: LoanBody) -> None:
             )
 
 
-def latest_evaluation(engine: Any, tenant: str, loan_id: str) -> dict[str, Any] | None:
-    """The loan's latest stored monitoring evaluation, or None."""
-    query = (
-        select(records.c.id, records.c.result, records.c.created_at)
-        .where(
-            records.c.tenant == tenant,
-            records.c.kind == EVALUATION_KIND,
-            records.c.subject == loan_id,
-        )
-        .order_by(records.c.created_at.desc(), records.c.id.desc())
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None:
-        return None
-    return {"id": row[0], **json.loads(row[1])}
-
-
 def loan_answer(entry: dict[str, Any], with_alerts: bool = True) -> dict[str, Any]:
     """A loan entry as the API shows it, with its latest monitoring."""
     tenant = current_tenant()
     store = book()
-    evaluation = latest_evaluation(store.engine, tenant, entry["id"])
+    evaluation = store.latest_record(EVALUATION_KIND, tenant, entry["id"])
     open_alerts = (
         [a for a in store.loan_alerts(tenant, entry["id"]) if a["status"] != "cleared"]
         if with_alerts
