@@ -218,6 +218,7 @@ def test_a_new_rule_raises_and_the_same_rule_does_not_raise_twice() -> None:
 def test_rising_severity_raises_again_and_a_cleared_rule_raises_again() -> None:
     rise = decide_alerts([known("a", "ltv_breach", "warning")], [fired("ltv_breach", "critical")])
     assert [f.severity for f in rise.raise_] == ["critical"]
+    assert rise.clear == ["a"]  # superseded by the more severe one
     cleared = decide_alerts([known("a", "ltv_breach", "warning")], [])
     assert cleared.clear == ["a"] and cleared.raise_ == []
     after = decide_alerts(

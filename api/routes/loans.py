@@ -94,7 +94,7 @@ def loan_answer(entry: dict[str, Any], with_alerts: bool = True) -> dict[str, An
 
 
 @bp.post("")
-@operation(request=LoanBody, status=201, tags=["book"], record=False)
+@operation(request=LoanBody, status=201, tags=["book"], record=False, errors=[404])
 def create_loan() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Keep a loan secured by one or more of this tenant's assets (version 1)."""
     body = LoanBody.model_validate(json_body())
@@ -106,7 +106,7 @@ def create_loan() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @bp.put("/<loan_id>")
-@operation(request=LoanBody, tags=["book"], record=False)
+@operation(request=LoanBody, tags=["book"], record=False, errors=[404])
 def change_loan(loan_id: str) -> dict[str, Any]:
     """Change a loan: the body replaces it as a new version (the old stays readable)."""
     tenant = current_tenant()

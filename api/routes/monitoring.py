@@ -24,7 +24,9 @@ KIND = "monitoring_run"
 
 
 @bp.post("")
-@operation(request=MonitoringRunBody, status=202, tags=["book"], jobs=True, record=False)
+@operation(
+    request=MonitoringRunBody, status=202, tags=["book"], jobs=True, record=False, errors=[404]
+)
 def start_run() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Monitor every open loan (or ``loan_ids``) as of ``as_of`` (default today): appraisals
     re-run with the legal record as it now stands, collateral, triggers, new alerts. A job:

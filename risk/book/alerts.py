@@ -3,7 +3,8 @@
 A loan's alerts are keyed by ``(rule, asset_id)`` (``asset_id`` None for a rule about the whole
 loan). A rule that fires raises an alert when no unresolved (``open`` or ``acknowledged``)
 alert of its key exists, or when its severity is above the highest unresolved one of that key
-(the older alert stays as it was). An unresolved alert whose key no longer fires is cleared;
+(the older, milder alerts of that key are cleared: the new one supersedes them). An unresolved
+alert whose key no longer fires is cleared;
 the same rule raises again only after that, or when its severity rises. Several triggers of one
 key in one run raise at most one alert, the most severe.
 
@@ -51,7 +52,8 @@ class Decision:
     raise_ : list of Fired
         New alerts to raise.
     clear : list of str
-        Ids of unresolved alerts whose rule no longer fires.
+        Ids of unresolved alerts whose rule no longer fires, or that a more severe alert of
+        their key supersedes.
     still_open : list of str
         Ids of unresolved alerts whose rule still fires at the same or a lower severity.
     """
@@ -90,7 +92,9 @@ def decide_alerts(known: Iterable[KnownAlert], fired: Iterable[Fired]) -> Decisi
         highest = max((SEVERITY_ORDER[a.severity] for a in standing), default=-1)
         if SEVERITY_ORDER[trigger.severity] > highest:
             decision.raise_.append(trigger)
-        decision.still_open += [a.id for a in standing]
+            decision.clear += [a.id for a in standing]
+        else:
+            decision.still_open += [a.id for a in standing]
     for key, alerts in unresolved.items():
         if key not in worst:
             decision.clear += [a.id for a in alerts]
