@@ -21,7 +21,7 @@ import binascii
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import (
@@ -392,30 +392,29 @@ class BookStore:
         cleared: list[str],
         risk: float | None,
         run_id: str | None,
+        also: Callable[[Connection, list[dict[str, Any]]], None] | None = None,
     ) -> list[str]:
         """Store a loan's evaluation (a ``records`` row), its new alerts (dicts with
         ``asset_id``, ``rule``, ``severity``, ``reason``, ``action``), the alerts it cleared,
-        and its risk for ``sort=risk``, in one transaction; returns the new alerts' ids."""
+        and its risk for ``sort=risk``, in one transaction; returns the new alerts' ids.
+        ``also(conn, new_alerts)`` runs inside that transaction (the webhook outbox)."""
         stamp = now()
         ids = [str(uuid.uuid4()) for _ in raised]
         with self.engine.begin() as conn:
             conn.execute(insert(records), record)
+            new = []
             for alert_id, alert in zip(ids, raised, strict=True):
-                conn.execute(
-                    insert(alerts),
-                    {
-                        "id": alert_id,
-                        "tenant": tenant,
-                        "loan_id": loan_id,
-                        "raised_at": stamp,
-                        "status": "open",
-                        "run_id": run_id,
-                        **{
-                            k: alert[k]
-                            for k in ("asset_id", "rule", "severity", "reason", "action")
-                        },
-                    },
-                )
+                row = {
+                    "id": alert_id,
+                    "tenant": tenant,
+                    "loan_id": loan_id,
+                    "raised_at": stamp,
+                    "status": "open",
+                    "run_id": run_id,
+                    **{k: alert[k] for k in ("asset_id", "rule", "severity", "reason", "action")},
+                }
+                conn.execute(insert(alerts), row)
+                new.append(row)
             if cleared:
                 conn.execute(
                     update(alerts)
@@ -427,6 +426,8 @@ class BookStore:
                 .where(book_heads.c.id == loan_id, book_heads.c.tenant == tenant)
                 .values(risk=risk)
             )
+            if also is not None:
+                also(conn, [alert_answer({**dict.fromkeys(alerts.c.keys()), **r}) for r in new])
         return ids
 
     def latest_record(self, kind: str, tenant: str, subject: str) -> dict[str, Any] | None:

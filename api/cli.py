@@ -200,6 +200,12 @@ def _monitor(args: argparse.Namespace) -> int:
     settings = from_env()
     url = args.database_url or settings["DATABASE_URL"] or default_url(instance_folder(settings))
     migrate(engine_for(url))
+    if args.action == "deliver":
+        from ipvalue.api.webhooks import deliver_due
+
+        counts = deliver_due(engine_for(url))
+        print(", ".join(f"{n} {what}" for what, n in counts.items()) + " webhook deliveries")
+        return 0
     try:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.UTC).date()
     except ValueError:
@@ -267,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.set_defaults(func=_db)
     monitor = sub.add_parser("monitor", help="monitor the pledge book (for cron)")
-    monitor.add_argument("action", choices=["run"])
+    monitor.add_argument(
+        "action", choices=["run", "deliver"], help="run: monitor; deliver: send due webhooks"
+    )
     monitor.add_argument("--as-of", help="run date, ISO 8601 (default today, UTC)")
     monitor.add_argument("--tenant", action="append", help="only this tenant (repeatable)")
     monitor.add_argument("--loan-id", action="append", help="only this loan (repeatable)")

@@ -20,6 +20,7 @@ A loan that fails (no appraisal, no volatility, a currency that differs) is repo
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -32,11 +33,14 @@ from ipvalue.api.db import engine_for
 from ipvalue.api.jobs import process_tag
 from ipvalue.api.store import record_row
 from ipvalue.api.tables import records, tenants
+from ipvalue.api.webhooks import deliver_due, enqueue
 from ipvalue.models.asset import Asset
 from ipvalue.models.book import Appraisal, BookEvent, LoanBody
 from ipvalue.models.errors import IPValueError
 from ipvalue.risk.book.alerts import KnownAlert, decide_alerts
 from ipvalue.risk.book.monitor import Baseline, PledgedAsset, evaluate_loan, is_open
+
+log = logging.getLogger("ipvalue.monitor")
 
 EVALUATION_KIND = "loan_evaluation"
 LEASE_SECONDS = 600.0
@@ -175,6 +179,7 @@ def run_monitoring(
                 decision.clear,
                 risk,
                 run_id,
+                also=lambda conn, new: [enqueue(conn, tenant, "alert.raised", a) for a in new],
             )
         finally:
             store.release_lease(loan_id, owner)
@@ -194,15 +199,22 @@ def run_monitoring(
         )
     if progress is not None:
         progress(1.0)
-    return {
+    summary = {
         "as_of": as_of.isoformat(),
+        "run_id": run_id,
         "loans_checked": checked,
         "alerts_raised": raised_total,
         "alerts_cleared": cleared_total,
         "failures": failures,
         "skipped": skipped,
-        "loans": lines,
     }
+    with store.engine.begin() as conn:
+        enqueue(conn, tenant, "monitoring.completed", summary)
+    try:
+        deliver_due(store.engine, tenant)
+    except Exception:  # deliveries stay in the outbox; the next run or deliverer sends them
+        log.exception("webhook deliveries after the monitoring run failed")
+    return {**summary, "loans": lines}
 
 
 def monitoring_job(payload: dict[str, Any], progress: Any = None) -> dict[str, Any]:

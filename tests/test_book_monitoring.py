@@ -163,3 +163,5 @@ def test_cli_monitor_run(client: Any, capsys: Any) -> None:
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["tenant"] == "test-tenant" and out["loans_checked"] == 1
     assert main(["monitor", "run", "--as-of", "june", "--database-url", url_of(client)]) == 2
+    assert main(["monitor", "deliver", "--database-url", url_of(client)]) == 0
+    assert "webhook deliveries" in capsys.readouterr().out

@@ -1,9 +1,10 @@
-"""The pledge book: versioned assets and loans, alerts, loan leases for monitoring runs.
+"""The pledge book: versioned assets and loans, alerts, loan leases, webhooks and their outbox.
 
 ``book_versions`` is append-only (every change is a new version; the database refuses updates
 and deletes, as for ``records``); ``book_heads`` points at each asset's or loan's latest version
 and carries what lists filter and sort on. ``alerts`` change status (open, acknowledged,
 cleared). ``loan_leases`` let exactly one monitoring run handle a loan at a time.
+``webhook_outbox`` holds each delivery, written in the transaction that raised its alert.
 
 Revision ID: 0006
 Revises: 0004 (0005 once the jobs branch's migration is merged)
@@ -77,6 +78,34 @@ def upgrade() -> None:
         sa.Column("owner", sa.String(64), nullable=False),
         sa.Column("expires_at", _TS, nullable=False),
     )
+    op.create_table(
+        "webhooks",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant", sa.String(64), sa.ForeignKey("tenants.name"), nullable=False),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("events", sa.Text, nullable=False),
+        sa.Column("secret", sa.String(100), nullable=False),
+        sa.Column("created_at", _TS, nullable=False),
+        sa.Column("archived_at", _TS, nullable=True),
+    )
+    op.create_index("ix_webhooks_tenant", "webhooks", ["tenant"])
+    op.create_table(
+        "webhook_outbox",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant", sa.String(64), sa.ForeignKey("tenants.name"), nullable=False),
+        sa.Column("webhook_id", sa.String(36), sa.ForeignKey("webhooks.id"), nullable=False),
+        sa.Column("event", sa.String(32), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("created_at", _TS, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_attempt_at", _TS, nullable=False),
+        sa.Column("delivered_at", _TS, nullable=True),
+        sa.Column("last_status", sa.Integer, nullable=True),
+        sa.Column("last_error", sa.Text, nullable=True),
+    )
+    op.create_index("ix_webhook_outbox_due", "webhook_outbox", ["status", "next_attempt_at"])
+    op.create_index("ix_webhook_outbox_hook", "webhook_outbox", ["webhook_id", "created_at", "id"])
     _forbid_version_changes()
 
 
@@ -103,6 +132,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS book_versions_immutable ON book_versions")
         op.execute("DROP FUNCTION IF EXISTS book_versions_immutable()")
+    op.drop_table("webhook_outbox")
+    op.drop_table("webhooks")
     op.drop_table("loan_leases")
     op.drop_table("alerts")
     op.drop_table("book_versions")
