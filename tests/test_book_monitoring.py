@@ -165,3 +165,37 @@ def test_cli_monitor_run(client: Any, capsys: Any) -> None:
     assert main(["monitor", "run", "--as-of", "june", "--database-url", url_of(client)]) == 2
     assert main(["monitor", "deliver", "--database-url", url_of(client)]) == 0
     assert "webhook deliveries" in capsys.readouterr().out
+
+
+def test_book_totals_and_export(client: Any) -> None:
+    import csv
+    import io
+    import zipfile
+
+    a = make_asset(client)
+    b = make_asset(client, name="B", number="8000001")
+    loan(client, a["id"], b["id"])
+    loan(client, a["id"], currency="USD")  # another currency: never added to EUR
+    before = client.get("/v1/book").get_json()["currencies"]
+    assert before["EUR"]["exposure"] == 100_000 and before["EUR"]["monitored"] == 0
+    run(client)
+    totals = client.get("/v1/book").get_json()
+    eur = totals["currencies"]["EUR"]
+    assert eur["loans"] == 1 and eur["monitored"] == 1
+    assert eur["expected_loss"] >= eur["expected_loss_after_risk_sharing"] >= 0
+    kinds = eur["concentration"]["kind"]
+    assert kinds["shares"] == [{"name": "patent", "share": 1.0, "exposure": 100_000}]
+    assert kinds["hhi"] == 1.0
+    assert set(totals["currencies"]) == {"EUR", "USD"}
+    exported = client.get("/v1/loans/export?format=csv")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+    assert len(rows) == 2 and {r["currency"] for r in rows} == {"EUR", "USD"}
+    monitored = next(r for r in rows if r["currency"] == "EUR")
+    assert float(monitored["ltv"]) > 0 and monitored["as_of"] == AS_OF
+    sheet = client.get("/v1/loans/export?format=xlsx")
+    assert sheet.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(sheet.get_data())) as package:
+        xml = package.read("xl/worksheets/sheet1.xml").decode()
+    assert "prob_ltv_breach" in xml and xml.count("<row ") == 3
+    assert client.get("/v1/loans/export?format=pdf").status_code == 422

@@ -1,10 +1,13 @@
-"""The pledge book's loans: ``/v1/loans`` (versioned), each with its latest monitoring."""
+"""The pledge book's loans: ``/v1/loans`` (versioned), each with its latest monitoring; the
+export (``GET /v1/loans/export``) and the book's totals (``GET /v1/book``)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
 from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
@@ -13,10 +16,12 @@ from ipvalue.api.monitor import EVALUATION_KIND
 from ipvalue.api.openapi import operation
 from ipvalue.api.pagination import parse_page
 from ipvalue.api.routes.assets import book
+from ipvalue.api.xlsx import xlsx_bytes
 from ipvalue.models.book import LoanBody
 from ipvalue.models.errors import InputError, NotFoundError
+from ipvalue.risk.book.totals import EXPORT_COLUMNS, BookLoan, book_totals, export_row
 
-bp = Blueprint("loans", __name__, url_prefix="/v1/loans")
+bp = Blueprint("loans", __name__, url_prefix="/v1")
 
 LOAN_FILTERS = {"borrower": "label", "currency": "currency"}
 
@@ -93,7 +98,7 @@ def loan_answer(entry: dict[str, Any], with_alerts: bool = True) -> dict[str, An
     }
 
 
-@bp.post("")
+@bp.post("/loans")
 @operation(request=LoanBody, status=201, tags=["book"], record=False, errors=[404])
 def create_loan() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Keep a loan secured by one or more of this tenant's assets (version 1)."""
@@ -105,7 +110,7 @@ def create_loan() -> tuple[dict[str, Any], int, dict[str, str]]:
     return loan_answer(entry), 201, {"Location": f"/v1/loans/{entry['id']}"}
 
 
-@bp.put("/<loan_id>")
+@bp.put("/loans/<loan_id>")
 @operation(request=LoanBody, tags=["book"], record=False, errors=[404])
 def change_loan(loan_id: str) -> dict[str, Any]:
     """Change a loan: the body replaces it as a new version (the old stays readable)."""
@@ -120,7 +125,7 @@ def change_loan(loan_id: str) -> dict[str, Any]:
     return loan_answer(updated)
 
 
-@bp.get("/<loan_id>")
+@bp.get("/loans/<loan_id>")
 @operation(tags=["book"], record=False)
 def read_loan(loan_id: str) -> dict[str, Any]:
     """A loan with its latest monitoring (collateral, triggers, next revaluation date, open
@@ -135,14 +140,14 @@ def read_loan(loan_id: str) -> dict[str, Any]:
     return loan_answer(entry)
 
 
-@bp.delete("/<loan_id>")
+@bp.delete("/loans/<loan_id>")
 @operation(tags=["book"], record=False)
 def archive_loan(loan_id: str) -> dict[str, Any]:
     """Archive a loan: monitoring stops, every version stays readable."""
     return loan_answer(book().archive("loan", current_tenant(), loan_id))
 
 
-@bp.get("")
+@bp.get("/loans")
 @operation(tags=["book"], record=False, errors=[422])
 def list_loans() -> dict[str, Any]:
     """The book's loans, newest first, or ``sort=risk`` (highest probability of an LTV breach
@@ -172,3 +177,57 @@ def list_loans() -> dict[str, Any]:
         "items": [loan_answer(e) for e in answer["items"]],
         "next_cursor": answer["next_cursor"],
     }
+
+
+def _book_items(tenant: str) -> list[tuple[BookLoan, int]]:
+    store = book()
+    assets = {e["id"]: e["document"]["asset"] for e in store.all_current("asset", tenant)}
+    out = []
+    for entry in store.all_current("loan", tenant):
+        doc = entry["document"]
+        evaluation = store.latest_record(EVALUATION_KIND, tenant, entry["id"])
+        pledged = {i: assets.get(i, {}) for i in doc["pledged_asset_ids"]}
+        open_alerts = sum(
+            1 for a in store.loan_alerts(tenant, entry["id"]) if a["status"] != "cleared"
+        )
+        out.append((BookLoan(entry["id"], doc, evaluation, pledged), open_alerts))
+    return out
+
+
+@bp.get("/loans/export")
+@operation(tags=["book"], record=False, errors=[422], media_type="text/csv")
+def export_loans() -> Response:
+    """Every loan of the book with its latest monitoring, one row each: ``?format=csv``
+    (default) or ``xlsx``."""
+    unknown = sorted(set(request.args) - {"format"})
+    if unknown:
+        raise InputError.for_field(unknown[0], "is not a parameter here; use format")
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise InputError.for_field("format", f"must be csv or xlsx; got {fmt!r}")
+    rows = [export_row(item, n) for item, n in _book_items(current_tenant())]
+    if fmt == "xlsx":
+        body = xlsx_bytes(list(EXPORT_COLUMNS), [[r[c] for c in EXPORT_COLUMNS] for r in rows])
+        return Response(
+            body,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": "attachment; filename=loans.xlsx"},
+        )
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=loans.csv"},
+    )
+
+
+@bp.get("/book")
+@operation(tags=["book"], record=False)
+def book_summary() -> dict[str, Any]:
+    """The book's totals per currency: loans, exposure, collateral value, expected loss before
+    and after risk sharing, and concentration by sector, kind and jurisdiction."""
+    items = _book_items(current_tenant())
+    return {**book_totals(item for item, _ in items), "open_alerts": sum(n for _, n in items)}
