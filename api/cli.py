@@ -190,6 +190,43 @@ def _db(args: argparse.Namespace) -> int:
     return 0 if revision == HEAD or args.action == "current" else 1
 
 
+def _monitor_list(url: str, args: argparse.Namespace, tenants: list[str]) -> int:
+    from ipvalue.api.book import BookStore
+    from ipvalue.api.db import engine_for
+    from ipvalue.api.monitor import EVALUATION_KIND
+
+    store = BookStore(engine_for(url))
+    for tenant in args.tenant or tenants:
+        if args.action == "alerts":
+            for loan in store.all_current("loan", tenant):
+                for alert in store.loan_alerts(tenant, loan["id"]):
+                    if alert["status"] == "cleared":
+                        continue
+                    print(
+                        f"{tenant}  {alert['raised_at'][:10]}  {alert['severity']:<8} "
+                        f"{alert['rule']:<18} loan {alert['loan_id']}  {alert['status']:<12} "
+                        f"{alert['reason']}"
+                    )
+            continue
+        loans = sorted(
+            store.all_current("loan", tenant),
+            key=lambda e: -(e["risk"] if e["risk"] is not None else -1),
+        )
+        print(f"{tenant}: {len(loans)} loan(s), riskiest first")
+        for entry in loans:
+            doc = entry["document"]
+            latest = store.latest_record(EVALUATION_KIND, tenant, entry["id"]) or {}
+            ltv = (latest.get("collateral") or {}).get("ltv")
+            risk = entry["risk"]
+            print(
+                f"  {entry['id']}  {doc['borrower'][:28]:<28} {doc['amount']:>14,.0f} "
+                f"{doc['currency']}  LTV {'-' if ltv is None else f'{ltv:.1%}':>6}  "
+                f"P(breach) {'-' if risk is None else f'{risk:.1%}':>6}  "
+                f"as of {latest.get('as_of', '-')}"
+            )
+    return 0
+
+
 def _monitor(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -206,6 +243,8 @@ def _monitor(args: argparse.Namespace) -> int:
         counts = deliver_due(engine_for(url))
         print(", ".join(f"{n} {what}" for what, n in counts.items()) + " webhook deliveries")
         return 0
+    if args.action in ("book", "alerts"):
+        return _monitor_list(url, args, tenant_names(url))
     try:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.UTC).date()
     except ValueError:
@@ -274,7 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(func=_db)
     monitor = sub.add_parser("monitor", help="monitor the pledge book (for cron)")
     monitor.add_argument(
-        "action", choices=["run", "deliver"], help="run: monitor; deliver: send due webhooks"
+        "action",
+        choices=["run", "deliver", "book", "alerts"],
+        help="run: monitor the open loans; deliver: send due webhooks; book: list the loans, "
+        "riskiest first; alerts: list the open and acknowledged alerts",
     )
     monitor.add_argument("--as-of", help="run date, ISO 8601 (default today, UTC)")
     monitor.add_argument("--tenant", action="append", help="only this tenant (repeatable)")

@@ -165,6 +165,11 @@ def test_cli_monitor_run(client: Any, capsys: Any) -> None:
     assert main(["monitor", "run", "--as-of", "june", "--database-url", url_of(client)]) == 2
     assert main(["monitor", "deliver", "--database-url", url_of(client)]) == 0
     assert "webhook deliveries" in capsys.readouterr().out
+    assert main(["monitor", "book", "--database-url", url_of(client)]) == 0
+    listed = capsys.readouterr().out
+    assert "test-tenant: 1 loan(s), riskiest first" in listed and "Acme GmbH" in listed
+    assert main(["monitor", "alerts", "--database-url", url_of(client)]) == 0
+    assert capsys.readouterr().out.count("test-tenant") == out["alerts_raised"]
 
 
 def test_book_totals_and_export(client: Any) -> None:
