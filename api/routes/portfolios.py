@@ -55,6 +55,21 @@ UPLOAD_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
 SETTINGS = tuple(name for name in UPLOAD_PARAMETERS if name != "on_error")
 
 
+def _setting(name: str, text: str) -> Any:
+    """A query-string setting as the type its schema names (a number for ``paths=1000``);
+    text that is no such number is a 422 naming the parameter."""
+    kind = UPLOAD_PARAMETERS[name][0]["type"]
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+    except ValueError:
+        word = "a whole number" if kind == "integer" else "a number"
+        raise InputError.for_field(name, f"must be {word}; got {text!r}") from None
+    return text
+
+
 def _parameters() -> list[dict[str, Any]]:
     return [
         {
@@ -150,7 +165,11 @@ def screen() -> Any:
         parsed_file, file_format = _upload()
         payload: dict[str, Any] = {
             "assets": [a.model_dump(mode="json") for a in parsed_file.assets],
-            **{name: request.args[name] for name in SETTINGS if name in request.args},
+            **{
+                name: _setting(name, request.args[name])
+                for name in SETTINGS
+                if name in request.args
+            },
         }
         rejected = [r.model_dump(mode="json") for r in parsed_file.rejected]
     else:

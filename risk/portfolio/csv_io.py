@@ -59,6 +59,7 @@ from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 
 from ipvalue.models.errors import FieldProblem, InputError
+from ipvalue.models.fields import house_message
 from ipvalue.models.portfolio import (
     PortfolioAsset,
     PortfolioResult,
@@ -219,10 +220,9 @@ def _pydantic_problems(
         column = loc[0] if loc else ""
         if ": " in message and not column:
             column, message = message.split(": ", 1)
-        if err["type"] == "missing":
-            message = "is required"
-        given = cells.get(column)
-        got = f"; got {given.strip()!r}" if given is not None and given.strip() else ""
+        message = house_message(err["type"], err.get("ctx") or {}, err.get("input"), message)
+        given = (cells.get(column) or "").strip()
+        got = f"; got {given!r}" if given and "; got " not in message else ""
         yield f"rows[{row}].{column}", f"{where}: {column}: {message}{got}"
 
 
