@@ -1,7 +1,7 @@
 """Result of a Monte Carlo valuation: the ``distribution`` object of ``POST /v1/valuations``.
 
-API.md fixes ``mean``, ``sd``, ``p05``, ``p50``, ``p95`` and ``se_mean`` as top-level fields; the
-rest adds the error bars and the detail a lender or insurer needs. Money is in the request's
+docs/api.md fixes ``mean``, ``sd``, ``p05``, ``p50``, ``p95`` and ``se_mean`` as top-level fields;
+the rest adds the error bars and the detail a lender or insurer needs. Money is in the request's
 currency, probabilities and shares are decimals, times are years.
 """
 

@@ -227,8 +227,8 @@ def test_default_retention_is_two_percent_of_the_limit() -> None:
 
 
 def test_default_litigation_inputs_give_a_plausible_rate() -> None:
-    # DOMAIN.md: defensive patent insurance about 1.5-5 % of the limit a year. With a 2 % yearly
-    # suit frequency, default severity (median 5.9m) and retention (2 % of limit), the loaded
+    # docs/domain.md: defensive patent insurance about 1.5-5 % of the limit a year. With a 2 %
+    # yearly suit frequency, default severity (median 5.9m) and retention (2 % of limit), the loaded
     # expected loss lands in that band; the standalone ES99 capital charge comes on top.
     result = quote(litigation(suits={"frequency": 0.02}))
     b = result.breakdown

@@ -6,8 +6,8 @@ continuous: a yearly probability p is the constant intensity ``lambda = -ln(1 - 
 chance of surviving t years is ``(1 - p)^t``.
 
 Defaults per asset kind (a request overrides any of them; all zero means no legal risk). Figures
-from DOMAIN.md ("Legal risk figures"); the yearly *frequency* of a challenge or a suit is a
-convention of this module, marked so below, because no source gives it for a valued right:
+from docs/domain.md ("Legal risk on simulated paths"); the yearly *frequency* of a challenge or a
+suit is a convention of this module, marked so below, because no source gives it for a valued right:
 
 - patent invalidation: 2 % a year chance of a post-grant (PTAB) challenge [convention: valuable,
   pledged or licensed patents are challenged far more often than the average in-force patent] x
@@ -40,8 +40,8 @@ from numpy.typing import ArrayLike
 from ipvalue.models.asset import Asset
 from ipvalue.models.valuation import LegalRisk
 from ipvalue.risk.kernel import hazard
+from ipvalue.valuation.dates import years_between
 from ipvalue.valuation.discounting import FloatArray
-from ipvalue.valuation.life import DAYS_PER_YEAR
 
 EVENTS = ("invalidation", "lapse", "litigation_loss")
 
@@ -242,7 +242,7 @@ def _age_since_grant(asset: Asset, valuation_date: dt.date) -> float:
     grant = asset.legal.grant_date
     if grant is None:
         return 0.0
-    return max((valuation_date - grant).days / DAYS_PER_YEAR, 0.0)
+    return max(years_between(grant, valuation_date), 0.0)
 
 
 def plan_legal_risk(asset: Asset, valuation_date: dt.date, risk: LegalRisk | None) -> LegalPlan:

@@ -6,7 +6,9 @@ asset's own worst 5 % of outcomes and ``k = es_multiple`` (default 0.5, a conven
 unit of tail loss per unit of expected value). A riskless asset scores its value; the score
 falls with volatility and with the chance of losing protection, and unlike p05 (or ``value -
 ES95``) it does not collapse to zero for every asset whose chance of losing protection exceeds
-5 %. Ties rank by ``id``.
+5 %. ``rank_by: risk_adjusted_ratio`` ranks by the score per unit of value today instead
+(``risk_adjusted_value / value``), so a small, safe holding can outrank a large, risky one.
+Ties rank by ``id``.
 """
 
 from __future__ import annotations
@@ -33,10 +35,13 @@ MODEL = (
 )
 
 
-def score_text(es_multiple: float) -> str:
+def score_text(es_multiple: float, rank_by: str = "risk_adjusted_value") -> str:
     """How assets are ranked, in words."""
+    score = f"risk_adjusted_value = mean - {es_multiple:g} x es95"
+    if rank_by == "risk_adjusted_ratio":
+        score = f"risk_adjusted_ratio = ({score}) / value"
     return (
-        f"risk_adjusted_value = mean - {es_multiple:g} x es95, highest first; "
+        f"{score}, highest first; "
         "es95 = value - mean of the asset's worst 5 % of outcomes at the horizon; ties by id"
     )
 
@@ -108,7 +113,7 @@ def portfolio_totals(
 def asset_rows(
     request: PortfolioRequest, plan: ScreenPlan, stats: PartialStats, outlook: LegalOutlook
 ) -> list[AssetRisk]:
-    """One row per asset, ranked by ``risk_adjusted_value`` (highest first, ties by id)."""
+    """One row per asset, ranked by ``request.rank_by`` (highest first, ties by id)."""
     v = plan.values
     levels = [round(a, 6) for a in plan.levels]
     j95, j99 = levels.index(0.95), levels.index(0.99)
@@ -118,8 +123,9 @@ def asset_rows(
     es99 = v - stats.tail_means[:, j99]
     rav = stats.mean - request.es_multiple * es95
     weight = v / v.sum()
+    score = rav / v if request.rank_by == "risk_adjusted_ratio" else rav
     assets = request.assets
-    order = sorted(range(len(assets)), key=lambda i: (-rav[i], assets[i].id))
+    order = sorted(range(len(assets)), key=lambda i: (-score[i], assets[i].id))
     rows = []
     for rank, i in enumerate(order, start=1):
         a = assets[i]
@@ -179,7 +185,7 @@ def assemble(
         block_assets=BLOCK_ASSETS,
         es_multiple=request.es_multiple,
         challenge_loss_probability=request.challenge_loss_probability,
-        score=score_text(request.es_multiple),
+        score=score_text(request.es_multiple, request.rank_by),
         model=MODEL,
     )
     return PortfolioResult(
