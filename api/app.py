@@ -23,30 +23,40 @@ from ipvalue.api.logs import configure_logging, install_request_ids
 from ipvalue.api.metrics import install_metrics
 from ipvalue.api.ratelimit import install_rate_limit
 from ipvalue.api.routes import (
+    alerts,
+    assets,
     collateral,
     docs,
     documents,
     health,
     insurance,
     jobs,
+    loans,
+    monitoring,
     portfolios,
     triggers,
     valuations,
     volatility,
+    webhooks,
 )
 from ipvalue.api.store import SqlStore
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
+    alerts.bp,
+    assets.bp,
     collateral.bp,
     docs.bp,
     documents.bp,
     health.bp,
     insurance.bp,
     jobs.bp,
+    loans.bp,
+    monitoring.bp,
     portfolios.bp,
     triggers.bp,
     valuations.bp,
     volatility.bp,
+    webhooks.bp,
 )
 """Every blueprint the app serves, in registration order."""
 
