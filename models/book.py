@@ -1,7 +1,8 @@
 """The pledge book's nouns: kept assets, their legal events, loans and alerts.
 
 Bodies of ``POST /v1/assets``, ``POST /v1/assets/{id}/events`` and ``POST /v1/loans`` and the
-alert a monitoring run raises (docs/api.md, "The pledge book"; field names are part of the contract).
+alert a monitoring run raises (docs/api.md, "The pledge book"; field names are part of the
+contract).
 The rules that read them live in :mod:`ipvalue.risk.book`.
 
 Dates are ISO 8601, money is in the loan's ``currency``, rates are decimals (0.30 = 30 %).
