@@ -13,6 +13,8 @@ from flask import Blueprint, Flask
 
 from ipvalue.api import config as settings
 from ipvalue.api.auth import install_auth
+from ipvalue.api.console import views as console
+from ipvalue.api.console.session import install_console_session
 from ipvalue.api.db import default_url, engine_for, migrate
 from ipvalue.api.errors import register_error_handlers
 from ipvalue.api.executors import make_executor
@@ -43,6 +45,7 @@ from ipvalue.api.store import SqlStore
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     alerts.bp,
+    console.bp,
     assets.bp,
     collateral.bp,
     docs.bp,
@@ -108,5 +111,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_rate_limit(app)
     install_body_limit(app)
     register_error_handlers(app)
+    install_console_session(app)
     _register_routes(app)
     return app
