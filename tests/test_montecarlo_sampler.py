@@ -195,3 +195,18 @@ def test_an_unwritable_cache_folder_only_costs_the_compile(tmp_path, monkeypatch
         return 3 * x
 
     assert compiled(thrice)(2) == 6
+
+
+def test_a_cache_folder_others_can_write_is_not_used(tmp_path, monkeypatch, caplog):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # anyone could plant an index (a pickle) here
+    monkeypatch.setenv("IPVALUE_CACHE_DIR", str(shared))
+
+    @numba.njit
+    def four_times(x):  # pragma: no cover - compiled
+        return 4 * x
+
+    assert compiled(four_times)(2) == 8
+    assert not list(shared.rglob("*.nbi"))
+    assert "not cached on disk" in caplog.text and "writable by other users" in caplog.text
