@@ -18,7 +18,12 @@ from scipy import stats as sps
 from ipvalue.models.uncertain import Distribution, DistributionBase, Pert, Triangular, Uniform
 from ipvalue.risk.montecarlo import normals
 from ipvalue.risk.montecarlo.normals import combine, compiled, numpy_tables, standard_normal
-from ipvalue.risk.montecarlo.sampling import PERT_SHAPE, distribution_mean, from_normal_scores
+from ipvalue.risk.montecarlo.sampling import (
+    PERT_SHAPE,
+    distribution_mean,
+    from_normal_scores,
+    warm_up,
+)
 
 DIST: TypeAdapter[DistributionBase] = TypeAdapter(Distribution)
 
@@ -210,3 +215,17 @@ def test_a_cache_folder_others_can_write_is_not_used(tmp_path, monkeypatch, capl
     assert compiled(four_times)(2) == 8
     assert not list(shared.rglob("*.nbi"))
     assert "not cached on disk" in caplog.text and "writable by other users" in caplog.text
+
+
+def test_warm_up_compiles_the_signatures_a_simulation_uses():
+    from ipvalue.risk.montecarlo import sampling
+
+    kernels = (normals._fill_normals, normals._combine, sampling._inverse_cdf)
+    warm_up()
+    before = [list(k.signatures) for k in kernels]
+    assert all(before)
+    z = standard_normal(_pcg(4), (3, 100))
+    x = combine(np.linalg.cholesky(np.full((3, 3), 0.5) + 0.5 * np.eye(3)), z)
+    for index in (0, 1, 4):
+        from_normal_scores(DIST.validate_python(CASES[index][0]), x[0])
+    assert [list(k.signatures) for k in kernels] == before, "a simulation compiled anew"
