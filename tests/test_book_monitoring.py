@@ -204,3 +204,30 @@ def test_book_totals_and_export(client: Any) -> None:
         xml = package.read("xl/worksheets/sheet1.xml").decode()
     assert "prob_ltv_breach" in xml and xml.count("<row ") == 3
     assert client.get("/v1/loans/export?format=pdf").status_code == 422
+
+
+def test_racing_runs_take_a_loan_lease_once(db_url: str) -> None:
+    """Eight runs race for one loan's lease on each database: exactly one holds it."""
+    import threading
+
+    from ipvalue.api.db import migrate
+
+    engine = engine_for(db_url)
+    migrate(engine)
+    store = BookStore(engine)
+    start = threading.Barrier(8)
+    won: list[bool] = []
+
+    def race(k: int) -> None:
+        start.wait()
+        won.append(store.take_lease("loan-1", f"run-{k}", 60))
+
+    threads = [threading.Thread(target=race, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(won) == [False] * 7 + [True]
+    assert not store.take_lease("loan-1", "late", 60)
+    store.release_lease("loan-1", "late")  # only the holder can give it back
+    assert not store.take_lease("loan-1", "late", 60)
