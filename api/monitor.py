@@ -7,7 +7,9 @@ CLI, for cron). For each loan open on the run date (started, not matured, not ar
 1. take the loan's lease (`BookStore.take_lease`), so exactly one run handles a loan at a time
    across web workers and job processes; a loan another run holds is reported in ``skipped``;
 2. evaluate it (:func:`ipvalue.risk.book.monitor.evaluate_loan`): appraisals re-run as of the
-   date with the legal record as it now stands, the bundle's collateral, every trigger rule;
+   date with the legal record as it now stands, volatility re-estimated from an asset's
+   observations when they changed (`posterior_draws`; its posterior draws feed the collateral),
+   the bundle's collateral, every trigger rule;
 3. decide its alerts (:func:`ipvalue.risk.book.alerts.decide_alerts`) and store, in one
    transaction, the evaluation (record kind ``loan_evaluation``, subject the loan id), the new
    and cleared alerts and the loan's risk for ``GET /v1/loans?sort=risk``: a crash leaves a
@@ -20,6 +22,7 @@ A loan that fails (no appraisal, no volatility, a currency that differs) is repo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -29,7 +32,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select
 
 from ipvalue.api.book import BookStore
-from ipvalue.api.db import engine_for
+from ipvalue.api.db import dumps, engine_for
 from ipvalue.api.jobs import process_tag
 from ipvalue.api.store import record_row
 from ipvalue.api.tables import records, tenants
@@ -69,17 +72,54 @@ def _baseline(store: BookStore, tenant: str, loan_id: str) -> Baseline | None:
     return Baseline(dt.date.fromisoformat(base["date"]), float(base["value"]), base["volatility"])
 
 
+def posterior_draws(
+    store: BookStore, tenant: str, asset_id: str, asset: Asset, observations: dict[str, Any]
+) -> tuple[float, ...]:
+    """Posterior draws of an asset's volatility from its observations: estimated (MCMC, as
+    ``POST /v1/volatility``) once per distinct set of observations and kept as a
+    ``volatility`` record about ``observations:<asset id>:<digest>``; new observations (a new
+    asset version with other ``observations``) are estimated afresh."""
+    body = {
+        "series": observations["series"],
+        "kind": observations.get("kind", "levels"),
+        "periods_per_year": observations.get("periods_per_year", 12),
+        "asset_kind": asset.kind,
+    }
+    digest = hashlib.sha256(dumps(body).encode()).hexdigest()
+    body["seed"] = int(digest[:15], 16)
+    subject = f"observations:{asset_id}:{digest[:16]}"
+    cached = store.latest_record("volatility", tenant, subject)
+    if cached is None:
+        from ipvalue.api.capabilities import volatility_job
+
+        result = volatility_job(body)
+        row = record_row(
+            "volatility",
+            tenant,
+            {"request": body, "result": result, "subject": subject, "seed": body["seed"]},
+        )
+        with store.engine.begin() as conn:
+            conn.execute(insert(records), row)
+        cached = result
+    return tuple(float(d) for d in cached["posterior_sigma_draws"])
+
+
 def _pledged(store: BookStore, tenant: str, loan: LoanBody) -> list[PledgedAsset]:
     out = []
     for asset_id in loan.pledged_asset_ids:
         doc = store.get("asset", tenant, asset_id)["document"]
         appraisal = doc.get("appraisal")
+        asset = Asset.model_validate(doc["asset"])
+        observations = doc.get("observations")
         out.append(
             PledgedAsset(
                 id=asset_id,
-                asset=Asset.model_validate(doc["asset"]),
+                asset=asset,
                 events=tuple(BookEvent.model_validate(e) for e in doc.get("events", [])),
                 appraisal=None if appraisal is None else Appraisal.model_validate(appraisal),
+                volatility_draws=None
+                if not observations
+                else posterior_draws(store, tenant, asset_id, asset, observations),
             )
         )
     return out

@@ -6,12 +6,15 @@ import json
 import time
 from typing import Any
 
-from test_book_api import loan_body, make_asset
+import pytest
+from sqlalchemy import select
+from test_book_api import asset_body, loan_body, make_asset
 
 from ipvalue.api.book import BookStore
 from ipvalue.api.cli import main
 from ipvalue.api.db import engine_for
 from ipvalue.api.monitor import run_monitoring
+from ipvalue.api.tables import records
 
 AS_OF = "2026-06-01"
 
@@ -231,3 +234,31 @@ def test_racing_runs_take_a_loan_lease_once(db_url: str) -> None:
     assert not store.take_lease("loan-1", "late", 60)
     store.release_lease("loan-1", "late")  # only the holder can give it back
     assert not store.take_lease("loan-1", "late", 60)
+
+
+@pytest.mark.slow
+def test_observations_are_re_estimated_once_and_feed_the_collateral(client: Any) -> None:
+    body = asset_body()
+    body["observations"] = {
+        "series": [100 * 1.01**k * (1.08 if k % 2 else 0.93) for k in range(24)],
+        "kind": "levels",
+        "periods_per_year": 12,
+    }
+    made = client.post("/v1/assets", json=body)
+    assert made.status_code == 201, made.get_json()
+    loan(client, made.get_json()["id"])
+    first = run(client)
+    assert first["failures"] == [] and first["loans_checked"] == 1
+    engine = engine_for(url_of(client))
+    with engine.connect() as conn:
+        estimates = conn.execute(
+            select(records.c.subject).where(records.c.kind == "volatility")
+        ).all()
+    assert len(estimates) == 1
+    evaluation = client.get(f"/v1/loans/{first['loans'][0]['loan_id']}").get_json()
+    assert evaluation["monitoring"]["collateral"]["ltv"] > 0
+    run(client, as_of="2026-07-01")  # same observations: no new estimate
+    with engine.connect() as conn:
+        assert (
+            len(conn.execute(select(records.c.id).where(records.c.kind == "volatility")).all()) == 1
+        )
