@@ -23,6 +23,7 @@ from ipvalue.api.keys import KeyRing
 from ipvalue.api.limits import install_body_limit
 from ipvalue.api.logs import configure_logging, install_request_ids
 from ipvalue.api.metrics import install_metrics
+from ipvalue.api.monitor import install_monitor_schedule
 from ipvalue.api.ratelimit import install_rate_limit
 from ipvalue.api.routes.pending import register_pending
 from ipvalue.api.store import SqlStore
@@ -87,4 +88,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_body_limit(app)
     register_error_handlers(app)
     _register_routes(app)
+    install_monitor_schedule(app)
     return app

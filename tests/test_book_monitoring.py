@@ -262,3 +262,27 @@ def test_observations_are_re_estimated_once_and_feed_the_collateral(client: Any)
         assert (
             len(conn.execute(select(records.c.id).where(records.c.kind == "volatility")).all()) == 1
         )
+
+
+def test_schedule_setting_and_one_tick_per_period(client: Any) -> None:
+    from ipvalue.api.monitor import parse_every, scheduled_tick
+
+    assert parse_every(None) is None and parse_every("0") is None
+    assert parse_every("6h") == 21_600 and parse_every("1d") == 86_400 and parse_every("90") == 90
+    with pytest.raises(ValueError, match="IPVALUE_MONITOR_EVERY"):
+        parse_every("often")
+    with pytest.raises(ValueError, match="at least 60"):
+        parse_every("5s")
+
+    class Runner:
+        def __init__(self) -> None:
+            self.jobs: list[tuple[str, str]] = []
+
+        def create(self, kind: str, tenant: str, fn: Any, payload: Any, context: Any) -> str:
+            self.jobs.append((kind, tenant))
+            return f"job-{len(self.jobs)}"
+
+    runner = Runner()
+    assert scheduled_tick(runner, url_of(client), 3600, "worker-1") == ["job-1"]
+    assert scheduled_tick(runner, url_of(client), 3600, "worker-2") == []  # same period
+    assert runner.jobs == [("monitoring_run", "test-tenant")]
