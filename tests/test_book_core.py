@@ -19,7 +19,7 @@ from ipvalue.risk.book.alerts import Fired, KnownAlert, decide_alerts
 from ipvalue.risk.book.imports import asset_keys, match_key, normalise_number, parse
 from ipvalue.risk.book.legal_record import legal_record
 from ipvalue.risk.book.office_codes import USPTO_MAINTFEE, lookup
-from ipvalue.valuation.life import remaining_legal_life
+from ipvalue.valuation.life import legal_life
 
 DATA = Path(__file__).parent / "data"
 D = dt.date
@@ -46,7 +46,7 @@ def ev(type_: str, date: str, **kw: object) -> BookEvent:
 def test_no_events_gives_the_statutory_life_of_valuation_life() -> None:
     asset = patent()
     record = legal_record(asset, [], D(2026, 1, 1))
-    expected = remaining_legal_life(asset, D(2026, 1, 1))
+    expected = legal_life(asset, D(2026, 1, 1))
     assert record.status == "granted"
     assert record.life == expected  # one statutory-term rule: valuation.life
     assert record.life.expiry_date == D(2030, 1, 1)  # 20 years from filing (TRIPS art. 33)
@@ -78,7 +78,7 @@ def test_reinstatement_restores_status_and_statutory_life() -> None:
     assert [e.type for e in record.events] == ["lapsed", "reinstated"]
     assert record.status == "granted"
     assert record.ended_on is None
-    assert record.life == remaining_legal_life(patent(), D(2020, 1, 1))
+    assert record.life == legal_life(patent(), D(2020, 1, 1))
 
 
 def test_missed_fee_then_paid_is_settled_for_the_trigger_rules() -> None:

@@ -12,7 +12,7 @@ before the date asked. The rules:
   ``settled`` for the trigger rules) or a lapse;
 - ``pledge_registered`` / ``pledge_released`` say whether the lender's pledge is on the register.
 
-Remaining life comes from :func:`ipvalue.valuation.life.remaining_legal_life` (the statutory
+Remaining life comes from :func:`ipvalue.valuation.life.legal_life` (the statutory
 terms live there only); this module only decides the status and the date protection ended.
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ipvalue.models.asset import DEAD_STATUSES, Asset, LegalStatus
 from ipvalue.models.book import ENDING_EVENTS, TRIGGER_EVENT_TYPES, BookEvent
 from ipvalue.models.triggers import LegalEvent
-from ipvalue.valuation.life import LegalLife, remaining_legal_life
+from ipvalue.valuation.life import LegalLife, legal_life
 
 REGISTERED_KINDS = frozenset({"trademark", "design"})
 """Kinds whose live status is ``registered`` rather than ``granted`` (for a reinstatement of a
@@ -158,7 +158,7 @@ def legal_record(asset: Asset, events: Iterable[BookEvent], as_of: dt.date) -> L
         elif event.type == "pledge_released":
             pledge = False
     legal = asset.legal.model_copy(update={"status": status})
-    life = remaining_legal_life(asset.model_copy(update={"legal": legal}), as_of)
+    life = legal_life(asset.model_copy(update={"legal": legal}), as_of)
     if ended_on is not None:
         life = LegalLife(0.0, life.expiry_date, False, f"the right is {status} since {ended_on}")
     elif not life.alive:

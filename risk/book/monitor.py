@@ -5,7 +5,7 @@ For a loan and its pledged assets, as of the run date:
 1. each asset's legal record as it now stands (:func:`~ipvalue.risk.book.legal_record.
    legal_record`); a right that is not alive counts zero;
 2. each live asset's stored appraisal re-run with ``valuation_date`` = the run date and the
-   legal status its events give (:func:`ipvalue.valuation.engine.value_asset`), so the remaining
+   legal status its events give (:func:`ipvalue.valuation.engine.point_valuation`), so the remaining
    life shrinks with time;
 3. the bundle's joint value V = sum of the values, and its volatility from the rights' own
    (``appraisal.simulation.volatility``) with the loan's ``asset_correlation`` rho:
@@ -47,7 +47,7 @@ from ipvalue.risk.book.alerts import Fired
 from ipvalue.risk.book.legal_record import LegalRecord, legal_record
 from ipvalue.risk.collateral import assess_collateral
 from ipvalue.risk.triggers import evaluate_triggers
-from ipvalue.valuation.engine import value_asset
+from ipvalue.valuation.engine import point_valuation
 
 DAYS_PER_YEAR = 365.25
 WORTHLESS = 0.01
@@ -190,7 +190,7 @@ def _value(pledged: PledgedAsset, record: LegalRecord, currency: str, as_of: dt.
     if not record.life.alive:
         return 0.0
     request = pledged.appraisal.request_for(record.as_asset(pledged.asset), as_of)
-    return max(0.0, float(value_asset(request).value.point))
+    return max(0.0, float(point_valuation(request).result.value.point))
 
 
 def _without_events(record: LegalRecord) -> dict[str, Any]:

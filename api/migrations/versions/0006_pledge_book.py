@@ -7,7 +7,7 @@ cleared). ``loan_leases`` let exactly one monitoring run handle a loan at a time
 ``webhook_outbox`` holds each delivery, written in the transaction that raised its alert.
 
 Revision ID: 0006
-Revises: 0004 (0005 once the jobs branch's migration is merged)
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"  # "0005" once the jobs branch's 0005_job_leases is on main
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
