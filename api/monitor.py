@@ -339,7 +339,10 @@ def scheduled_tick(runner: Any, db_url: str, every: float, owner: str) -> list[s
             "location": "/v1/monitoring/runs/{id}",
             "subject": None,
         }
-        jobs.append(runner.create("monitoring_run", tenant, monitoring_job, payload, context))
+        try:
+            jobs.append(runner.create("monitoring_run", tenant, monitoring_job, payload, context))
+        except IPValueError as exc:  # e.g. the tenant's job limit: the others still run
+            log.warning("scheduled monitoring run of tenant %s not started: %s", tenant, exc)
     return jobs
 
 
