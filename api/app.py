@@ -23,6 +23,7 @@ from ipvalue.api.keys import KeyRing
 from ipvalue.api.limits import install_body_limit
 from ipvalue.api.logs import configure_logging, install_request_ids
 from ipvalue.api.metrics import install_metrics
+from ipvalue.api.monitor import install_monitor_schedule
 from ipvalue.api.ratelimit import install_rate_limit
 from ipvalue.api.routes import (
     alerts,
@@ -113,4 +114,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     install_console_session(app)
     _register_routes(app)
+    install_monitor_schedule(app)
     return app
