@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0004"
+HEAD = "0007"
 #: A pooled PostgreSQL connection idle longer than this (s) is pinged before it is handed out.
 PING_AFTER = 5.0
 #: Connections kept open per process and engine, and how many more may be opened under load.

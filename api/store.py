@@ -22,6 +22,8 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, insert, select
 
 from ipvalue.api.db import autocommit, dumps, iso, now
+from ipvalue.api.delta import STORED, delta, restore
+from ipvalue.api.digest import record_digest
 from ipvalue.api.facts import COLUMNS, record_facts
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
 from ipvalue.api.tables import records
@@ -45,6 +47,10 @@ class RecordStore(Protocol):
         """
         ...
 
+    def find_digest(self, tenant: str, sha256: str) -> tuple[str, str] | None:
+        """``(kind, id)`` of the tenant's record whose `record_digest` is ``sha256``, if any."""
+        ...
+
     def history(self, kind: str, tenant: str, subject: str) -> list[dict[str, Any]]:
         """The tenant's records of ``kind`` about ``subject`` (e.g. a monitored asset), oldest
         first."""
@@ -54,24 +60,47 @@ class RecordStore(Protocol):
 def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]:
     """The ``records`` row of ``record`` (keys of `RECORD_FIELDS`; ``result`` required).
 
-    ``versions`` defaults to the versions installed here; ``request`` and ``inputs`` are stored
-    as given (``inputs`` defaults to ``request``).
+    ``versions`` defaults to the versions installed here; ``request`` is stored as given and
+    ``inputs`` (default ``request``) as its difference from the request (`ipvalue.api.delta`),
+    so a large body is not stored twice.
     """
     seed = record.get("seed")
-    return {
+    document = {
         "id": str(uuid.uuid4()),
         "kind": kind,
-        "tenant": tenant,
         "created_at": now(),
-        "request": dumps(record.get("request")),
-        "inputs": dumps(record.get("inputs", record.get("request"))),
+        "request": record.get("request"),
+        "inputs": record.get("inputs", record.get("request")),
         "seed": None if seed is None else str(seed),
-        "versions": dumps(record.get("versions") or library_versions()),
-        "result": dumps(record["result"]),
+        "versions": record.get("versions") or library_versions(),
+        "result": record["result"],
         "job_id": record.get("job_id"),
+    }
+    row = {
+        **document,
+        "tenant": tenant,
         "subject": record.get("subject"),
+        **{name: dumps(document[name]) for name in ("request", "versions", "result")},
+        "inputs": dumps(_stored_inputs(record)),
         **record_facts(kind, record),
     }
+    row["sha256"] = record_digest({**document, "created_at": iso(document["created_at"])})
+    return row
+
+
+def _stored_inputs(record: dict[str, Any]) -> Any:
+    """The inputs as stored: the difference from the request when that is smaller."""
+    request, inputs = record.get("request"), record.get("inputs", record.get("request"))
+    change = delta(request, inputs)
+    if "$set" in change:
+        return inputs
+    return {STORED: change}
+
+
+def _inputs(request: Any, stored: Any) -> Any:
+    if isinstance(stored, dict) and set(stored) == {STORED}:
+        return restore(request, stored[STORED])
+    return stored
 
 
 def _check_facts(facts: dict[str, str] | None) -> dict[str, str]:
@@ -117,6 +146,14 @@ class SqlStore:
             raise _not_found(kind, record_id)
         return _document(row)
 
+    def find_digest(self, tenant: str, sha256: str) -> tuple[str, str] | None:
+        query = select(records.c.kind, records.c.id).where(
+            records.c.tenant == tenant, records.c.sha256 == sha256
+        )
+        with autocommit(self.engine) as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (str(row.kind), str(row.id))
+
     def history(self, kind: str, tenant: str, subject: str) -> list[dict[str, Any]]:
         query = (
             select(records)
@@ -145,18 +182,20 @@ class SqlStore:
 
 def _document(row: Any) -> dict[str, Any]:
     """A ``records`` row as the stored document."""
+    request = json.loads(row["request"])
     return {
         "id": row["id"],
         "kind": row["kind"],
         "created_at": iso(row["created_at"]),
-        "request": json.loads(row["request"]),
-        "inputs": json.loads(row["inputs"]),
+        "request": request,
+        "inputs": _inputs(request, json.loads(row["inputs"])),
         "seed": row["seed"],
         "versions": json.loads(row["versions"]),
         "result": json.loads(row["result"]),
         "job_id": row["job_id"],
         "subject": row["subject"],
         "facts": {name: row[name] for name in COLUMNS},
+        "sha256": row["sha256"],
     }
 
 
@@ -178,9 +217,18 @@ class MemoryStore:
             "seed": None if seed is None else str(seed),
             "facts": record_facts(kind, record),
         }
+        stored = json.loads(dumps(stored))
+        stored["sha256"] = record_digest(stored)
         with self._lock:
-            self._records[record_id] = (tenant, json.loads(dumps(stored)))
+            self._records[record_id] = (tenant, stored)
         return record_id
+
+    def find_digest(self, tenant: str, sha256: str) -> tuple[str, str] | None:
+        with self._lock:
+            for owner, doc in self._records.values():
+                if owner == tenant and doc["sha256"] == sha256:
+                    return str(doc["kind"]), str(doc["id"])
+        return None
 
     def get(self, kind: str, tenant: str, record_id: str) -> dict[str, Any]:
         with self._lock:

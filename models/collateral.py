@@ -2,7 +2,8 @@
 
 Money is in the valuation's currency, rates are decimals, durations are years.
 
-Defaults are documented conventions (DOMAIN.md "Lending practice"), for the request to override:
+Defaults are documented conventions (docs/domain.md, "Lending practice"), for the request to
+override:
 
 - ``max_ltv`` 0.30: many Chinese banks lend about 30 % or less of a patent's appraised value;
   ``lender_practice: "uk"`` sets 0.50 (NatWest with Inngot lends up to 50 % of estimated IP value).
@@ -17,20 +18,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-_Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-_Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)]
+from ipvalue.models.base import Strict as _Strict
+from ipvalue.models.fields import DECIMAL, Currency, Drift, Money, PositiveMoney, YearlyProbability
+from ipvalue.models.measures import Estimate, Seed, ValueRange
+
+_Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), DECIMAL]
+_Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False), DECIMAL]
 
 LENDER_PRACTICE_MAX_LTV = {"cn": 0.30, "uk": 0.50}
-"""LTV caps observed in practice (DOMAIN.md): China about 30 %, UK up to 50 %."""
+"""LTV caps observed in practice (docs/domain.md): China about 30 %, UK up to 50 %."""
 MAX_VOLATILITY_DRAWS = 100_000
 MAX_PATH_STEPS = 50_000_000
 """Largest paths x time steps simulated in one assessment (memory: 8 bytes each)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RiskSharing(_Strict):
@@ -52,10 +53,10 @@ class RiskSharing(_Strict):
 class CollateralLegalRisk(_Strict):
     """Legal events on the value paths: yearly hazards and the protection's remaining life."""
 
-    stop_hazard: Annotated[float, Field(ge=0, lt=1)] = Field(
+    stop_hazard: YearlyProbability = Field(
         default=0.0, description="yearly probability the right is invalidated or lapses"
     )
-    loss_hazard: Annotated[float, Field(ge=0, lt=1)] = Field(
+    loss_hazard: YearlyProbability = Field(
         default=0.0, description="yearly probability of losing an infringement case"
     )
     loss_share: _Rate = Field(default=0.0, description="share of value lost with a lost case")
@@ -73,7 +74,7 @@ class CollateralRequest(_Strict):
         description="a stored valuation: its point value, currency and (when volatility is "
         "omitted) its simulation's volatility",
     )
-    value: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    value: PositiveMoney | None = None
     volatility: _Sigma | list[_Sigma] | None = Field(
         default=None,
         description="annual volatility of the value: a number, or posterior draws (one per path)",
@@ -83,27 +84,26 @@ class CollateralRequest(_Strict):
         max_length=64,
         description="a stored volatility estimate: its posterior draws, one per path",
     )
-    currency: str | None = Field(
+    currency: Currency | None = Field(
         default=None,
-        pattern=r"^[A-Z]{3}$",
         description="ISO 4217 code of the money figures; a stored valuation's by default",
     )
     horizon_years: float = Field(gt=0, le=30, description="loan term, years")
-    loan_amount: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    loan_amount: Money | None = None
     lender_practice: Literal["cn", "uk"] | None = None
-    max_ltv: float | None = Field(default=None, gt=0, le=1)
+    max_ltv: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), DECIMAL] | None = None
     liquidation_discount: _Rate = 0.30
     forced_liquidation_discount: _Rate = 0.60
     time_to_sell_years: float = Field(default=0.5, ge=0, le=10)
-    drift: float = Field(default=0.0, ge=-1, le=1, description="expected annual return")
-    annual_pd: float | None = Field(
-        default=None, ge=0, lt=1, description="borrower's yearly probability of default"
+    drift: Drift = Field(default=0.0, description="expected annual return")
+    annual_pd: YearlyProbability | None = Field(
+        default=None, description="borrower's yearly probability of default"
     )
     risk_sharing: RiskSharing = Field(default_factory=RiskSharing)
     legal_risk: CollateralLegalRisk = Field(default_factory=CollateralLegalRisk)
     steps_per_year: int = Field(default=12, ge=1, le=365)
     paths: int = Field(default=20_000, ge=1_000, le=1_000_000)
-    seed: int | None = Field(default=None, ge=0, lt=2**63)
+    seed: Seed | None = None
 
     @model_validator(mode="after")
     def _valuation_given(self) -> CollateralRequest:
@@ -145,30 +145,6 @@ class CollateralRequest(_Strict):
         return LENDER_PRACTICE_MAX_LTV[self.lender_practice or "cn"]
 
 
-class Estimate(BaseModel):
-    """A simulated number with its standard error."""
-
-    value: float
-    se: float
-
-
-class QuantileCI(BaseModel):
-    """A quantile with its 95 % order-statistic confidence interval."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-
-
-class ValueRange(BaseModel):
-    """Value at the horizon: p05, p50, p95 (money), each with its interval in ``intervals``."""
-
-    p05: float
-    p50: float
-    p95: float
-    intervals: dict[str, QuantileCI]
-
-
 class LoanLoss(BaseModel):
     """Expected loss on the loan from default and collateral shortfall."""
 
@@ -188,9 +164,15 @@ class CollateralResult(BaseModel):
     range: ValueRange
     mean_at_horizon: Estimate
     var95: float = Field(description="value at risk at 95 %, loss from the starting value")
-    es95: float = Field(description="expected shortfall at 95 %, loss from the starting value")
+    es95: float = Field(
+        description="expected shortfall at 95 % (Acerbi-Tasche), loss from the starting value"
+    )
     var99: float
     es99: float
+    se_var95: float | None = Field(default=None, description="standard error of var95")
+    se_es95: float | None = Field(default=None, description="standard error of es95")
+    se_var99: float | None = None
+    se_es99: float | None = None
     orderly_liquidation_value: float
     forced_liquidation_value: float
     lending_value: float

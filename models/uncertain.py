@@ -1,4 +1,4 @@
-"""Uncertain numbers: a plain number or a distribution, as in API.md.
+"""Uncertain numbers: a plain number or a distribution, as in docs/api.md.
 
 Each distribution knows its deterministic ("base") value and its support. Sampling lives in
 ``risk/`` (which owns randomness); this module only describes and validates.
@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from ipvalue.models.fields import MAX_MONEY
+
 
 def _finite(value: float, name: str) -> float:
     if not math.isfinite(value):
@@ -29,7 +31,7 @@ def _finite(value: float, name: str) -> float:
 class _Dist(BaseModel):
     """Base of every distribution model."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     @property
     def base(self) -> float:  # pragma: no cover - overridden
@@ -181,7 +183,7 @@ class Uniform(_Dist):
 Distribution = Annotated[
     Fixed | Normal | Lognormal | Triangular | Pert | Uniform, Field(discriminator="dist")
 ]
-"""One of the distributions of API.md, chosen by its ``dist`` field."""
+"""One of the distributions of docs/api.md, chosen by its ``dist`` field."""
 
 DISTRIBUTION_NAMES = ("fixed", "normal", "lognormal", "triangular", "pert", "uniform")
 
@@ -208,7 +210,7 @@ _NumberOrDistribution = Annotated[
 
 
 def base_value(value: float | _Dist) -> float:
-    """Deterministic value of a plain number or a distribution (API.md's "base" column)."""
+    """Deterministic value of a plain number or a distribution (docs/api.md's "base" column)."""
     if isinstance(value, _Dist):
         return value.base
     return float(value)
@@ -307,10 +309,14 @@ def uncertain(bounds: Bounds | None = None) -> Any:
     return Annotated[UncertainNumber, bounds]
 
 
-Number = UncertainNumber
-"""Any finite uncertain number."""
+Number = Annotated[
+    UncertainNumber,
+    Bounds(-MAX_MONEY, MAX_MONEY, fix="amounts are money in the request's currency, at most 1e18"),
+]
+"""A finite uncertain amount of money, positive or negative, at most `MAX_MONEY` in size."""
 Amount = Annotated[
-    UncertainNumber, Bounds(0, fix="amounts are non-negative money in the request's currency")
+    UncertainNumber,
+    Bounds(0, MAX_MONEY, fix="amounts are non-negative money in the request's currency"),
 ]
 """A non-negative money amount."""
 Rate = Annotated[UncertainNumber, Bounds(0, 1, fix="rates are decimals: 0.05 means 5 %")]
@@ -329,7 +335,7 @@ Volatility = Annotated[
     UncertainNumber, Bounds(0, 5, open_low=True, fix="volatility is annual, e.g. 0.4 for 40 %")
 ]
 Years = Annotated[UncertainNumber, Bounds(0, 200, open_low=True, fix="durations are in years")]
-Positive = Annotated[UncertainNumber, Bounds(0, open_low=True, fix="must be above zero")]
+Positive = Annotated[UncertainNumber, Bounds(0, MAX_MONEY, open_low=True, fix="must be above zero")]
 
 DistributionBase = _Dist
 """Public name of the distributions' base class, for ``isinstance`` checks."""
