@@ -70,6 +70,18 @@ class _ServiceCacheLocator(caching._SourceFileBackedLocatorMixin, caching._Cache
     def get_cache_path(self) -> str:
         return self._cache_path
 
+    def ensure_cache_path(self) -> None:
+        """numba unpickles its cache index: use the folder only if nobody else can write it
+        (`risk.volatility.signed_files.check_folder`); otherwise compile in memory."""
+        from ipvalue.risk.volatility import signed_files
+
+        super().ensure_cache_path()
+        try:
+            signed_files.check_folder(Path(self._cache_path))
+        except signed_files.UntrustedError as exc:
+            signed_files.log.warning("numba compiles in memory, not caching: %s", exc)
+            raise OSError(str(exc)) from exc
+
 
 class _ServiceCacheImpl(caching.CompileResultCacheImpl):  # type: ignore[misc]
     _locator_classes = [_ServiceCacheLocator]  # noqa: RUF012 - numba's own class attribute
