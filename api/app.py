@@ -74,11 +74,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ipvalue.engine"] = engine
     app.extensions["ipvalue.store"] = app.config.get("STORE") or SqlStore(engine)
     app.extensions["ipvalue.keys"] = KeyRing(engine, float(app.config["KEY_CACHE_SECONDS"]))
-    app.extensions["ipvalue.jobs"] = JobRunner(
-        engine,
-        url,
-        make_executor(app.config["DASK_SCHEDULER"], int(app.config["JOB_WORKERS"])),
-        float(app.config["SYNC_BUDGET"]),
+    app.extensions["ipvalue.jobs"] = JobRunner.from_config(
+        engine, url, make_executor(app.config["DASK_SCHEDULER"]), app.config
     )
     install_metrics(app)
     install_request_ids(app)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version as package_version
 from typing import Any, Literal, TypeVar
 
 from flask import Flask
@@ -242,10 +243,23 @@ def _uploads(media_types: Sequence[str]) -> dict[str, Any]:
     return content
 
 
+_RST_LITERAL = re.compile(r"``([^`]+)``")
+_RST_ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|obj):`~?([^`]+)`")
+_NUMPYDOC_RULE = re.compile(r"^(\w[\w ]*)\n-{3,}$", re.MULTILINE)
+
+
+def markdown(text: str) -> str:
+    """A docstring's text as Markdown: RST literals and roles become code spans, numpydoc
+    section rules become bold headings."""
+    text = _RST_ROLE.sub(r"`\1`", text)
+    text = _RST_LITERAL.sub(r"`\1`", text)
+    return _NUMPYDOC_RULE.sub(r"**\1**\n", text)
+
+
 def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:
     doc = (view.__doc__ or "").strip().splitlines()
-    summary = op.summary or (doc[0].strip() if doc else view.__name__)
-    description = op.description or "\n".join(line.strip() for line in doc[1:]).strip()
+    summary = markdown(op.summary or (doc[0].strip() if doc else view.__name__))
+    description = markdown(op.description or "\n".join(line.strip() for line in doc[1:]).strip())
     if op.pending:
         description = (description + "\n\n" if description else "") + (
             "**Not implemented yet**: answers 501 problem+json until its capability lands."
@@ -253,8 +267,12 @@ def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:
     return summary, description
 
 
-def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``app``."""
+def build_document(
+    app: Flask, title: str = "ipvalue", version: str | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``; ``info.version`` is the installed package's."""
+    if version is None:
+        version = package_version("ipvalue")
     found: list[
         tuple[str, str, Callable[..., Any], Operation, list[str], type[BaseModel] | None]
     ] = []

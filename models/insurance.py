@@ -16,16 +16,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ipvalue.models.asset import DEAD_STATUSES, Asset
+from ipvalue.models.collateral import CollateralLegalRisk
 from ipvalue.models.errors import field_error
+from ipvalue.models.measures import Estimate, Seed, ValueRange
+from ipvalue.models.measures import QuantileCI as QuantileEstimate
+from ipvalue.models.measures import Strict as _Strict
 
 _Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 _PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -49,10 +47,6 @@ DEFAULT_CANCELLATION_RATE = 0.74
 
 DEFAULT_RETENTION_SHARE = 0.02
 """Retention of defensive patent insurance, about 2 % of the limit (docs/domain.md)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Pricing(_Strict):
@@ -107,7 +101,7 @@ class Simulation(_Strict):
     """
 
     paths: int = Field(default=100_000, ge=1_000, le=2_000_000)
-    seed: int | None = Field(default=None, ge=0, lt=2**128)
+    seed: Seed | None = None
 
 
 class CollateralExposure(_Strict):
@@ -134,6 +128,10 @@ class CollateralExposure(_Strict):
         Years from default to the sale; the recovery is the value then. Default 0.
     drift : float
         Expected annual return of the value (``E[V_t] = value * exp(drift * t)``). Default 0.
+    legal_risk : CollateralLegalRisk, optional
+        Legal events on the value, as in ``POST /v1/collateral``: the right stops (value 0) with
+        yearly probability ``stop_hazard`` or at ``remaining_life_years``, and loses
+        ``loss_share`` with a lost case (``loss_hazard``). Default none.
     """
 
     value: _PositiveMoney
@@ -144,6 +142,7 @@ class CollateralExposure(_Strict):
     liquidation_discount: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
     time_to_sell_years: Annotated[float, Field(ge=0, le=20, allow_inf_nan=False)] = 0.0
     drift: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)] = 0.0
+    legal_risk: CollateralLegalRisk = Field(default_factory=CollateralLegalRisk)
 
     @field_validator("volatility")
     @classmethod
@@ -364,19 +363,19 @@ InsuranceQuoteRequest = Annotated[
 """Body of ``POST /v1/insurance/quotes``, chosen by ``cover``."""
 
 
-class Estimate(_Strict):
-    """A simulated number with its standard error."""
+class CollateralValue(BaseModel):
+    """The pledged right's value at the end of the cover's term on the simulated paths.
 
-    value: float
-    se: float
+    The same lognormal process with legal stops (and the same paths) as the losses, so the quote
+    shows what the cover is written on; losses (VaR, ES) are measured from ``value``.
+    """
 
-
-class QuantileEstimate(_Strict):
-    """A simulated quantile with a 95 % confidence interval from order statistics."""
-
-    value: float
-    ci_low: float
-    ci_high: float
+    value: float = Field(description="value today, money")
+    horizon_years: float
+    range: ValueRange
+    mean: Estimate
+    var95: float = Field(description="value - p05, money")
+    es95: Estimate = Field(description="value - mean of the worst 5 % (Acerbi-Tasche), money")
 
 
 class Breakdown(_Strict):
@@ -408,6 +407,9 @@ class Breakdown(_Strict):
     prob_claim: Estimate
     quantiles: dict[str, QuantileEstimate]
     details: dict[str, float] = Field(default_factory=dict)
+    collateral_value: CollateralValue | None = Field(
+        default=None, description="collateral-value cover: the right's value at the horizon"
+    )
 
 
 class InsuranceQuote(_Strict):

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ipvalue.models.asset import AssetKind, LegalStatus
+from ipvalue.models.measures import LevelTail, Seed
 
 MAX_ASSETS = 100_000
 """Hard cap on assets per request; deployments set a lower limit for uploads."""
@@ -119,7 +120,7 @@ class PortfolioRequest(BaseModel):
     )
     horizon_years: float = Field(default=1.0, gt=0, le=30)
     paths: int = Field(default=10_000, ge=200, le=1_000_000)
-    seed: int | None = Field(default=None, ge=0, lt=2**63, description="None draws fresh entropy")
+    seed: Seed | None = Field(default=None, description="None draws fresh entropy")
     drift: float = Field(default=0.0, ge=-1, le=1, description="expected annual return")
     correlation: SectorCorrelation = Field(default_factory=SectorCorrelation)
     confidence_levels: list[float] = Field(
@@ -187,10 +188,12 @@ class AssetRisk(BaseModel):
     p50: float
     p95: float
     se_p05: float = Field(description="standard error of p05 (order-statistic interval / 3.92)")
+    se_p50: float | None = Field(default=None, description="standard error of p50, likewise")
     var95: float = Field(description="value - p05: stand-alone VaR 95 %, loss from value")
-    es95: float = Field(description="value - mean of the worst 5 % of outcomes")
+    es95: float = Field(description="value - mean of the worst 5 % of outcomes (Acerbi-Tasche)")
     var99: float
     es99: float
+    se_es95: float | None = Field(default=None, description="standard error of es95")
     prob_protection_loss: float = Field(
         description="probability that protection ends within the horizon (model, exact)"
     )
@@ -200,14 +203,9 @@ class AssetRisk(BaseModel):
     risk_adjusted_ratio: float = Field(description="risk_adjusted_value / value")
 
 
-class TailRisk(BaseModel):
+class PortfolioTail(LevelTail):
     """Portfolio VaR and ES at one level, losses from the total value today (currency)."""
 
-    level: float
-    var: float
-    es: float
-    se_var: float = Field(description="order-statistic interval / 3.92")
-    se_es: float = Field(description="asymptotic standard error of the empirical ES")
     standalone_var_sum: float = Field(description="sum of the assets' stand-alone VaRs")
     diversification_benefit: float = Field(description="standalone_var_sum - var")
 
@@ -229,7 +227,7 @@ class PortfolioTotals(BaseModel):
     es99: float
     diversification_benefit95: float
     diversification_benefit99: float
-    tail: list[TailRisk]
+    tail: list[PortfolioTail]
     expected_protection_losses: float = Field(
         description="expected number of assets losing protection within the horizon"
     )

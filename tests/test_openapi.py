@@ -90,14 +90,33 @@ def test_pending_endpoints_answer_501_and_say_so(make_app: Any, monkeypatch: Any
     assert "501" in op["responses"]
 
 
-def test_docs_page_is_self_contained(anon_client: Any) -> None:
+def test_docs_page_is_swagger_ui_served_by_the_app_itself(anon_client: Any) -> None:
     resp = anon_client.get("/docs")
     assert resp.status_code == 200
     assert resp.content_type.startswith("text/html")
     page = resp.get_data(as_text=True)
-    assert "openapi.json" in page
+    assert "openapi.json" in page and "SwaggerUIBundle" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no CDN or remote asset"
-    assert "fetch(" in page
+    assets = re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page)
+    assert len(assets) >= 4
+    for path in assets:
+        answer = anon_client.get(path)
+        assert answer.status_code == 200, path
+        assert len(answer.data) > 100, path
+    assert anon_client.get("/docs/assets/../../etc/passwd").status_code == 404
+    assert anon_client.get("/docs/assets/LICENSE").status_code == 404
+
+
+def test_descriptions_are_markdown_and_version_is_the_packages(anon_client: Any) -> None:
+    from importlib.metadata import version
+
+    document = anon_client.get("/openapi.json").get_json()
+    assert document["info"]["version"] == version("ipvalue")
+    for path, operations in document["paths"].items():
+        for method, entry in operations.items():
+            text = entry["summary"] + entry.get("description", "")
+            assert "``" not in text, (method, path)
+            assert not re.search(r"\n-{3,}\n", text), (method, path)
 
 
 def test_document_is_built_once_and_served_identically(anon_client: Any) -> None:

@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike
 
 from ipvalue.models.asset import Asset
 from ipvalue.models.valuation import LegalRisk
+from ipvalue.risk.kernel import hazard
 from ipvalue.valuation.discounting import FloatArray
 from ipvalue.valuation.life import DAYS_PER_YEAR
 
@@ -62,8 +63,8 @@ class HazardSchedule:
 
     @property
     def intensities(self) -> FloatArray:
-        """Constant intensities per piece, per year: -ln(1 - p)."""
-        return -np.log1p(-np.asarray(self.probabilities, dtype=float))
+        """Constant intensities per piece, per year: -ln(1 - p) (kernel.hazard.intensity)."""
+        return hazard.intensity(self.probabilities)
 
     def is_zero(self) -> bool:
         return all(p == 0 for p in self.probabilities)
@@ -114,10 +115,9 @@ def flat(p: float) -> HazardSchedule:
 
 
 def flat_event_times(u: FloatArray, p: ArrayLike) -> FloatArray:
-    """Event times for constant yearly probabilities ``p`` (float or array (paths,)), years."""
-    lam = -np.log1p(-np.asarray(p, dtype=float))
-    with np.errstate(divide="ignore"):
-        return np.where(lam > 0, -np.log(u) / np.where(lam > 0, lam, 1.0), np.inf)
+    """Event times for constant yearly probabilities ``p`` (float or array (paths,)), years
+    (:func:`risk.kernel.hazard.times_from_uniforms`)."""
+    return hazard.times_from_uniforms(u, p)
 
 
 US_FEE_SCHEDULE_AGES = (0.0, 4.0, 8.0, 12.0)

@@ -68,7 +68,14 @@ def _distribution(
             for k, q in named.items()
         },
         tail=TailRisk(
-            var95=tails[0.95].var, es95=tails[0.95].es, var99=tails[0.99].var, es99=tails[0.99].es
+            var95=tails[0.95].var,
+            es95=tails[0.95].es,
+            var99=tails[0.99].var,
+            es99=tails[0.99].es,
+            se_var95=tails[0.95].se_var,
+            se_es95=tails[0.95].se_es,
+            se_var99=tails[0.99].se_var,
+            se_es99=tails[0.99].se_es,
         ),
         prob_below=[
             ProbabilityBelow(threshold=p.threshold, probability=p.probability, se=p.se)
