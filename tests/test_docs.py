@@ -18,7 +18,7 @@ import pytest
 
 from ipvalue.api.facts import FILTERS
 from ipvalue.api.limits import SETTINGS as LIMITS
-from ipvalue.api.reference import anchor, document, render
+from ipvalue.api.reference import anchor, document, numpydoc, render
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -122,3 +122,16 @@ def test_nothing_points_outside_the_repository() -> None:
             if OUTSIDE.search(line):
                 stray.append(f"{relative}:{number}: {line.strip()}")
     assert not stray, "point at docs/ instead:\n" + "\n".join(stray)
+
+
+def test_numpydoc_sections_become_field_descriptions() -> None:
+    text, fields = numpydoc(
+        "A thing.\n\nParameters\n----------\nrate, cap : float\n    A decimal.\n    Default 0.\n"
+        "label : str\n    Its name.\n\nNotes\n-----\nSee ``docs/methods.md``.\n"
+    )
+    assert fields == {
+        "rate": "A decimal. Default 0.",
+        "cap": "A decimal. Default 0.",
+        "label": "Its name.",
+    }
+    assert text.startswith("A thing.") and "**Notes**:" in text and "Parameters" not in text
