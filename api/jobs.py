@@ -60,6 +60,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ipvalue.api import executors
 from ipvalue.api.db import dumps, engine_for, iso, now
+from ipvalue.api.errors import require_finite
 from ipvalue.api.executors import Executor, JobProcessDied, function_path, resolve
 from ipvalue.api.limits import too_many_jobs
 from ipvalue.api.store import record_row
@@ -110,8 +111,8 @@ def _call(
     fn: Callable[..., Any], payload: dict[str, Any], progress: Callable[[float], None]
 ) -> Any:
     if "progress" in inspect.signature(fn).parameters:
-        return fn(payload, progress=progress)
-    return fn(payload)
+        return require_finite(fn(payload, progress=progress))
+    return require_finite(fn(payload))
 
 
 def _error_fields(exc: BaseException) -> dict[str, Any]:

@@ -231,18 +231,6 @@ def _json_response(
     return {"description": description, "content": {t: {"schema": schema} for t in types}}
 
 
-def _uploads(media_types: Sequence[str]) -> dict[str, Any]:
-    """Request body content of a file upload: each media type, and multipart with ``file``."""
-    if not media_types:
-        return {}
-    binary = {"type": "string", "format": "binary"}
-    content: dict[str, Any] = {m: {"schema": binary} for m in media_types}
-    content["multipart/form-data"] = {
-        "schema": {"type": "object", "properties": {"file": binary}, "required": ["file"]}
-    }
-    return content
-
-
 _RST_LITERAL = re.compile(r"``([^`]+)``")
 _RST_ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|obj):`~?([^`]+)`")
 _NUMPYDOC_RULE = re.compile(r"^(\w[\w ]*)\n-{3,}$", re.MULTILINE)
@@ -254,6 +242,18 @@ def markdown(text: str) -> str:
     text = _RST_ROLE.sub(r"`\1`", text)
     text = _RST_LITERAL.sub(r"`\1`", text)
     return _NUMPYDOC_RULE.sub(r"**\1**\n", text)
+
+
+def _uploads(media_types: Sequence[str]) -> dict[str, Any]:
+    """Request body content of a file upload: each media type, and multipart with ``file``."""
+    if not media_types:
+        return {}
+    binary = {"type": "string", "format": "binary"}
+    content: dict[str, Any] = {m: {"schema": binary} for m in media_types}
+    content["multipart/form-data"] = {
+        "schema": {"type": "object", "properties": {"file": binary}, "required": ["file"]}
+    }
+    return content
 
 
 def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert, select
 
-from ipvalue.api.db import dumps, iso, now
+from ipvalue.api.db import autocommit, dumps, iso, now
+from ipvalue.api.delta import STORED, delta, restore
 from ipvalue.api.digest import record_digest
 from ipvalue.api.facts import COLUMNS, record_facts
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
@@ -59,8 +60,9 @@ class RecordStore(Protocol):
 def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]:
     """The ``records`` row of ``record`` (keys of `RECORD_FIELDS`; ``result`` required).
 
-    ``versions`` defaults to the versions installed here; ``request`` and ``inputs`` are stored
-    as given (``inputs`` defaults to ``request``).
+    ``versions`` defaults to the versions installed here; ``request`` is stored as given and
+    ``inputs`` (default ``request``) as its difference from the request (`ipvalue.api.delta`),
+    so a large body is not stored twice.
     """
     seed = record.get("seed")
     document = {
@@ -78,11 +80,27 @@ def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]
         **document,
         "tenant": tenant,
         "subject": record.get("subject"),
-        **{name: dumps(document[name]) for name in ("request", "inputs", "versions", "result")},
+        **{name: dumps(document[name]) for name in ("request", "versions", "result")},
+        "inputs": dumps(_stored_inputs(record)),
         **record_facts(kind, record),
     }
     row["sha256"] = record_digest({**document, "created_at": iso(document["created_at"])})
     return row
+
+
+def _stored_inputs(record: dict[str, Any]) -> Any:
+    """The inputs as stored: the difference from the request when that is smaller."""
+    request, inputs = record.get("request"), record.get("inputs", record.get("request"))
+    change = delta(request, inputs)
+    if "$set" in change:
+        return inputs
+    return {STORED: change}
+
+
+def _inputs(request: Any, stored: Any) -> Any:
+    if isinstance(stored, dict) and set(stored) == {STORED}:
+        return restore(request, stored[STORED])
+    return stored
 
 
 def _check_facts(facts: dict[str, str] | None) -> dict[str, str]:
@@ -114,7 +132,7 @@ class SqlStore:
 
     def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
         row = record_row(kind, tenant, record)
-        with self.engine.begin() as conn:
+        with autocommit(self.engine) as conn:  # one INSERT: atomic, one round trip
             conn.execute(insert(records), row)
         return str(row["id"])
 
@@ -122,7 +140,7 @@ class SqlStore:
         query = select(records).where(
             records.c.id == record_id, records.c.kind == kind, records.c.tenant == tenant
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise _not_found(kind, record_id)
@@ -132,7 +150,7 @@ class SqlStore:
         query = select(records.c.kind, records.c.id).where(
             records.c.tenant == tenant, records.c.sha256 == sha256
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             row = conn.execute(query).first()
         return None if row is None else (str(row.kind), str(row.id))
 
@@ -142,7 +160,7 @@ class SqlStore:
             .where(records.c.kind == kind, records.c.tenant == tenant, records.c.subject == subject)
             .order_by(records.c.created_at, records.c.id)
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             return [_document(row) for row in conn.execute(query).mappings()]
 
     def list(
@@ -157,19 +175,20 @@ class SqlStore:
             .order_by(*order_newest(records.c.created_at, records.c.id))
             .limit(page.limit + 1)
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             rows = [_document(row) for row in conn.execute(query).mappings()]
         return page_of(rows, page, lambda doc: doc, _key)
 
 
 def _document(row: Any) -> dict[str, Any]:
     """A ``records`` row as the stored document."""
+    request = json.loads(row["request"])
     return {
         "id": row["id"],
         "kind": row["kind"],
         "created_at": iso(row["created_at"]),
-        "request": json.loads(row["request"]),
-        "inputs": json.loads(row["inputs"]),
+        "request": request,
+        "inputs": _inputs(request, json.loads(row["inputs"])),
         "seed": row["seed"],
         "versions": json.loads(row["versions"]),
         "result": json.loads(row["result"]),

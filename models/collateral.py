@@ -20,11 +20,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from ipvalue.models.base import Strict as _Strict
+from ipvalue.models.fields import DECIMAL, Currency, Drift, Money, PositiveMoney, YearlyProbability
 from ipvalue.models.measures import Estimate, Seed, ValueRange
-from ipvalue.models.measures import Strict as _Strict
 
-_Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-_Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)]
+_Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), DECIMAL]
+_Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False), DECIMAL]
 
 LENDER_PRACTICE_MAX_LTV = {"cn": 0.30, "uk": 0.50}
 """LTV caps observed in practice (docs/domain.md): China about 30 %, UK up to 50 %."""
@@ -52,10 +53,10 @@ class RiskSharing(_Strict):
 class CollateralLegalRisk(_Strict):
     """Legal events on the value paths: yearly hazards and the protection's remaining life."""
 
-    stop_hazard: Annotated[float, Field(ge=0, lt=1)] = Field(
+    stop_hazard: YearlyProbability = Field(
         default=0.0, description="yearly probability the right is invalidated or lapses"
     )
-    loss_hazard: Annotated[float, Field(ge=0, lt=1)] = Field(
+    loss_hazard: YearlyProbability = Field(
         default=0.0, description="yearly probability of losing an infringement case"
     )
     loss_share: _Rate = Field(default=0.0, description="share of value lost with a lost case")
@@ -73,7 +74,7 @@ class CollateralRequest(_Strict):
         description="a stored valuation: its point value, currency and (when volatility is "
         "omitted) its simulation's volatility",
     )
-    value: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    value: PositiveMoney | None = None
     volatility: _Sigma | list[_Sigma] | None = Field(
         default=None,
         description="annual volatility of the value: a number, or posterior draws (one per path)",
@@ -83,21 +84,20 @@ class CollateralRequest(_Strict):
         max_length=64,
         description="a stored volatility estimate: its posterior draws, one per path",
     )
-    currency: str | None = Field(
+    currency: Currency | None = Field(
         default=None,
-        pattern=r"^[A-Z]{3}$",
         description="ISO 4217 code of the money figures; a stored valuation's by default",
     )
     horizon_years: float = Field(gt=0, le=30, description="loan term, years")
-    loan_amount: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    loan_amount: Money | None = None
     lender_practice: Literal["cn", "uk"] | None = None
-    max_ltv: float | None = Field(default=None, gt=0, le=1)
+    max_ltv: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), DECIMAL] | None = None
     liquidation_discount: _Rate = 0.30
     forced_liquidation_discount: _Rate = 0.60
     time_to_sell_years: float = Field(default=0.5, ge=0, le=10)
-    drift: float = Field(default=0.0, ge=-1, le=1, description="expected annual return")
-    annual_pd: float | None = Field(
-        default=None, ge=0, lt=1, description="borrower's yearly probability of default"
+    drift: Drift = Field(default=0.0, description="expected annual return")
+    annual_pd: YearlyProbability | None = Field(
+        default=None, description="borrower's yearly probability of default"
     )
     risk_sharing: RiskSharing = Field(default_factory=RiskSharing)
     legal_risk: CollateralLegalRisk = Field(default_factory=CollateralLegalRisk)

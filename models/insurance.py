@@ -14,21 +14,22 @@ decimals, durations are years.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ipvalue.models.asset import DEAD_STATUSES, Asset
+from ipvalue.models.base import Strict
 from ipvalue.models.collateral import CollateralLegalRisk
 from ipvalue.models.errors import field_error
+from ipvalue.models.fields import DECIMAL, Currency, Drift, Money, PositiveMoney, YearlyProbability
 from ipvalue.models.measures import Estimate, Seed, ValueRange
 from ipvalue.models.measures import QuantileCI as QuantileEstimate
-from ipvalue.models.measures import Strict as _Strict
 
-_Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-_PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-_Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-_Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)]
+_Money: TypeAlias = Money
+_PositiveMoney: TypeAlias = PositiveMoney
+_Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), DECIMAL]
+_Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False), DECIMAL]
 
 MAX_VOLATILITY_DRAWS = 100_000
 """Most posterior volatility draws accepted in one request."""
@@ -49,7 +50,7 @@ DEFAULT_RETENTION_SHARE = 0.02
 """Retention of defensive patent insurance, about 2 % of the limit (docs/domain.md)."""
 
 
-class Pricing(_Strict):
+class Pricing(Strict):
     """How expected loss becomes a premium.
 
     ``premium = expected_loss / (1 - expense_loading - profit_loading)
@@ -88,7 +89,7 @@ class Pricing(_Strict):
         return self
 
 
-class Simulation(_Strict):
+class Simulation(Strict):
     """Monte Carlo settings.
 
     Parameters
@@ -104,7 +105,7 @@ class Simulation(_Strict):
     seed: Seed | None = None
 
 
-class CollateralExposure(_Strict):
+class CollateralExposure(Strict):
     """The pledged IP and the loan behind a collateral-value cover.
 
     Parameters
@@ -138,10 +139,10 @@ class CollateralExposure(_Strict):
     volatility: _Sigma | list[_Sigma]
     loan_amount: _PositiveMoney
     horizon_years: Annotated[float, Field(gt=0, le=50, allow_inf_nan=False)]
-    annual_pd: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+    annual_pd: YearlyProbability
     liquidation_discount: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
     time_to_sell_years: Annotated[float, Field(ge=0, le=20, allow_inf_nan=False)] = 0.0
-    drift: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)] = 0.0
+    drift: Drift = 0.0
     legal_risk: CollateralLegalRisk = Field(default_factory=CollateralLegalRisk)
 
     @field_validator("volatility")
@@ -154,7 +155,7 @@ class CollateralExposure(_Strict):
         return value
 
 
-class CollateralQuoteRequest(_Strict):
+class CollateralQuoteRequest(Strict):
     """Quote request for collateral-value cover.
 
     The insurer pays ``min(share_insured * max(shortfall - retention, 0), limit)`` with
@@ -182,8 +183,8 @@ class CollateralQuoteRequest(_Strict):
         description="a stored collateral assessment (POST /v1/collateral) to take collateral "
         "from, instead of giving it",
     )
-    currency: str | None = Field(
-        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the money figures"
+    currency: Currency | None = Field(
+        default=None, description="ISO 4217 code of the money figures"
     )
     limit: _PositiveMoney | None = None
     retention: _Money = 0.0
@@ -227,7 +228,7 @@ class CollateralQuoteRequest(_Strict):
         return self.share_insured * self.exposure.loan_amount
 
 
-class Suits(_Strict):
+class Suits(Strict):
     """Infringement suits: Poisson frequency, lognormal severity (damages and defence costs).
 
     Parameters
@@ -247,7 +248,7 @@ class Suits(_Strict):
     severity_sigma: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] = 1.5
 
 
-class Invalidation(_Strict):
+class Invalidation(Strict):
     """Invalidation petitions (PTAB-style): each instituted with ``institution_rate``, and then the
     claims cancelled with ``cancellation_rate``.
 
@@ -272,7 +273,7 @@ class Invalidation(_Strict):
     cancellation_rate: _Rate = DEFAULT_CANCELLATION_RATE
 
 
-class LitigationQuoteRequest(_Strict):
+class LitigationQuoteRequest(Strict):
     """Quote request for IP litigation / invalidation cover over one policy year.
 
     Each claim pays ``min(max(loss - retention, 0), limit_per_claim)``; the year pays
@@ -298,8 +299,8 @@ class LitigationQuoteRequest(_Strict):
     """
 
     cover: Literal["litigation"]
-    currency: str | None = Field(
-        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the money figures"
+    currency: Currency | None = Field(
+        default=None, description="ISO 4217 code of the money figures"
     )
     asset: Asset | None = None
     suits: Suits | None = None
@@ -378,7 +379,7 @@ class CollateralValue(BaseModel):
     es95: Estimate = Field(description="value - mean of the worst 5 % (Acerbi-Tasche), money")
 
 
-class Breakdown(_Strict):
+class Breakdown(Strict):
     """How the premium is built, and the loss distribution behind it (money unless noted).
 
     ``premium = risk_premium + capital_charge``, ``risk_premium = expected_loss /
@@ -412,7 +413,7 @@ class Breakdown(_Strict):
     )
 
 
-class InsuranceQuote(_Strict):
+class InsuranceQuote(Strict):
     """Answer of ``POST /v1/insurance/quotes``.
 
     Parameters

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 SEED_BOUND = 2**63
 """Seeds are recorded as integers in [0, 2**63): they fit a signed 64-bit column and JSON."""
@@ -28,12 +28,6 @@ Seed = Annotated[
     Field(ge=0, lt=SEED_BOUND, description="seed of the numpy SeedSequence; below 2**63"),
 ]
 """A seed as a request may give it and a result records it."""
-
-
-class Strict(BaseModel):
-    """Base of request bodies: an unknown field is a 422 naming it, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Estimate(BaseModel):

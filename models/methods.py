@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from ipvalue.models.base import Strict
+from ipvalue.models.fields import Finite
 from ipvalue.models.series import AmountSeries, SignedSeries
 from ipvalue.models.uncertain import (
     Amount,
@@ -26,7 +28,7 @@ from ipvalue.models.uncertain import (
 )
 
 Multiplier = Annotated[
-    UncertainNumber, Bounds(0, open_low=True, fix="a multiplier is a positive factor")
+    UncertainNumber, Bounds(0, 1e6, open_low=True, fix="a multiplier is a positive factor")
 ]
 FailureRate = Annotated[
     UncertainNumber, Bounds(0, 1, open_high=True, fix="a failure rate is a decimal below 1")
@@ -43,9 +45,7 @@ DividendYield = Annotated[
 ]
 
 
-class _Method(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _Method(Strict):
     label: str | None = Field(
         default=None,
         max_length=100,
@@ -103,10 +103,8 @@ class ReliefFromRoyaltyInputs(_Amortisable):
     tax_rate: TaxRate
 
 
-class ContributoryCharge(BaseModel):
+class ContributoryCharge(Strict):
     """Charge for an asset the income needs, as a share of revenue."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
     rate: Rate
@@ -182,19 +180,15 @@ class EquivalentInvestmentSplitInputs(_Income):
         return self
 
 
-class CostItem(BaseModel):
+class CostItem(Strict):
     """One cost of recreating the asset."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
     amount: Amount
 
 
-class Obsolescence(BaseModel):
+class Obsolescence(Strict):
     """Fractions of value lost, applied multiplicatively: (1-f)(1-t)(1-e)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     functional: Rate = 0.0
     technological: Rate = 0.0
@@ -237,10 +231,8 @@ class MultiplierCostInputs(_AgeLife):
     profit_rate: ProfitRate
 
 
-class Comparable(BaseModel):
+class Comparable(Strict):
     """A comparable transaction (``price``) or licence (``royalty_rate``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=200)
     price: Amount | None = None
@@ -249,7 +241,7 @@ class Comparable(BaseModel):
         default_factory=dict,
         description="multiplicative factors (time, scope, territory, exclusivity, life, ...)",
     )
-    characteristics: dict[str, float] = Field(
+    characteristics: dict[str, Finite] = Field(
         default_factory=dict, description="numeric traits for the royalty regression"
     )
 
@@ -269,7 +261,7 @@ class MarketInputs(_Method):
     tax_rate: TaxRate | None = None
     discount_rate: DiscountRate | None = None
     mid_year: bool = False
-    subject: dict[str, float] = Field(
+    subject: dict[str, Finite] = Field(
         default_factory=dict, description="the subject's traits, to predict its royalty rate"
     )
 

@@ -7,11 +7,21 @@ years. Losses (VaR, ES) are measured from the starting value, positive numbers b
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ipvalue.models.asset import AssetKind, LegalStatus
+from ipvalue.models.base import Strict
+from ipvalue.models.fields import (
+    DECIMAL,
+    Country,
+    Currency,
+    Drift,
+    Finite,
+    IsoDate,
+    YearlyProbability,
+)
 from ipvalue.models.measures import LevelTail, Seed
 
 MAX_ASSETS = 100_000
@@ -29,36 +39,40 @@ PTAB_CANCEL_PROBABILITY = 0.71 * 0.74
 [convention]."""
 
 
-class PortfolioAsset(BaseModel):
+class PortfolioAsset(Strict):
     """One holding of a screened portfolio (one CSV row, or one item of the JSON list).
 
     ``value`` is today's point value (currency) and ``volatility`` the annual volatility of its
     log value. Legal fields are optional: ``expiry_date`` or ``remaining_life_years`` (not both)
-    say when protection ends; ``invalidation_hazard`` and ``lapse_hazard`` (yearly
-    probabilities) override the asset kind's defaults.
+    say when protection ends, else the statutory term from ``filing_date`` (registered
+    trademarks renew, so their ``expiry_date`` does not end them); ``invalidation_hazard`` and
+    ``lapse_hazard`` (yearly probabilities) override the asset kind's defaults.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=200, description="the fund's identifier; unique")
     name: str | None = Field(default=None, max_length=500, description="defaults to id")
     kind: AssetKind
     sector: str = Field(min_length=1, max_length=200)
     technology: str | None = Field(default=None, max_length=200)
-    jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    jurisdiction: Country | None = None
     value: float = Field(gt=0, le=1e13, description="point value today, currency")
-    volatility: float = Field(ge=0, le=5, description="annual volatility of the log value")
+    volatility: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False), DECIMAL] = Field(
+        description="annual volatility of the log value"
+    )
     status: LegalStatus = "granted"
-    grant_date: dt.date | None = Field(
+    filing_date: IsoDate | None = Field(
+        default=None, description="dates the statutory term when expiry_date is not given"
+    )
+    grant_date: IsoDate | None = Field(
         default=None, description="dates the patent maintenance-fee lapse schedule"
     )
-    expiry_date: dt.date | None = None
+    expiry_date: IsoDate | None = None
     remaining_life_years: float | None = Field(default=None, ge=0, le=200)
     under_challenge: bool = Field(
         default=False, description="an invalidation or opposition proceeding is pending"
     )
-    invalidation_hazard: float | None = Field(default=None, ge=0, lt=1, description="per year")
-    lapse_hazard: float | None = Field(default=None, ge=0, lt=1, description="per year")
+    invalidation_hazard: YearlyProbability | None = Field(default=None, description="per year")
+    lapse_hazard: YearlyProbability | None = Field(default=None, description="per year")
 
     @field_validator("id", "sector")
     @classmethod
@@ -81,7 +95,7 @@ class PortfolioAsset(BaseModel):
         return self.name or self.id
 
 
-class SectorCorrelation(BaseModel):
+class SectorCorrelation(Strict):
     """Dependence between assets: a Gaussian copula with one factor per group.
 
     The normal score of asset i in group g is ``sqrt(inter) G + sqrt(intra - inter) S_g +
@@ -89,8 +103,6 @@ class SectorCorrelation(BaseModel):
     two assets in one group correlate ``intra`` and assets in different groups ``inter``.
     Defaults are conventions, not estimates.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     intra: float = Field(default=0.4, ge=0, le=1, description="correlation within a group")
     inter: float = Field(default=0.1, ge=0, le=1, description="correlation across groups")
@@ -108,22 +120,20 @@ class SectorCorrelation(BaseModel):
         return self
 
 
-class PortfolioRequest(BaseModel):
+class PortfolioRequest(Strict):
     """Body of ``POST /v1/portfolios/screen`` (assets as a JSON list) and the CLI's settings."""
 
-    model_config = ConfigDict(extra="forbid")
-
     assets: list[PortfolioAsset] = Field(min_length=1, max_length=MAX_ASSETS)
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
-    valuation_date: dt.date = Field(
+    currency: Currency = "EUR"
+    valuation_date: IsoDate = Field(
         default_factory=dt.date.today, description="dates expiry_date and grant_date refer to"
     )
     horizon_years: float = Field(default=1.0, gt=0, le=30)
     paths: int = Field(default=10_000, ge=200, le=1_000_000)
     seed: Seed | None = Field(default=None, description="None draws fresh entropy")
-    drift: float = Field(default=0.0, ge=-1, le=1, description="expected annual return")
+    drift: Drift = Field(default=0.0, description="expected annual return")
     correlation: SectorCorrelation = Field(default_factory=SectorCorrelation)
-    confidence_levels: list[float] = Field(
+    confidence_levels: list[Finite] = Field(
         default_factory=lambda: list(PORTFOLIO_LEVELS),
         max_length=10,
         description="portfolio VaR/ES levels; 0.95 and 0.99 are always included",

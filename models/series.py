@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import BeforeValidator, Discriminator, Field, Tag
 
+from ipvalue.models.base import Strict
 from ipvalue.models.uncertain import Amount, GrowthRate, Number
 
 
-class GrowthSeries(BaseModel):
+class GrowthSeries(Strict):
     """``base``, ``base*(1+growth)``, ... for ``years`` years (base and growth may be uncertain)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     base: Number
     growth: GrowthRate = 0.0
@@ -36,14 +35,14 @@ def _not_empty(value: Any) -> Any:
 
 
 def _shape(value: Any) -> str:
-    return "growth" if isinstance(value, dict | GrowthSeries) else "list"
+    return "series[growth]" if isinstance(value, dict | GrowthSeries) else "series[list]"
 
 
 def _series(element: Any, growth: type[GrowthSeries]) -> Any:
     return Annotated[
         Annotated[
-            Annotated[list[element], Field(min_length=1, max_length=200), Tag("list")]
-            | Annotated[growth, Tag("growth")],
+            Annotated[list[element], Field(min_length=1, max_length=200), Tag("series[list]")]
+            | Annotated[growth, Tag("series[growth]")],
             Discriminator(_shape),
         ],
         BeforeValidator(_not_empty),

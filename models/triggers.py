@@ -9,11 +9,13 @@ Dates are ISO 8601, money is in the request's currency, rates are decimals (0.10
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ipvalue.models.base import Strict
 from ipvalue.models.errors import field_error
+from ipvalue.models.fields import DECIMAL, IsoDate, Money, PositiveMoney, Rate, Sigma
 
 RuleName = Literal[
     "calendar",
@@ -61,18 +63,18 @@ EventStatus = Literal[
 ]
 """Where a legal proceeding stands; ``filed`` when omitted."""
 
-_Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-_PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-_Volatility = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)]
-_Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-_Share = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
+_Money: TypeAlias = Money
+_PositiveMoney: TypeAlias = PositiveMoney
+_Volatility: TypeAlias = Sigma
+_Probability: TypeAlias = Rate
+_Share = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False), DECIMAL]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class LastAppraisal(_Strict):
+class LastAppraisal(Strict):
     """The last full appraisal of the asset.
 
     Parameters
@@ -89,14 +91,14 @@ class LastAppraisal(_Strict):
         Date of the latest independent valuation, when it is not this appraisal.
     """
 
-    date: dt.date
+    date: IsoDate
     value: _PositiveMoney
     volatility: _Volatility | None = None
     independent: bool = False
-    independent_date: dt.date | None = None
+    independent_date: IsoDate | None = None
 
 
-class Current(_Strict):
+class Current(Strict):
     """New observations since the last appraisal (all optional).
 
     Parameters
@@ -114,7 +116,7 @@ class Current(_Strict):
     prob_volatility_rose: _Probability | None = None
 
 
-class Loan(_Strict):
+class Loan(Strict):
     """The loan the asset secures.
 
     Parameters
@@ -137,14 +139,14 @@ class Loan(_Strict):
     """
 
     amount: _Money
-    max_ltv: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    max_ltv: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), DECIMAL]
     term_years: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
     time_to_sell_years: Annotated[float, Field(ge=0, le=20, allow_inf_nan=False)] = 0.5
     large_exposure: bool = False
-    start_date: dt.date | None = None
+    start_date: IsoDate | None = None
 
 
-class LegalEvent(_Strict):
+class LegalEvent(Strict):
     """A legal event affecting the asset.
 
     Parameters
@@ -162,26 +164,26 @@ class LegalEvent(_Strict):
     """
 
     type: EventType
-    date: dt.date
+    date: IsoDate
     status: EventStatus = "filed"
     note: str | None = Field(default=None, max_length=2000)
 
 
-class LegalState(_Strict):
+class LegalState(Strict):
     """Legal data for monitoring: expiry and events."""
 
-    expiry_date: dt.date | None = None
+    expiry_date: IsoDate | None = None
     events: list[LegalEvent] = Field(default_factory=list, max_length=1000)
 
 
-class Royalties(_Strict):
+class Royalties(Strict):
     """Royalty income in two comparable periods, money per period (>= 0)."""
 
     previous: _PositiveMoney
     current: _Money
 
 
-class Thresholds(_Strict):
+class Thresholds(Strict):
     """Configurable thresholds of the trigger rules, with documented defaults.
 
     Parameters
@@ -215,7 +217,7 @@ class Thresholds(_Strict):
     independent_valuer_years: float = Field(default=3.0, gt=0, le=20, allow_inf_nan=False)
     desk_review_decline: _Share = 0.10
     full_revaluation_decline: _Share = 0.20
-    ltv_warning_ratio: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.9
+    ltv_warning_ratio: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), DECIMAL] = 0.9
     prob_volatility_rose: _Share = 0.9
     volatility_increase: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 0.25
     royalty_decline: _Share = 0.20
@@ -233,7 +235,7 @@ class Thresholds(_Strict):
         return self
 
 
-class TriggerState(_Strict):
+class TriggerState(Strict):
     """The monitoring state of one asset: body of ``POST /v1/triggers/evaluate``."""
 
     asset_id: str | None = Field(
@@ -242,7 +244,7 @@ class TriggerState(_Strict):
         max_length=200,
         description="the monitored asset; its evaluations are kept as its history",
     )
-    as_of: dt.date
+    as_of: IsoDate
     volatility_id: str | None = Field(
         default=None,
         max_length=64,

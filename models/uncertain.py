@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from ipvalue.models.fields import MAX_MONEY
+
 
 def _finite(value: float, name: str) -> float:
     if not math.isfinite(value):
@@ -29,7 +31,7 @@ def _finite(value: float, name: str) -> float:
 class _Dist(BaseModel):
     """Base of every distribution model."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     @property
     def base(self) -> float:  # pragma: no cover - overridden
@@ -307,10 +309,14 @@ def uncertain(bounds: Bounds | None = None) -> Any:
     return Annotated[UncertainNumber, bounds]
 
 
-Number = UncertainNumber
-"""Any finite uncertain number."""
+Number = Annotated[
+    UncertainNumber,
+    Bounds(-MAX_MONEY, MAX_MONEY, fix="amounts are money in the request's currency, at most 1e18"),
+]
+"""A finite uncertain amount of money, positive or negative, at most `MAX_MONEY` in size."""
 Amount = Annotated[
-    UncertainNumber, Bounds(0, fix="amounts are non-negative money in the request's currency")
+    UncertainNumber,
+    Bounds(0, MAX_MONEY, fix="amounts are non-negative money in the request's currency"),
 ]
 """A non-negative money amount."""
 Rate = Annotated[UncertainNumber, Bounds(0, 1, fix="rates are decimals: 0.05 means 5 %")]
@@ -329,7 +335,7 @@ Volatility = Annotated[
     UncertainNumber, Bounds(0, 5, open_low=True, fix="volatility is annual, e.g. 0.4 for 40 %")
 ]
 Years = Annotated[UncertainNumber, Bounds(0, 200, open_low=True, fix="durations are in years")]
-Positive = Annotated[UncertainNumber, Bounds(0, open_low=True, fix="must be above zero")]
+Positive = Annotated[UncertainNumber, Bounds(0, MAX_MONEY, open_low=True, fix="must be above zero")]
 
 DistributionBase = _Dist
 """Public name of the distributions' base class, for ``isinstance`` checks."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from ipvalue.models.asset import Asset
+from ipvalue.models.base import Strict
+from ipvalue.models.fields import Currency, Drift, Finite, IsoDate, Rate, Sigma, Weight
 from ipvalue.models.methods import MethodInputs
 from ipvalue.models.uncertain import Bounds, UncertainNumber
 
@@ -16,30 +18,25 @@ Hazard = Annotated[
 ]
 
 
-_Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False)]
 MAX_VOLATILITY_DRAWS = 100_000
 
 
-class LegalRisk(BaseModel):
+class LegalRisk(Strict):
     """Yearly probabilities of legal events; omitted ones take the asset kind's defaults."""
-
-    model_config = ConfigDict(extra="forbid")
 
     invalidation_hazard: Hazard | None = None
     lapse_hazard: Hazard | None = None
     litigation_loss_hazard: Hazard | None = None
-    litigation_loss_share: float | None = Field(
-        default=None, ge=0, le=1, description="share of income lost after losing a case"
+    litigation_loss_share: Rate | None = Field(
+        default=None, description="share of income lost after losing a case"
     )
 
 
-class Correlations(BaseModel):
+class Correlations(Strict):
     """Rank correlations between named uncertain inputs, e.g. ``methods[0].royalty_rate``."""
 
-    model_config = ConfigDict(extra="forbid")
-
     inputs: list[str] = Field(min_length=2, max_length=100)
-    matrix: list[list[float]]
+    matrix: list[list[Finite]]
     repair: bool = Field(
         default=False, description="repair a matrix that is not positive semi-definite"
     )
@@ -62,10 +59,8 @@ class Correlations(BaseModel):
         return self
 
 
-class Simulation(BaseModel):
+class Simulation(Strict):
     """Monte Carlo settings."""
-
-    model_config = ConfigDict(extra="forbid")
 
     paths: int = Field(default=10_000, ge=100, le=10_000_000)
     seed: int | None = Field(default=None, ge=0, lt=2**63)
@@ -75,17 +70,15 @@ class Simulation(BaseModel):
     antithetic: bool = False
     qmc: bool = False
     horizon_years: float | None = Field(default=None, gt=0, le=50)
-    volatility: _Sigma | list[_Sigma] | None = Field(
+    volatility: Sigma | list[Sigma] | None = Field(
         default=None,
         description="annual volatility of the value over horizon_years: a number, or posterior "
         "draws (e.g. from POST /v1/volatility), each path taking one draw",
     )
-    drift: float = Field(
-        default=0.0, ge=-1, le=1, description="expected annual return over horizon_years"
-    )
+    drift: Drift = Field(default=0.0, description="expected annual return over horizon_years")
     steps_per_year: int = Field(default=12, ge=1, le=365, description="value-path time steps")
     legal_risk: LegalRisk | None = None
-    thresholds: list[float] = Field(default_factory=list, max_length=20)
+    thresholds: list[Finite] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _draws_in_range(self) -> Simulation:
@@ -98,20 +91,47 @@ class Simulation(BaseModel):
         return self
 
 
-class ValuationRequest(BaseModel):
+class ValuationRequest(Strict):
     """Body of ``POST /v1/valuations``."""
 
-    model_config = ConfigDict(extra="forbid")
-
     asset: Asset
-    valuation_date: dt.date
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")
+    valuation_date: IsoDate
+    currency: Currency
     methods: list[MethodInputs] = Field(min_length=1, max_length=20)
-    weights: dict[str, float] | list[float] | None = Field(
+    weights: dict[str, Weight] | list[Weight] | None = Field(
         default=None,
         description="reconciliation weights by method key (label or method name) or in order",
     )
     simulation: Simulation | None = None
+
+    def with_seed(self, seed: int) -> ValuationRequest:
+        """This request with ``simulation.seed`` set to ``seed`` when it has none (unchanged
+        without a simulation or with a seed already given)."""
+        if self.simulation is None or self.simulation.seed is not None:
+            return self
+        sim = self.simulation.model_copy(update={"seed": seed})
+        return self.model_copy(update={"simulation": sim})
+
+    @model_validator(mode="after")
+    def _valued_after_filing(self) -> ValuationRequest:
+        filed = self.asset.legal.filing_date
+        if filed is not None and self.valuation_date < filed:
+            raise ValueError(
+                f"valuation_date: {self.valuation_date} is before asset.legal.filing_date "
+                f"({filed}); a right cannot be valued before it is filed, so use a date on or "
+                "after the filing date"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _not_before_filing(self) -> ValuationRequest:
+        filed = self.asset.legal.filing_date
+        if filed is not None and self.valuation_date < filed:
+            raise ValueError(
+                f"valuation_date: {self.valuation_date} is before the asset's filing_date "
+                f"{filed}; a right is valued on or after the day it is filed"
+            )
+        return self
 
     @model_validator(mode="after")
     def _keys_and_weights(self) -> ValuationRequest:
@@ -166,9 +186,17 @@ class LegalLifeResult(BaseModel):
     """Remaining protected life used to cut income."""
 
     years: float | None = Field(description="remaining legal life in years; null when unbounded")
-    expiry_date: dt.date | None
+    expiry_date: dt.date | None = Field(
+        description="when protection ends; for a renewing trademark, its next renewal"
+    )
     alive: bool
     basis: str
+    renews: bool = Field(
+        default=False, description="a trademark assumed renewed at expiry_date and every term after"
+    )
+    renewal_fee: float | None = Field(
+        default=None, description="fee deducted at each renewal, currency; null without renewals"
+    )
 
 
 class Reconciliation(BaseModel):

@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ipvalue.models.asset import AssetKind
+from ipvalue.models.base import Strict
+from ipvalue.models.fields import Finite
 
 MIN_RETURNS = 6
 """Fewest returns (periods of growth) a volatility estimate accepts."""
@@ -77,13 +79,11 @@ def _constant_growth(levels: list[float]) -> bool:
     return max(growth) - min(growth) == 0.0
 
 
-class VolatilityPriors(BaseModel):
+class VolatilityPriors(Strict):
     """Overrides of the prior table (``risk.volatility.priors``); omitted fields keep the table's.
 
     All volatilities are annualised standard deviations of log returns (0.4 = 40 % a year).
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     sigma_median: float | None = Field(
         default=None, gt=0, le=10, description="prior median of sigma_annual, annual decimal"
@@ -108,7 +108,7 @@ class VolatilityPriors(BaseModel):
     )
 
 
-class VolatilityRequest(BaseModel):
+class VolatilityRequest(Strict):
     """What to estimate a volatility from.
 
     Parameters
@@ -138,13 +138,11 @@ class VolatilityRequest(BaseModel):
         Posterior draws and tuning steps per chain, and the number of chains.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
-    series: list[float] = Field(max_length=MAX_OBSERVATIONS)
+    series: list[Finite] = Field(max_length=MAX_OBSERVATIONS)
     kind: SeriesKind
     periods_per_year: float = Field(ge=0.1, le=100_000)
     model: VolatilityModelName = "auto"
-    related_series: list[list[float]] | None = Field(default=None, max_length=MAX_RELATED_SERIES)
+    related_series: list[list[Finite]] | None = Field(default=None, max_length=MAX_RELATED_SERIES)
     asset_kind: AssetKind | None = None
     sector: str | None = Field(default=None, max_length=200)
     priors: VolatilityPriors | None = None

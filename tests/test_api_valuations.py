@@ -347,7 +347,7 @@ BAD = [
         "asset.legal.status",
     ),
     ("weights for unknown key", body(weights={"dcf": 1}), "weights"),
-    ("negative weight", body(weights=[-1]), "weights"),
+    ("negative weight", body(weights=[-1]), "weights[0]"),
     ("duplicate keys", body(RFR, RFR), "methods"),
     (
         "split without inputs",

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from ipvalue.api.routes.pending import PENDING
 from ipvalue.models.valuation import ValuationRequest
 
 #: Every endpoint of the contract, docs/api.md (method, OpenAPI path).
@@ -74,20 +73,21 @@ def test_v1_operations_require_the_bearer_key(document: dict[str, Any]) -> None:
             assert ("security" in op) == path.startswith("/v1/"), path
 
 
-def test_pending_endpoints_answer_501_and_say_so(make_app: Any, monkeypatch: Any) -> None:
-    from ipvalue.api.routes import pending
-    from tests.conftest import authed_client, key_for
+def test_every_route_module_is_in_the_blueprint_list() -> None:
+    import importlib
+    import pkgutil
 
-    assert PENDING == [], "every endpoint of docs/api.md has landed"
-    monkeypatch.setattr(pending, "PENDING", [("POST", "/v1/future", "a future capability")])
-    app = make_app()
-    client = authed_client(app, key_for(app))
-    resp = client.post("/v1/future", json={})
-    assert resp.status_code == 501
-    assert resp.content_type == "application/problem+json"
-    assert "not available" in resp.get_json()["detail"]
-    op = client.get("/openapi.json").get_json()["paths"]["/v1/future"]["post"]
-    assert "501" in op["responses"]
+    import ipvalue.api.routes
+    from ipvalue.api.app import BLUEPRINTS
+
+    modules = [
+        importlib.import_module(f"ipvalue.api.routes.{info.name}")
+        for info in pkgutil.iter_modules(ipvalue.api.routes.__path__)
+    ]
+    served = {id(bp) for bp in BLUEPRINTS}
+    missing = [m.__name__ for m in modules if hasattr(m, "bp") and id(m.bp) not in served]
+    assert missing == [], "add these route modules' bp to api.app.BLUEPRINTS"
+    assert len({bp.name for bp in BLUEPRINTS}) == len(BLUEPRINTS)
 
 
 def test_docs_page_is_swagger_ui_served_by_the_app_itself(anon_client: Any) -> None:

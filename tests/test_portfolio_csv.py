@@ -101,8 +101,8 @@ def test_semicolon_files_get_a_clear_message():
         ("35%", "decimal"),
         ("nan", "must be a number"),
         ("inf", "must be a number"),
-        ("-5", "greater than 0"),
-        ("0", "greater than 0"),
+        ("-5", "above 0"),
+        ("0", "above 0"),
     ],
 )
 def test_bad_numbers_name_row_and_field(cell, hint):
@@ -147,8 +147,8 @@ def test_duplicate_ids_name_both_rows():
         ("under_challenge", "maybe", "under_challenge", "true or false"),
         ("expiry_date", "31/12/2030", "expiry_date", "date"),
         ("status", "dormant", "status", "dormant"),
-        ("invalidation_hazard", "1.5", "invalidation_hazard", "less than 1"),
-        ("jurisdiction", "usa", "jurisdiction", "pattern"),
+        ("invalidation_hazard", "1.5", "invalidation_hazard", "below 1"),
+        ("jurisdiction", "usa", "jurisdiction", "ISO 3166-1"),
     ],
 )
 def test_optional_fields_checked(extra_header, cell, field, hint):

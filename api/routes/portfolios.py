@@ -13,6 +13,7 @@ and as Excel at ``GET /v1/portfolios/{id}/xlsx`` (or ask for either with ``Accep
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -90,6 +91,29 @@ def _check_query(upload: bool) -> None:
             )
 
 
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _settings() -> dict[str, Any]:
+    """An upload's settings from the query string, typed as `UPLOAD_PARAMETERS` says (the
+    request model is strict: ``"2000"`` is not a number until it is read as one)."""
+    settings: dict[str, Any] = {}
+    for name in SETTINGS:
+        if name not in request.args:
+            continue
+        text = request.args[name].strip()
+        kind = UPLOAD_PARAMETERS[name][0]["type"]
+        if kind == "integer" and not _INTEGER.match(text):
+            raise InputError.for_field(name, f"must be a whole number, e.g. 10000; got {text!r}")
+        if kind == "number" and not _DECIMAL.match(text):
+            raise InputError.for_field(name, f"must be a number, e.g. 2.5; got {text!r}")
+        settings[name] = (
+            int(text) if kind == "integer" else float(text) if kind == "number" else text
+        )
+    return settings
+
+
 def _is_excel(filename: str | None, mimetype: str | None, data: bytes) -> bool:
     """An Excel upload by its name, its media type, or its bytes (a .xlsx is a zip file)."""
     named = (filename or "").lower().endswith((".xlsx", ".xlsm"))
@@ -150,7 +174,7 @@ def screen() -> Any:
         parsed_file, file_format = _upload()
         payload: dict[str, Any] = {
             "assets": [a.model_dump(mode="json") for a in parsed_file.assets],
-            **{name: request.args[name] for name in SETTINGS if name in request.args},
+            **_settings(),
         }
         rejected = [r.model_dump(mode="json") for r in parsed_file.rejected]
     else:

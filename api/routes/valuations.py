@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import secrets
 from typing import Any
 
 from flask import Blueprint
@@ -19,8 +17,9 @@ from ipvalue.api.limits import (
 from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
 from ipvalue.api.schemas import RecordList, StoredValuation, ValuationCreated, ValuationRecord
-from ipvalue.api.service import valuation_job
+from ipvalue.api.service import RequestPayload, valuation_job
 from ipvalue.models.valuation import ValuationRequest
+from ipvalue.risk.montecarlo.plan import seeded
 
 bp = Blueprint("valuations", __name__, url_prefix="/v1/valuations")
 
@@ -39,29 +38,26 @@ def create() -> tuple[dict[str, Any], int, dict[str, str]]:
 
     With ``simulation`` over the synchronous budget (`api.limits.valuation_work`: paths x
     method-years, uncertain inputs and value-path steps) the answer is 202 with a job.
-    A simulation without ``seed`` gets one drawn here, recorded so the run can be repeated.
+    The body is validated once; a simulation without ``seed`` gets one drawn here, recorded so
+    the run can be repeated.
     """
     payload = json_body()
     check_series_lengths(payload)
     request = ValuationRequest.model_validate(payload)
-    seed = None
-    resolved = payload
+    resolved, seed = payload, None
     if request.simulation is not None:
         check_limit("max_paths", request.simulation.paths, "simulation.paths")
         check_path_steps(request)
+        request = seeded(request)
         seed = request.simulation.seed
-        if seed is None:
-            seed = secrets.randbits(63)
-            resolved = copy.deepcopy(payload)
-            resolved["simulation"]["seed"] = seed
-    inputs = ValuationRequest.model_validate(resolved).model_dump(mode="json")
+        resolved = {**payload, "simulation": {**payload["simulation"], "seed": seed}}
     return submit_or_run(
         "valuation",
         valuation_job,
-        resolved,
+        RequestPayload(resolved, request),
         valuation_work(request, payload),
         request=payload,
-        inputs=inputs,
+        inputs=request.model_dump(mode="json"),
         seed=seed,
         location="/v1/valuations/{id}",
     )

@@ -32,7 +32,10 @@ def estimate() -> tuple[dict[str, Any], int, dict[str, str]]:
     result. A request without ``seed`` gets one, recorded so the fit can be repeated.
     """
     payload = json_body()
-    for i, series in enumerate([payload.get("series"), *(payload.get("related_series") or [])]):
+    peers = payload.get("related_series")
+    for i, series in enumerate(
+        [payload.get("series"), *(peers if isinstance(peers, list) else [])]
+    ):
         if isinstance(series, list):
             field = "series" if i == 0 else f"related_series[{i - 1}]"
             check_limit("max_series_length", len(series), field)

@@ -40,8 +40,8 @@ from numpy.typing import ArrayLike
 from ipvalue.models.asset import Asset
 from ipvalue.models.valuation import LegalRisk
 from ipvalue.risk.kernel import hazard
+from ipvalue.valuation.dates import years_between
 from ipvalue.valuation.discounting import FloatArray
-from ipvalue.valuation.life import DAYS_PER_YEAR
 
 EVENTS = ("invalidation", "lapse", "litigation_loss")
 
@@ -242,7 +242,7 @@ def _age_since_grant(asset: Asset, valuation_date: dt.date) -> float:
     grant = asset.legal.grant_date
     if grant is None:
         return 0.0
-    return max((valuation_date - grant).days / DAYS_PER_YEAR, 0.0)
+    return max(years_between(grant, valuation_date), 0.0)
 
 
 def plan_legal_risk(asset: Asset, valuation_date: dt.date, risk: LegalRisk | None) -> LegalPlan:

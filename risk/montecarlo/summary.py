@@ -19,17 +19,17 @@ from ipvalue.models.simulation import (
 )
 from ipvalue.models.simulation import DistributionSummary as DistributionModel
 from ipvalue.risk.montecarlo import stats
-from ipvalue.risk.montecarlo.chunks import (
+from ipvalue.risk.montecarlo.chunks import ChunkOut
+from ipvalue.risk.montecarlo.legal import HazardSchedule
+from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
+from ipvalue.risk.montecarlo.plan import (
     CHUNK_PATHS,
     SENSITIVITY_PATHS,
     STREAM_VALUE_PATHS,
     STREAM_VOLATILITY_DRAWS,
-    ChunkOut,
     Plan,
-    _generator,
+    generator,
 )
-from ipvalue.risk.montecarlo.legal import HazardSchedule
-from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
 from ipvalue.valuation.discounting import FloatArray
 
 CI_LEVEL = 0.95
@@ -145,7 +145,7 @@ def _value_paths(
     draws = np.atleast_1d(np.asarray(sim.volatility, dtype=float))
     sigma: FloatArray | float = float(draws[0])
     if draws.size > 1:  # posterior draws: each path takes one, so the bands carry their spread
-        pick = _generator(plan.seed, STREAM_VOLATILITY_DRAWS).integers(0, draws.size, total.size)
+        pick = generator(plan.seed, STREAM_VOLATILITY_DRAWS).integers(0, draws.size, total.size)
         sigma = draws[pick]
     vp = simulate_value_paths(
         total,
@@ -153,7 +153,7 @@ def _value_paths(
         sim.horizon_years,
         sim.steps_per_year,
         paths=total.size,
-        seed=_generator(plan.seed, STREAM_VALUE_PATHS),
+        seed=generator(plan.seed, STREAM_VALUE_PATHS),
         drift=sim.drift,
         legal=jumps,
         keep_paths=False,

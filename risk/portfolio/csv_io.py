@@ -21,6 +21,7 @@ column                    required  meaning
 ``jurisdiction``          no        ISO 3166-1 alpha-2 code
 ``status``                no        pending, granted (default), registered, lapsed,
                                     expired, invalidated
+``filing_date``           no        ISO date; dates the statutory term when no expiry is given
 ``grant_date``            no        ISO date; dates the patent maintenance-fee schedule
 ``expiry_date``           no        ISO date protection ends (or ...)
 ``remaining_life_years``  no        ... years of protection left; not both
@@ -58,6 +59,7 @@ from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 
 from ipvalue.models.errors import FieldProblem, InputError
+from ipvalue.models.fields import house_message
 from ipvalue.models.portfolio import (
     PortfolioAsset,
     PortfolioResult,
@@ -71,6 +73,7 @@ OPTIONAL = (
     "technology",
     "jurisdiction",
     "status",
+    "filing_date",
     "grant_date",
     "expiry_date",
     "remaining_life_years",
@@ -217,10 +220,9 @@ def _pydantic_problems(
         column = loc[0] if loc else ""
         if ": " in message and not column:
             column, message = message.split(": ", 1)
-        if err["type"] == "missing":
-            message = "is required"
-        given = cells.get(column)
-        got = f"; got {given.strip()!r}" if given is not None and given.strip() else ""
+        message = house_message(err["type"], err.get("ctx") or {}, err.get("input"), message)
+        given = (cells.get(column) or "").strip()
+        got = f"; got {given!r}" if given and "; got " not in message else ""
         yield f"rows[{row}].{column}", f"{where}: {column}: {message}{got}"
 
 
@@ -481,6 +483,7 @@ def read_portfolio_xlsx(
 INPUT_COLUMNS = (
     "jurisdiction",
     "status",
+    "filing_date",
     "grant_date",
     "expiry_date",
     "remaining_life_years",
@@ -499,6 +502,7 @@ RESULT_COLUMNS = (
     "technology",
     "jurisdiction",
     "status",
+    "filing_date",
     "grant_date",
     "expiry_date",
     "remaining_life_years",
@@ -527,7 +531,7 @@ RESULT_COLUMNS = (
 
 _TEXT = frozenset(
     {"id", "name", "kind", "sector", "technology", "jurisdiction", "status", "grant_date"}
-    | {"expiry_date"}
+    | {"filing_date", "expiry_date"}
 )
 _SHARES = frozenset(
     {"weight", "prob_protection_loss", "risk_adjusted_ratio", "volatility"}
