@@ -120,7 +120,7 @@ TABLE: list[tuple[str, str, str, Any, int, str, str]] = [
         "2010-01-01",
         422,
         "valuation_date",
-        "before the asset's filing_date",
+        "is before asset.legal.filing_date",
     ),
     ("currency in lower case", V, "currency", "eur", 422, "currency", "ISO 4217 code in capitals"),
     (
@@ -359,7 +359,13 @@ def test_a_csv_upload_records_its_settings_and_its_own_row_count(client: Any) ->
     )
     assert resp.status_code == 201, resp.get_json()
     record = client.get(f"/v1/portfolios/{resp.get_json()['id']}").get_json()
-    assert record["request"] == {"paths": 1000, "seed": 3, "horizon_years": 2.0, "csv_rows": 2}
+    assert record["request"] == {
+        "upload": "csv",
+        "upload_rows": 2,
+        "paths": 1000,
+        "seed": 3,
+        "horizon_years": 2.0,
+    }
     bad = client.post("/v1/portfolios/screen?paths=many", data=csv, content_type="text/csv")
     assert bad.status_code == 422
     assert bad.get_json()["errors"][0] == {

@@ -11,25 +11,15 @@ provenance (seed, library versions, SHA-256 of the stored record).
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 
 from ipvalue.api.documents import charts
 from ipvalue.api.documents.numbers import cell, money, plain, share
+from ipvalue.api.documents.sections import Rows, Table, collateral_section, data_uri, trigger_table
 from ipvalue.api.documents.words import term, words
 from ipvalue.models.triggers import TriggerState
 from ipvalue.risk.triggers import evaluate_triggers
-
-Rows = list[tuple[str, str]]
-
-
-@dataclass
-class Table:
-    """A table with a header row."""
-
-    header: list[str]
-    rows: list[list[str]]
 
 
 @dataclass
@@ -69,10 +59,6 @@ class Report:
     next_revaluation: str | None = None
     warnings: list[str] = field(default_factory=list)
     provenance: Rows = field(default_factory=list)
-
-
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _input_text(value: Any, currency: str | None) -> str:
@@ -146,7 +132,6 @@ def _triggers(
     result: dict[str, Any], collateral: dict[str, Any] | None, lang: str
 ) -> tuple[Table, str]:
     """The trigger rules as of the valuation date, with the loan when a collateral exists."""
-    w = words(lang)
     state: dict[str, Any] = {
         "as_of": result["valuation_date"],
         "last_appraisal": {"date": result["valuation_date"], "value": result["value"]["point"]},
@@ -159,59 +144,8 @@ def _triggers(
             "term_years": collateral["horizon_years"],
         }
         state["current"] = {"value": collateral["value"]}
-    answer = evaluate_triggers(TriggerState.model_validate(state))
-    rows = [
-        [t.rule.replace("_", " "), term(lang, t.severity), t.reason, t.action]
-        for t in answer.triggers
-    ]
-    table = Table([w["rule"], w["severity"], w["reason"], w["action"]], rows)
-    return table, answer.next_revaluation_date.isoformat()
-
-
-def _collateral(collateral: dict[str, Any], currency: str | None, lang: str) -> tuple[Rows, str]:
-    w = words(lang)
-    loss = (collateral.get("loan_loss") or {}).get("expected_loss_lender")
-    within = collateral.get("within_limit")
-    rows: Rows = [
-        (w["horizon_years"], plain(collateral["horizon_years"], 2)),
-        (w["lending_value"], money(collateral["lending_value"], currency)),
-        (w["max_ltv"], share(collateral["max_ltv"])),
-        (w["max_loan"], money(collateral["max_loan"], currency)),
-        (w["loan_amount"], money(collateral.get("loan_amount"), currency)),
-        (w["ltv"], share(collateral["ltv"])),
-        (
-            w["prob_ltv_breach"],
-            f"{share(collateral['prob_ltv_breach']['value'], 2)}"
-            f" \u00b1 {share(collateral['prob_ltv_breach']['se'], 2)}",
-        ),
-        (
-            w["expected_loss_lender"],
-            "\u2013"
-            if loss is None
-            else f"{money(loss['value'], currency)} \u00b1 {money(loss['se'], currency)}",
-        ),
-    ]
-    if within is not None:
-        rows.append((w["within_limit"], w["yes"] if within else w["no"]))
-    loan = collateral.get("loan_amount")
-    cap_value = loan / collateral["max_ltv"] if loan and collateral.get("max_ltv") else None
-    png = charts.fan(
-        collateral["times"],
-        collateral["bands"],
-        loan,
-        cap_value,
-        {
-            "x": w["fan_x"],
-            "y": w["fan_y"].format(currency=currency or ""),
-            "b90": w["band_90"],
-            "b50": w["band_50"],
-            "median": w["median"],
-            "loan": w["loan_amount"],
-            "cap": w["ltv_cap"],
-        },
-        lang,
-    )
-    return rows, _data_uri(png)
+    answer = evaluate_triggers(TriggerState.model_validate(state)).model_dump(mode="json")
+    return trigger_table(answer["triggers"], lang), answer["next_revaluation_date"]
 
 
 def valuation_report(
@@ -307,7 +241,7 @@ def valuation_report(
         _add_distribution(report, distribution, currency, lang)
     collateral = collateral_record["result"] if collateral_record else None
     if collateral:
-        report.collateral, report.fan_png = _collateral(collateral, currency, lang)
+        report.collateral, report.fan_png = collateral_section(collateral, currency, lang)
         warnings += list(collateral.get("warnings") or [])
     report.triggers, report.next_revaluation = _triggers(result, collateral, lang)
     report.warnings = warnings
@@ -361,11 +295,11 @@ def _add_distribution(
             },
             lang,
         )
-        report.histogram_png = _data_uri(png)
+        report.histogram_png = data_uri(png)
     sensitivity = distribution.get("sensitivity") or []
     if sensitivity:
         rows = [(s["input"], float(s["rank_correlation"])) for s in sensitivity]
         report.sensitivity = Table(
             [w["input"], w["tornado_x"]], [[name, f"{value:+.3f}"] for name, value in rows]
         )
-        report.tornado_png = _data_uri(charts.tornado(rows, {"x": w["tornado_x"]}, lang))
+        report.tornado_png = data_uri(charts.tornado(rows, {"x": w["tornado_x"]}, lang))

@@ -9,12 +9,16 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from ipvalue.api.auth import current_tenant
+from ipvalue.api.documents.certificate import certificate
 from ipvalue.api.documents.render import FORMATS, MEDIA_TYPES, render
 from ipvalue.api.documents.valuation import valuation_report
 from ipvalue.api.documents.words import LANGUAGES
+from ipvalue.api.monitor import EVALUATION_KIND
 from ipvalue.api.openapi import operation
 from ipvalue.api.pagination import Page
 from ipvalue.api.records import get_record
+from ipvalue.api.routes.assets import asset_answer, book
+from ipvalue.api.routes.loans import loan_answer
 from ipvalue.api.schemas import RecordCheck
 from ipvalue.models.errors import InputError
 
@@ -91,10 +95,56 @@ def valuation(record_id: str) -> Response:
         "words": report.words,
         "sha256": record["sha256"],
     }
-    body = render("valuation.html", context, fmt, lang)
+    return _document(render("valuation.html", context, fmt, lang), fmt, f"valuation-{record_id}")
+
+
+@bp.get("/v1/loans/<loan_id>/report")
+@operation(
+    tags=["documents"],
+    media_type=("text/html", "application/pdf"),
+    errors=[422],
+    parameters=REPORT_PARAMETERS,
+)
+def loan(loan_id: str) -> Response:
+    """The guarantee certificate of a pledge loan, as HTML or PDF, in English or Chinese.
+
+    Built on the loan's latest monitoring (`POST /v1/monitoring/runs`): the loan, each pledged
+    right with its legal standing, remaining protected years and value, the joint value and
+    its volatility, the collateral over the remaining term (fan chart with the loan and the
+    LTV cap; lending value, maximum loan, LTV, breach probability, expected loss after risk
+    sharing), the triggers and next revaluation date, the open alerts, the monitoring
+    record's seed, library versions and SHA-256, and a place for the committee's signature.
+    Before the first monitoring run it says so.
+    """
+    _refuse_unknown(("format", "lang"))
+    fmt = _choice("format", FORMATS, "html")
+    lang = _choice("lang", LANGUAGES, "en")
+    tenant = current_tenant()
+    answer = loan_answer(book().get("loan", tenant, loan_id))
+    monitoring = answer["monitoring"]
+    evaluation = (
+        get_record(EVALUATION_KIND, monitoring["evaluation_id"])
+        if monitoring["evaluation_id"]
+        else None
+    )
+    assets = {
+        asset_id: asset_answer(book().get("asset", tenant, asset_id))
+        for asset_id in answer["pledged_asset_ids"]
+    }
+    document = certificate(answer, assets, evaluation, monitoring["open_alerts"], lang)
+    context = {
+        "r": document,
+        "title": document.title,
+        "words": document.words,
+        "sha256": evaluation["sha256"] if evaluation else "\u2013",
+    }
+    return _document(render("certificate.html", context, fmt, lang), fmt, f"loan-{loan_id}")
+
+
+def _document(body: bytes, fmt: str, name: str) -> Response:
     response = Response(body, mimetype=MEDIA_TYPES[fmt].split(";")[0])
     if fmt == "pdf":
-        response.headers["Content-Disposition"] = f'inline; filename="valuation-{record_id}.pdf"'
+        response.headers["Content-Disposition"] = f'inline; filename="{name}.pdf"'
     return response
 
 

@@ -13,7 +13,6 @@ and as Excel at ``GET /v1/portfolios/{id}/xlsx`` (or ask for either with ``Accep
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
@@ -27,7 +26,7 @@ from ipvalue.api.limits import check_limit, limit_value
 from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
 from ipvalue.api.schemas import RecordList
-from ipvalue.models.errors import InputError
+from ipvalue.models.errors import FieldProblem, InputError
 from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest, PortfolioResult
 from ipvalue.risk.portfolio import PortfolioUpload, read_portfolio_csv, read_portfolio_xlsx, to_xlsx
 from ipvalue.risk.portfolio.csv_io import ON_ERROR, XLSX_MEDIA_TYPE
@@ -56,6 +55,21 @@ UPLOAD_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
 SETTINGS = tuple(name for name in UPLOAD_PARAMETERS if name != "on_error")
 
 
+def _setting(name: str, text: str) -> Any:
+    """A query-string setting as the type its schema names (a number for ``paths=1000``);
+    text that is no such number is a 422 naming the parameter."""
+    kind = UPLOAD_PARAMETERS[name][0]["type"]
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+    except ValueError:
+        word = "a whole number" if kind == "integer" else "a number"
+        raise InputError.for_field(name, f"must be {word}; got {text!r}") from None
+    return text
+
+
 def _parameters() -> list[dict[str, Any]]:
     return [
         {
@@ -70,13 +84,17 @@ def _parameters() -> list[dict[str, Any]]:
 
 
 def _check_query(upload: bool) -> None:
-    """Refuse unknown query parameters, and any on a JSON body (settings go in the body)."""
+    """Refuse unknown query parameters (every one named), and any on a JSON body (settings go
+    in the body)."""
+    unknown = [name for name in request.args if name not in UPLOAD_PARAMETERS]
+    if unknown:
+        allowed = ", ".join(UPLOAD_PARAMETERS)
+        message = f"is not a query parameter of this endpoint; an upload takes {allowed}"
+        raise InputError(
+            f"{unknown[0]}: {message}" + (f" (and {len(unknown) - 1} more)" if unknown[1:] else ""),
+            [FieldProblem(name, message) for name in unknown],
+        )
     for name in request.args:
-        if name not in UPLOAD_PARAMETERS:
-            allowed = ", ".join(UPLOAD_PARAMETERS)
-            raise InputError.for_field(
-                name, f"is not a query parameter of this endpoint; an upload takes {allowed}"
-            )
         if not upload and name == "on_error":
             raise InputError.for_field(
                 name,
@@ -89,29 +107,6 @@ def _check_query(upload: bool) -> None:
                 f"query parameters set a CSV or Excel upload's settings; with a JSON body put "
                 f'"{name}" in the body',
             )
-
-
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def _settings() -> dict[str, Any]:
-    """An upload's settings from the query string, typed as `UPLOAD_PARAMETERS` says (the
-    request model is strict: ``"2000"`` is not a number until it is read as one)."""
-    settings: dict[str, Any] = {}
-    for name in SETTINGS:
-        if name not in request.args:
-            continue
-        text = request.args[name].strip()
-        kind = UPLOAD_PARAMETERS[name][0]["type"]
-        if kind == "integer" and not _INTEGER.match(text):
-            raise InputError.for_field(name, f"must be a whole number, e.g. 10000; got {text!r}")
-        if kind == "number" and not _DECIMAL.match(text):
-            raise InputError.for_field(name, f"must be a number, e.g. 2.5; got {text!r}")
-        settings[name] = (
-            int(text) if kind == "integer" else float(text) if kind == "number" else text
-        )
-    return settings
 
 
 def _is_excel(filename: str | None, mimetype: str | None, data: bytes) -> bool:
@@ -174,11 +169,15 @@ def screen() -> Any:
         parsed_file, file_format = _upload()
         payload: dict[str, Any] = {
             "assets": [a.model_dump(mode="json") for a in parsed_file.assets],
-            **_settings(),
+            **{
+                name: _setting(name, request.args[name])
+                for name in SETTINGS
+                if name in request.args
+            },
         }
         rejected = [r.model_dump(mode="json") for r in parsed_file.rejected]
     else:
-        payload = json_body()
+        payload = json_body("text/csv, an .xlsx workbook or multipart/form-data for a file")
     assets = payload.get("assets")
     if isinstance(assets, list):
         check_limit("max_assets", len(assets), "assets")
@@ -193,7 +192,7 @@ def screen() -> Any:
     sent = {
         "upload": file_format,
         "upload_rows": len(parsed.assets) + len(rejected),
-        **request.args,
+        **{name: _setting(name, request.args[name]) for name in request.args},
     }
     body, status, headers = submit_or_run(
         "portfolio",

@@ -246,8 +246,6 @@ def evaluate_loan(
             }
         )
         collateral = assess_collateral(request).model_dump(mode="json")
-        collateral.pop("bands", None)
-        collateral.pop("times", None)
     events: list[tuple[str, Any]] = []
     for p, r in zip(pledged, records, strict=True):
         events += [(p.id, e) for e in r.trigger_events()]
