@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 
 from ipvalue.api.app import _register_routes  # the same routes create_app registers
-from ipvalue.api.openapi import build_document
+from ipvalue.api.openapi import build_document, markdown
 
 HEADER = """\
 # Fields of every request and answer
@@ -57,6 +57,43 @@ def anchor(name: str) -> str:
 def _cell(text: str) -> str:
     """Text fit for one table cell: one line, pipes escaped."""
     return " ".join(text.split()).replace("|", "\\|")
+
+
+_RULE = re.compile(r"-{3,}")
+_ENTRY = re.compile(r"^([A-Za-z_][\w, ]*?)\s*:")
+_FIELD_SECTIONS = {"Parameters", "Attributes"}
+
+
+def numpydoc(text: str) -> tuple[str, dict[str, str]]:
+    """Split a model's docstring: its text, and each field's description from its numpydoc
+    ``Parameters`` or ``Attributes`` section (``name : type`` lines and the indented text)."""
+    lines = text.splitlines()
+    kept: list[str] = []
+    fields: dict[str, list[str]] = {}
+    section: str | None = None
+    current: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if line.strip() and _RULE.fullmatch(following):
+            section = line.strip()
+            if section not in _FIELD_SECTIONS:
+                kept.append(f"**{section}**:")
+            i += 2
+            continue
+        if section in _FIELD_SECTIONS:
+            entry = _ENTRY.match(line)
+            if entry and not line.startswith(" "):
+                current = []
+                for name in entry.group(1).split(","):
+                    fields[name.strip()] = current
+            elif line.strip():
+                current.append(line.strip())
+        else:
+            kept.append(line)
+        i += 1
+    return "\n".join(kept).strip(), {k: " ".join(v) for k, v in fields.items()}
 
 
 def _number(value: Any) -> str:
@@ -110,8 +147,9 @@ def constraints(schema: dict[str, Any]) -> str:
 
 def _schema_section(name: str, schema: dict[str, Any]) -> list[str]:
     lines = [f'<a id="{anchor(name)}"></a>', "", f"### {name}", ""]
-    if schema.get("description"):
-        lines += [" ".join(schema["description"].split()), ""]
+    text, documented = numpydoc(schema.get("description", ""))
+    if text:
+        lines += [" ".join(markdown(text).split()), ""]
     properties: dict[str, Any] = schema.get("properties", {})
     if not properties:
         lines += [f"Type: {type_of(schema)}.", ""]
@@ -132,7 +170,7 @@ def _schema_section(name: str, schema: dict[str, Any]) -> list[str]:
                     "yes" if field in required else "",
                     _cell(default),
                     _cell(constraints(spec)),
-                    _cell(spec.get("description", "")),
+                    _cell(markdown(spec.get("description") or documented.get(field, ""))),
                 ]
             )
             + " |"

@@ -18,7 +18,7 @@ import pytest
 
 from ipvalue.api.facts import FILTERS
 from ipvalue.api.limits import SETTINGS as LIMITS
-from ipvalue.api.reference import anchor, document, render
+from ipvalue.api.reference import anchor, document, numpydoc, render
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -26,8 +26,10 @@ PAGES = sorted(DOCS.glob("*.md"))
 OUTSIDE = re.compile(r"\.\./shared|shared/|(?<![\w/.])(API|DOMAIN|DESIGN)\.md")
 
 #: Names docs/api.md uses that are not schema fields: record kinds, size limits, the ranked
-#: table's sheets and the stored table's key.
-NOT_FIELDS = {*FILTERS, "valuation", *LIMITS, "csv", "ranked", "totals"}
+#: table's sheets and the stored table's key, file formats, and fields of the pledge book's
+#: answers that have no response model (checked in tests/test_book_*.py).
+NOT_FIELDS = {*FILTERS, "valuation", *LIMITS, "csv", "ranked", "totals", "xlsx"}
+NOT_FIELDS |= {"version", "monitoring", "open_alerts"}
 
 #: Files whose owners replace their pointers in the same merge (remove the entry then).
 POINTERS_FIXED_ELSEWHERE = {"risk/insurance.py"}
@@ -124,3 +126,16 @@ def test_nothing_points_outside_the_repository() -> None:
             if OUTSIDE.search(line):
                 stray.append(f"{relative}:{number}: {line.strip()}")
     assert not stray, "point at docs/ instead:\n" + "\n".join(stray)
+
+
+def test_numpydoc_sections_become_field_descriptions() -> None:
+    text, fields = numpydoc(
+        "A thing.\n\nParameters\n----------\nrate, cap : float\n    A decimal.\n    Default 0.\n"
+        "label : str\n    Its name.\n\nNotes\n-----\nSee ``docs/methods.md``.\n"
+    )
+    assert fields == {
+        "rate": "A decimal. Default 0.",
+        "cap": "A decimal. Default 0.",
+        "label": "Its name.",
+    }
+    assert text.startswith("A thing.") and "**Notes**:" in text and "Parameters" not in text

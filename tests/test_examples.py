@@ -33,6 +33,7 @@ POSTS: dict[str, tuple[str, str]] = {
     "valuation-market.json": ("/v1/valuations", "comparable prices and royalties"),
     "valuation-option.json": ("/v1/valuations", "a real option"),
     "valuation-simulation.json": ("/v1/valuations", "a distribution and value paths"),
+    "five_methods.json": ("/v1/valuations", "five methods simulated together, as a job"),
     "collateral.json": ("/v1/collateral", "range, max loan, loan loss"),
     "collateral-from-valuation.json": ("/v1/collateral", "a stored valuation's volatility"),
     "insurance-collateral.json": ("/v1/insurance/quotes", "collateral-value cover"),
@@ -117,6 +118,15 @@ def test_simulation_example_gives_a_distribution_and_feeds_collateral(client: An
     assert collateral["value"] == pytest.approx(simulated["value"]["point"])
     assert collateral["currency"] == "EUR"
     assert collateral["max_loan"] > 0 and "within_limit" in collateral
+
+
+def test_five_methods_example_runs_as_a_job(client: Any) -> None:
+    resp = client.post("/v1/valuations", json=body("five_methods.json"))
+    assert resp.status_code == 202, resp.get_json()
+    state = wait_for(client, resp.get_json()["job_id"])
+    assert state["status"] == "succeeded", state
+    result = state["result"]
+    assert len(result["methods"]) == 5 and result["distribution"]["paths"] == 100_000
 
 
 def test_collateral_and_insurance_examples(client: Any) -> None:

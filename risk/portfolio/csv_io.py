@@ -624,14 +624,14 @@ def to_xlsx(result: PortfolioResult, assets: Sequence[PortfolioAsset] = ()) -> b
     totals = book.create_sheet("totals")
     _append(totals, ("figure", "value"))
     _append(totals, ("currency", result.currency))
-    for name, value in result.totals.model_dump(exclude={"tail"}).items():
-        _append(totals, (name, value))
-    for name, value in result.concentration.model_dump().items():
-        if isinstance(value, dict):
-            for key, share in value.items():
-                _append(totals, (f"{name}.{key}", share))
-        else:
-            _append(totals, (name, value))
+    figures = {
+        **result.totals.model_dump(mode="json", exclude={"tail"}),
+        **result.concentration.model_dump(mode="json"),
+    }
+    for name, value in figures.items():
+        for key, item in value.items() if isinstance(value, dict) else [(None, value)]:
+            scalar = item if item is None or isinstance(item, str | int | float) else str(item)
+            _append(totals, (name if key is None else f"{name}.{key}", scalar))
     _append(totals, ("seed_entropy", str(result.settings.seed_entropy)))
     _append(totals, ("score", result.settings.score))
     if result.rejected:
