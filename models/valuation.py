@@ -113,17 +113,6 @@ class ValuationRequest(Strict):
         return self.model_copy(update={"simulation": sim})
 
     @model_validator(mode="after")
-    def _valued_after_filing(self) -> ValuationRequest:
-        filed = self.asset.legal.filing_date
-        if filed is not None and self.valuation_date < filed:
-            raise ValueError(
-                f"valuation_date: {self.valuation_date} is before asset.legal.filing_date "
-                f"({filed}); a right cannot be valued before it is filed, so use a date on or "
-                "after the filing date"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _not_before_filing(self) -> ValuationRequest:
         filed = self.asset.legal.filing_date
         if filed is not None and self.valuation_date < filed:
