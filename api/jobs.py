@@ -518,6 +518,8 @@ class JobRunner:
         self.max_attempts = max_attempts
         self.max_per_tenant = max_per_tenant
         self.owner = process_tag("web-" + uuid.uuid4().hex[:8])
+        #: False while this process should take no new job (a server worker that is stopping).
+        self.accepting: Callable[[], bool] = lambda: True
         self._active: dict[str, int] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -614,6 +616,8 @@ class JobRunner:
         with self._lock:
             if len(self._active) >= self.slots or self._stop.is_set():
                 return False
+        if not self.accepting():
+            return False
         claimed = claim_next(self.engine, self.owner, self.lease_seconds)
         if claimed is None:
             return False

@@ -120,13 +120,13 @@ def too_many_jobs(count: int, limit: int, retry_after: int) -> LimitExceededErro
 
 
 #: Work per path of one method-year, of one uncertain input's draw, and of one value-path step,
-#: in path-years (one method-year of one path = 1). Measured on ``examples/patent.json``
-#: (benchmarks/budget.py): sampling one input costs about as much as two method-years, and one
-#: step of a value path (a normal draw, the value, the alive mask, the quantile bands) about as
-#: much as three.
+#: in path-years (one method-year of one path = 1). Fitted to run times of request shapes that
+#: stress each driver (``benchmarks/budget.py``): drawing one input costs about as much as four
+#: method-years (the inverse-CDF transform and clipping), one value-path step (a normal draw,
+#: the value, the alive mask, the quantile bands) about as much as two.
 METHOD_YEAR_WORK = 1.0
-INPUT_WORK = 2.0
-PATH_STEP_WORK = 3.0
+INPUT_WORK = 4.0
+PATH_STEP_WORK = 2.0
 
 
 def path_steps(simulation: Any) -> int:
@@ -139,7 +139,7 @@ def path_steps(simulation: Any) -> int:
 def valuation_work(request: Any, payload: dict[str, Any]) -> float:
     """What a valuation request costs, in path-years (0 without ``simulation``).
 
-    ``paths x (sum over methods of their years + 2 x uncertain inputs + 3 x value-path steps)``,
+    ``paths x (sum over methods of their years + 4 x uncertain inputs + 2 x value-path steps)``,
     with an income method's years the longest series in it (at least 1; 1 for other methods)
     and the uncertain inputs those the engine samples
     (`risk.montecarlo.sampling.uncertain_inputs`).

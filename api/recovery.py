@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -198,8 +199,14 @@ class Sweeper:
         self._stop.set()
 
 
-def start_sweeper(app: Any) -> Sweeper:
-    """Start this server worker's dispatcher, and sweep every ``JOB_SWEEP_SECONDS``."""
+def start_sweeper(app: Any, accepting: Callable[[], bool] | None = None) -> Sweeper:
+    """Start this server worker's dispatcher, and sweep every ``JOB_SWEEP_SECONDS``.
+
+    ``accepting``, if given, says whether the dispatcher may take new jobs now (a stopping or
+    orphaned server worker must not).
+    """
+    if accepting is not None:
+        app.extensions["ipvalue.jobs"].accepting = accepting
     sweeper = Sweeper(
         app.extensions["ipvalue.jobs"],
         float(app.config["JOB_SWEEP_SECONDS"]),

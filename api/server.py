@@ -8,7 +8,9 @@ so more workers than cores only adds switching: on 2 cores, 2 workers x 4 thread
 
 The master migrates the database, recovers unfinished jobs and creates the shared rate-limit
 buckets once, before any worker starts; each worker builds its own app (engine, key cache, job
-pool) and takes re-queued jobs.
+dispatcher) and takes queued jobs, each run in its own process that dies with the worker. A
+worker that is stopping, or whose master is gone, takes no new job; when it exits it ends its
+job processes and re-queues their jobs (`api.jobs.JobRunner.shutdown`).
 
 Everything of one running instance lives in its instance folder (``IPVALUE_INSTANCE_PATH``,
 default ``./instance``): the default SQLite file, ``metrics/`` (prometheus-client's
@@ -143,7 +145,8 @@ def _on_starting(_server: Any) -> None:
 
 
 def _post_worker_init(worker: Any) -> None:
-    start_sweeper(worker.wsgi)
+    """Dispatch jobs and sweep in this worker; no new job once it stops or its master is gone."""
+    start_sweeper(worker.wsgi, lambda: bool(worker.alive) and worker.ppid == os.getppid())
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:

@@ -185,7 +185,7 @@ def test_a_killed_worker_takes_its_job_process_along_and_the_job_reruns(
 def test_a_killed_master_leaves_no_orphan_and_the_restart_runs_the_job_once(
     job_db: Any, db_url: str, tmp_path: Path
 ) -> None:
-    with gunicorn_server(db_url, tmp_path / "first.log", **JOB_ENV) as (master, _port):
+    with gunicorn_server(db_url, tmp_path / "first.log", 1, **JOB_ENV) as (master, _port):
         job_id, runs, release, child = _running_job(job_db, tmp_path)
         workers = worker_pids(master)
         os.kill(master, signal.SIGKILL)
@@ -195,7 +195,7 @@ def test_a_killed_master_leaves_no_orphan_and_the_restart_runs_the_job_once(
         )
     assert job_row(job_db, job_id)["status"] in {"queued", "running"}
     assert records_of(job_db, job_id) == 0
-    with gunicorn_server(db_url, tmp_path / "second.log", **JOB_ENV):
+    with gunicorn_server(db_url, tmp_path / "second.log", 1, **JOB_ENV):
         wait_until(lambda: len(runs_of(runs)) == 2, what="the restarted server to run it")
         _finishes_once(job_db, job_id, runs, release, attempts=2)
 
@@ -203,12 +203,12 @@ def test_a_killed_master_leaves_no_orphan_and_the_restart_runs_the_job_once(
 def test_a_graceful_stop_requeues_a_running_job_and_ends_its_process(
     job_db: Any, db_url: str, tmp_path: Path
 ) -> None:
-    with gunicorn_server(db_url, tmp_path / "first.log", **JOB_ENV) as (master, _port):
+    with gunicorn_server(db_url, tmp_path / "first.log", 1, **JOB_ENV) as (master, _port):
         job_id, runs, release, child = _running_job(job_db, tmp_path)
         os.kill(master, signal.SIGTERM)
         wait_until(lambda: not alive(master), timeout=30, what="the server to stop")
         assert not alive(child)
         row = job_row(job_db, job_id)
         assert row["status"] == "queued" and row["owner"] is None, row
-    with gunicorn_server(db_url, tmp_path / "second.log", **JOB_ENV):
+    with gunicorn_server(db_url, tmp_path / "second.log", 1, **JOB_ENV):
         _finishes_once(job_db, job_id, runs, release, attempts=2)

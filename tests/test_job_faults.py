@@ -4,6 +4,8 @@ Each test kills or cuts the real thing (SIGKILL of the job's own process, a TCP 
 PostgreSQL closed for seconds, an exclusive lock on SQLite) on both databases, and asserts that
 nothing is lost (every job ends), nothing runs twice (one record per job) and nothing is stuck.
 The gunicorn faults (a killed worker, a killed master, a graceful stop) are in test_crash.py.
+The database fixture comes before ``make_app`` in each signature, so the app (and its job
+threads) is shut down before its database is dropped.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _submit_slow(
 
 
 def test_a_killed_job_process_requeues_only_its_own_job(
-    make_app: Any, db_url: str, tmp_path: Path
+    db_url: str, make_app: Any, tmp_path: Path
 ) -> None:
     app = make_app(DATABASE_URL=db_url)
     key_for(app)
@@ -93,7 +95,7 @@ def test_a_killed_job_process_requeues_only_its_own_job(
 
 
 def test_a_job_killed_on_its_last_attempt_says_by_what(
-    make_app: Any, db_url: str, tmp_path: Path
+    db_url: str, make_app: Any, tmp_path: Path
 ) -> None:
     app = make_app(DATABASE_URL=db_url, MAX_JOB_ATTEMPTS=1)
     client = authed_client(app, key_for(app))
@@ -111,7 +113,7 @@ def test_a_job_killed_on_its_last_attempt_says_by_what(
     assert records_of(engine, job_id) == 0 and len(runs_of(runs)) == 1
 
 
-def test_a_stale_attempt_writes_nothing(make_app: Any, db_url: str, tmp_path: Path) -> None:
+def test_a_stale_attempt_writes_nothing(db_url: str, make_app: Any, tmp_path: Path) -> None:
     app = make_app(DATABASE_URL=db_url)
     key_for(app)
     engine = app.extensions["ipvalue.engine"]
@@ -202,7 +204,7 @@ def outage(db_url: str, tmp_path: Path) -> Any:
 
 
 def test_jobs_survive_a_database_outage(
-    make_app: Any, outage: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    outage: Any, make_app: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     url, start_outage, end_outage = outage
     app = make_app(DATABASE_URL=url, JOB_SWEEP_SECONDS=1.0, JOB_POLL_SECONDS=0.2)
@@ -234,7 +236,7 @@ def test_jobs_survive_a_database_outage(
 
 
 def test_an_expired_lease_of_a_live_process_is_reclaimed(
-    make_app: Any, outage: Any, tmp_path: Path
+    outage: Any, make_app: Any, tmp_path: Path
 ) -> None:
     """Cut off for longer than its lease, a running job is re-run: once, with one record."""
     url, start_outage, end_outage = outage
@@ -267,7 +269,7 @@ def test_an_expired_lease_of_a_live_process_is_reclaimed(
         sweeper.stop()
 
 
-def test_jobs_are_shared_fairly_between_tenants(make_app: Any, db_url: str, tmp_path: Path) -> None:
+def test_jobs_are_shared_fairly_between_tenants(db_url: str, make_app: Any, tmp_path: Path) -> None:
     app = make_app(DATABASE_URL=db_url, JOB_POLL_SECONDS=0.2)
     key_for(app, "big")
     key_for(app, "small")
@@ -307,7 +309,7 @@ def test_a_tenant_over_its_job_limit_gets_429(make_app: Any, tmp_path: Path) -> 
     assert client.post("/v1/valuations", json=body).status_code == 202
 
 
-def test_heartbeats_extend_the_lease(make_app: Any, db_url: str, tmp_path: Path) -> None:
+def test_heartbeats_extend_the_lease(db_url: str, make_app: Any, tmp_path: Path) -> None:
     app = make_app(DATABASE_URL=db_url, JOB_LEASE_SECONDS=1.0)
     key_for(app)
     engine = app.extensions["ipvalue.engine"]

@@ -69,7 +69,7 @@ def submit(app: Any, fn: Any, payload: dict[str, Any], cost: float = float("inf"
         return submit_or_run("test", fn, payload, cost)
 
 
-def test_over_budget_valuation_is_a_job_with_the_same_answer(make_app: Any, db_url: str) -> None:
+def test_over_budget_valuation_is_a_job_with_the_same_answer(db_url: str, make_app: Any) -> None:
     pytest.importorskip("ipvalue.risk.montecarlo")
     inline_app = make_app(DATABASE_URL=db_url)
     inline = authed_client(inline_app, key_for(inline_app)).post("/v1/valuations", json=SIMULATED)
@@ -170,7 +170,7 @@ def _orphan(
     return job_id
 
 
-def test_after_restart_unfinished_jobs_rerun(make_app: Any, db_url: str) -> None:
+def test_after_restart_unfinished_jobs_rerun(db_url: str, make_app: Any) -> None:
     app = make_app(DATABASE_URL=db_url)
     client = authed_client(app, key_for(app))
     engine = app.extensions["ipvalue.engine"]
