@@ -7,7 +7,8 @@ the same way (:func:`price_losses`):
 + cost_of_capital * capital_share * (ES99 - EL) * period_years``
 
 with EL the expected insured loss and ES99 the expected shortfall at 99 % of the period's loss.
-Defensive patent insurance usually costs about 1.5-5 % of the limit a year (docs/domain.md, "Insurance").
+Defensive patent insurance usually costs about 1.5-5 % of the limit a year (docs/domain.md,
+"Insurance").
 
 Randomness: each random component draws from its own named child stream of the recorded seed
 (:mod:`risk.kernel.seeds`), so changing one input (a limit, a volatility) keeps the other
