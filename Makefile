@@ -32,6 +32,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/portfolio.py
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/documents.py
+	$(BIN)/python benchmarks/valuation_walk.py
+	$(BIN)/python benchmarks/budget.py
+	$(BIN)/python benchmarks/monitor.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
