@@ -5,10 +5,14 @@
   template (``/v1/valuations/<record_id>``, never the raw path, so label values stay few;
   ``unmatched`` for paths no route serves);
 - ``ipvalue_jobs{status}``: jobs per state now (``queued`` is the queue depth);
-- ``ipvalue_job_duration_seconds{kind, status}``: run time of finished jobs (start to finish).
+- ``ipvalue_job_duration_seconds{kind, status}``: run time of finished jobs (start to finish);
+- ``ipvalue_monitoring_evaluations_total``: loan evaluations stored by monitoring runs;
+- ``ipvalue_alerts{status, severity}``: the pledge book's alerts per state now;
+- ``ipvalue_webhook_deliveries{status}`` and ``ipvalue_webhook_delivery_attempts_total``: the
+  webhook outbox per state, and every delivery attempt made.
 
-The job figures are read from the ``jobs`` table when scraped, so they count every job wherever
-it ran (local pool, Dask workers on other machines) and survive restarts.
+The job, monitoring and webhook figures are read from their tables when scraped, so they count
+every job wherever it ran (local pool, Dask workers on other machines) and survive restarts.
 
 Under gunicorn every worker counts its own requests; `prepare_multiprocess` (called by the
 master before it forks) points prometheus-client's multiprocess mode at a directory of this
@@ -28,7 +32,10 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Engine, case, extract, func, select
 
-from ipvalue.api.tables import jobs
+from ipvalue.api.book import alerts
+from ipvalue.api.monitor import EVALUATION_KIND
+from ipvalue.api.tables import jobs, records
+from ipvalue.api.webhooks import outbox
 
 #: Upper bounds (s) of the request latency buckets.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -132,6 +139,52 @@ class JobCollector:
         yield hist
 
 
+class BookCollector:
+    """Monitoring, alert and webhook figures from their tables, read at each scrape."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        evaluations = select(func.count()).where(records.c.kind == EVALUATION_KIND)
+        by_alert = select(alerts.c.status, alerts.c.severity, func.count()).group_by(
+            alerts.c.status, alerts.c.severity
+        )
+        by_delivery = select(outbox.c.status, func.count(), func.sum(outbox.c.attempts)).group_by(
+            outbox.c.status
+        )
+        with self.engine.connect() as conn:
+            n_evaluations = int(conn.execute(evaluations).scalar_one())
+            alert_rows = list(conn.execute(by_alert))
+            delivery_rows = list(conn.execute(by_delivery))
+        yield CounterMetricFamily(
+            "ipvalue_monitoring_evaluations",
+            "Loan evaluations stored by monitoring runs",
+            value=n_evaluations,
+        )
+        states = GaugeMetricFamily(
+            "ipvalue_alerts", "Alerts in each state", labels=["status", "severity"]
+        )
+        for status, severity, n in alert_rows:
+            states.add_metric([str(status), str(severity)], int(n))
+        yield states
+        deliveries = GaugeMetricFamily(
+            "ipvalue_webhook_deliveries", "Webhook deliveries in each state", labels=["status"]
+        )
+        attempts = CounterMetricFamily(
+            "ipvalue_webhook_delivery_attempts", "Webhook delivery attempts made"
+        )
+        total_attempts = 0
+        for status, n, tried in delivery_rows:
+            deliveries.add_metric([str(status)], int(n))
+            total_attempts += int(tried or 0)
+        attempts.add_metric([], total_attempts)
+        yield deliveries
+        yield attempts
+
+
 def exposition(engine: Engine) -> tuple[bytes, str]:
     """The metrics page: this process's (or all workers') requests, and the jobs."""
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -146,6 +199,7 @@ def exposition(engine: Engine) -> tuple[bytes, str]:
         registry = CollectorRegistry()
         registry.register(_Forward(REGISTRY))
     registry.register(JobCollector(engine))
+    registry.register(BookCollector(engine))
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 

@@ -21,7 +21,7 @@ from ipvalue.api.ratelimit import SharedBuckets, TokenBuckets, client_key
 from ipvalue.api.server import problem_bytes, server_options
 
 EXAMPLE = json.loads((Path(__file__).parents[1] / "examples" / "patent.json").read_text())
-_SAMPLE = re.compile(r"^(\w+)\{([^}]*)\} (\S+)$")
+_SAMPLE = re.compile(r"^(\w+)(?:\{([^}]*)\})? (\S+)$")
 
 
 def _samples(text: str, name: str) -> dict[str, float]:
@@ -30,7 +30,7 @@ def _samples(text: str, name: str) -> dict[str, float]:
     for line in text.splitlines():
         match = _SAMPLE.match(line)
         if match and match.group(1) == name:
-            out[match.group(2)] = float(match.group(3))
+            out[match.group(2) or ""] = float(match.group(3))
     return out
 
 
@@ -373,3 +373,27 @@ def test_idle_connection_whose_server_went_away_is_replaced(pg_url: str, monkeyp
             assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
     finally:
         engine.dispose()
+
+
+def test_metrics_count_monitoring_alerts_and_webhook_deliveries(client: Any) -> None:
+    from test_book_monitoring import loan, make_asset, run
+
+    before = client.get("/metrics").get_data(as_text=True)
+    assert _samples(before, "ipvalue_monitoring_evaluations_total") == {"": 0.0}
+    assert _samples(before, "ipvalue_webhook_delivery_attempts_total") == {"": 0.0}
+    hook = client.post(
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["alert.raised", "monitoring.completed"]},
+    )
+    assert hook.status_code == 201, hook.get_json()
+    a = make_asset(client)
+    loan(client, a["id"])
+    outcome = run(client)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert _samples(text, "ipvalue_monitoring_evaluations_total") == {"": 1.0}
+    open_alerts = sum(
+        n for labels, n in _samples(text, "ipvalue_alerts").items() if 'status="open"' in labels
+    )
+    assert open_alerts == outcome["alerts_raised"]
+    queued = sum(_samples(text, "ipvalue_webhook_deliveries").values())
+    assert queued >= 1  # at least monitoring.completed waits in the outbox
