@@ -439,3 +439,17 @@ def test_a_stored_delta_restores_the_inputs_exactly(base: Any, new: Any) -> None
 
     back = restore(copy.deepcopy(base), json.loads(json.dumps(delta(base, new))))
     assert json.dumps(back) == json.dumps(new)
+
+
+def test_the_openapi_document_names_the_new_answers(client: Any) -> None:
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path in ("/v1/collateral", "/v1/insurance/quotes", "/v1/triggers/evaluate"):
+        assert "404" in paths[path]["post"]["responses"], path  # a stored id that is not there
+    assert "415" in paths["/v1/valuations"]["post"]["responses"]
+
+
+def test_get_on_the_screening_endpoint_is_405_not_a_record_lookup(client: Any) -> None:
+    resp = client.get("/v1/portfolios/screen")
+    assert resp.status_code == 405
+    assert resp.headers["Allow"] == "POST"
+    assert resp.content_type == "application/problem+json"

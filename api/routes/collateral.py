@@ -22,7 +22,12 @@ bp = Blueprint("collateral", __name__, url_prefix="/v1/collateral")
 
 @bp.post("")
 @operation(
-    request=CollateralRequest, response=CollateralResult, status=201, tags=["collateral"], jobs=True
+    request=CollateralRequest,
+    response=CollateralResult,
+    status=201,
+    tags=["collateral"],
+    jobs=True,
+    errors=[404],
 )
 def assess() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Value range, VaR/ES, liquidation and lending value, max loan, LTV breach probability.

@@ -22,7 +22,12 @@ bp = Blueprint("insurance", __name__, url_prefix="/v1/insurance/quotes")
 
 @bp.post("")
 @operation(
-    request=InsuranceQuoteBody, response=InsuranceQuote, status=201, tags=["insurance"], jobs=True
+    request=InsuranceQuoteBody,
+    response=InsuranceQuote,
+    status=201,
+    tags=["insurance"],
+    jobs=True,
+    errors=[404],
 )
 def quote() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Expected loss, premium = EL / (1 - loadings) + capital charge on ES99, and breakdown.

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from ipvalue.api.body import json_body
 from ipvalue.api.capabilities import portfolio_job
@@ -115,6 +116,8 @@ def screen() -> Any:
 @operation(response=PortfolioResult, tags=["portfolios"])
 def read(record_id: str) -> dict[str, Any]:
     """A stored screening, identical on every read."""
+    if record_id == "screen":  # not an id: the screening endpoint takes POST only
+        raise MethodNotAllowed(valid_methods=["POST"])
     return record_answer(get_record("portfolio", record_id))
 
 

@@ -38,7 +38,9 @@ class History(BaseModel):
 
 
 @bp.post("/evaluate")
-@operation(request=TriggerState, response=TriggerResult, status=201, tags=["triggers"])
+@operation(
+    request=TriggerState, response=TriggerResult, status=201, tags=["triggers"], errors=[404]
+)
 def evaluate() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Re-evaluation triggers (calendar, value decline, LTV, volatility, legal events, royalties,
     remaining life, credit event), each with severity, reason and action; stored as a record.
