@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/volatility.py
 	$(BIN)/python benchmarks/portfolio.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/documents.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -1,17 +1,15 @@
 """The Flask application factory.
 
-Every module of ``api/routes`` with a ``bp`` blueprint is registered; `api.routes.pending` adds
-501 answers for the endpoints of API.md nobody serves yet.
+The blueprints of ``api/routes`` are registered from one explicit list, :data:`BLUEPRINTS`; a new
+route module adds its ``bp`` there (a test checks that no route module is left out).
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 from ipvalue.api import config as settings
 from ipvalue.api.auth import install_auth
@@ -24,21 +22,48 @@ from ipvalue.api.limits import install_body_limit
 from ipvalue.api.logs import configure_logging, install_request_ids
 from ipvalue.api.metrics import install_metrics
 from ipvalue.api.ratelimit import install_rate_limit
-from ipvalue.api.routes.pending import register_pending
+from ipvalue.api.routes import (
+    alerts,
+    assets,
+    collateral,
+    docs,
+    documents,
+    health,
+    insurance,
+    jobs,
+    loans,
+    monitoring,
+    portfolios,
+    triggers,
+    valuations,
+    volatility,
+    webhooks,
+)
 from ipvalue.api.store import SqlStore
+
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    alerts.bp,
+    assets.bp,
+    collateral.bp,
+    docs.bp,
+    documents.bp,
+    health.bp,
+    insurance.bp,
+    jobs.bp,
+    loans.bp,
+    monitoring.bp,
+    portfolios.bp,
+    triggers.bp,
+    valuations.bp,
+    volatility.bp,
+    webhooks.bp,
+)
+"""Every blueprint the app serves, in registration order."""
 
 
 def _register_routes(app: Flask) -> None:
-    import ipvalue.api.routes
-
-    for info in sorted(pkgutil.iter_modules(ipvalue.api.routes.__path__), key=lambda m: m.name):
-        if info.name == "pending":
-            continue
-        module = importlib.import_module(f"ipvalue.api.routes.{info.name}")
-        bp = getattr(module, "bp", None)
-        if bp is not None:
-            app.register_blueprint(bp)
-    register_pending(app)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
 
 
 def _absolute_sqlite(url: str, root: Path) -> str:
@@ -74,11 +99,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ipvalue.engine"] = engine
     app.extensions["ipvalue.store"] = app.config.get("STORE") or SqlStore(engine)
     app.extensions["ipvalue.keys"] = KeyRing(engine, float(app.config["KEY_CACHE_SECONDS"]))
-    app.extensions["ipvalue.jobs"] = JobRunner(
-        engine,
-        url,
-        make_executor(app.config["DASK_SCHEDULER"], int(app.config["JOB_WORKERS"])),
-        float(app.config["SYNC_BUDGET"]),
+    app.extensions["ipvalue.jobs"] = JobRunner.from_config(
+        engine, url, make_executor(app.config["DASK_SCHEDULER"]), app.config
     )
     install_metrics(app)
     install_request_ids(app)

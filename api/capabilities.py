@@ -62,13 +62,18 @@ def triggers_job(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def portfolio_job(payload: dict[str, Any], progress: Any = None) -> dict[str, Any]:
-    """Screen a portfolio from a ``POST /v1/portfolios/screen`` body (assets as JSON)."""
-    from ipvalue.models.portfolio import PortfolioRequest
+    """Screen a portfolio from a ``POST /v1/portfolios/screen`` body (assets as JSON); an
+    upload's ``rejected`` rows (``on_error=skip``) pass through to the result."""
+    from ipvalue.models.portfolio import PortfolioRequest, RejectedRow
     from ipvalue.risk.portfolio import screen_portfolio, to_csv
 
     def report(done: int, total: int) -> None:
         if progress is not None:
             progress(done / max(total, 1))
 
-    result = screen_portfolio(PortfolioRequest.model_validate(payload), progress=report)
-    return result.model_dump(mode="json") | {"csv": to_csv(result)}
+    body = dict(payload)
+    rejected = body.pop("rejected", [])
+    request = PortfolioRequest.model_validate(body)
+    result = screen_portfolio(request, progress=report)
+    result.rejected = [RejectedRow.model_validate(r) for r in rejected]
+    return result.model_dump(mode="json") | {"csv": to_csv(result, request.assets)}

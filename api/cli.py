@@ -190,6 +190,91 @@ def _db(args: argparse.Namespace) -> int:
     return 0 if revision == HEAD or args.action == "current" else 1
 
 
+def _monitor_list(url: str, args: argparse.Namespace, tenants: list[str]) -> int:
+    from ipvalue.api.book import BookStore
+    from ipvalue.api.db import engine_for
+    from ipvalue.api.monitor import EVALUATION_KIND
+
+    store = BookStore(engine_for(url))
+    for tenant in args.tenant or tenants:
+        if args.action == "alerts":
+            for loan in store.all_current("loan", tenant):
+                for alert in store.loan_alerts(tenant, loan["id"]):
+                    if alert["status"] == "cleared":
+                        continue
+                    print(
+                        f"{tenant}  {alert['raised_at'][:10]}  {alert['severity']:<8} "
+                        f"{alert['rule']:<18} loan {alert['loan_id']}  {alert['status']:<12} "
+                        f"{alert['reason']}"
+                    )
+            continue
+        loans = sorted(
+            store.all_current("loan", tenant),
+            key=lambda e: -(e["risk"] if e["risk"] is not None else -1),
+        )
+        print(f"{tenant}: {len(loans)} loan(s), riskiest first")
+        for entry in loans:
+            doc = entry["document"]
+            latest = store.latest_record(EVALUATION_KIND, tenant, entry["id"]) or {}
+            ltv = (latest.get("collateral") or {}).get("ltv")
+            risk = entry["risk"]
+            print(
+                f"  {entry['id']}  {doc['borrower'][:28]:<28} {doc['amount']:>14,.0f} "
+                f"{doc['currency']}  LTV {'-' if ltv is None else f'{ltv:.1%}':>6}  "
+                f"P(breach) {'-' if risk is None else f'{risk:.1%}':>6}  "
+                f"as of {latest.get('as_of', '-')}"
+            )
+    return 0
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from ipvalue.api.config import from_env, instance_folder
+    from ipvalue.api.db import default_url, engine_for, migrate
+    from ipvalue.api.monitor import run_monitoring, store_run, tenant_names
+
+    settings = from_env()
+    url = args.database_url or settings["DATABASE_URL"] or default_url(instance_folder(settings))
+    migrate(engine_for(url))
+    if args.action == "deliver":
+        from ipvalue.api.webhooks import deliver_due
+
+        counts = deliver_due(engine_for(url))
+        print(", ".join(f"{n} {what}" for what, n in counts.items()) + " webhook deliveries")
+        return 0
+    if args.action in ("book", "alerts"):
+        return _monitor_list(url, args, tenant_names(url))
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.UTC).date()
+    except ValueError:
+        print(f"ipvalue: --as-of must be an ISO 8601 date; got {args.as_of!r}", file=sys.stderr)
+        return 2
+    failed = 0
+    for tenant in args.tenant or tenant_names(url):
+        result = run_monitoring(url, tenant, as_of, args.loan_id or None)
+        run = store_run(url, tenant, {"as_of": as_of.isoformat(), "loan_ids": args.loan_id}, result)
+        failed += len(result["failures"])
+        if args.json:
+            print(json.dumps({"tenant": tenant, "id": run, **result}))
+            continue
+        print(
+            f"{tenant}: {result['loans_checked']} loan(s) checked as of {result['as_of']}, "
+            f"{result['alerts_raised']} alert(s) raised, {result['alerts_cleared']} cleared, "
+            f"{len(result['failures'])} failure(s), {len(result['skipped'])} skipped (run {run})"
+        )
+        for line in result["loans"]:
+            ltv = "-" if line["ltv"] is None else f"{line['ltv']:.1%}"
+            print(
+                f"  {line['loan_id']}  value {line['value']:,.0f}  LTV {ltv}  "
+                f"P(breach) {line['prob_ltv_breach']:.1%}  {line['highest_severity'] or 'ok'}  "
+                f"+{line['alerts_raised']} alert(s)"
+            )
+        for failure in result["failures"]:
+            print(f"  FAILED {failure['loan_id']}: {failure['problem']['detail']}")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="ipvalue", description=__doc__)
@@ -226,6 +311,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url", help="SQLAlchemy URL (default: IPVALUE_DATABASE_URL or the instance file)"
     )
     db.set_defaults(func=_db)
+    monitor = sub.add_parser("monitor", help="monitor the pledge book (for cron)")
+    monitor.add_argument(
+        "action",
+        choices=["run", "deliver", "book", "alerts"],
+        help="run: monitor the open loans; deliver: send due webhooks; book: list the loans, "
+        "riskiest first; alerts: list the open and acknowledged alerts",
+    )
+    monitor.add_argument("--as-of", help="run date, ISO 8601 (default today, UTC)")
+    monitor.add_argument("--tenant", action="append", help="only this tenant (repeatable)")
+    monitor.add_argument("--loan-id", action="append", help="only this loan (repeatable)")
+    monitor.add_argument("--json", action="store_true", help="one JSON line per tenant")
+    monitor.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: IPVALUE_DATABASE_URL or the instance file)"
+    )
+    monitor.set_defaults(func=_monitor)
     add_screen_command(sub)
     return parser
 

@@ -1,8 +1,11 @@
-"""``ipvalue screen FILE.csv``: screen a portfolio CSV locally, as ``POST /v1/portfolios/screen``.
+"""``ipvalue screen FILE``: screen a portfolio CSV or Excel file locally, as
+``POST /v1/portfolios/screen``.
 
-Writes the ranked table (``to_csv``) to ``--out`` or standard output, the portfolio summary
-and a progress bar to standard error. Exit status 0 on success, 2 on bad input (each problem
-printed as ``field: message``).
+Reads ``FILE`` as Excel when it ends in ``.xlsx``, else as CSV. Writes the ranked table
+(``to_csv``; an Excel workbook, ``to_xlsx``, when ``--out`` ends in ``.xlsx``) to ``--out`` or
+standard output, the portfolio summary, the rows left out by ``--on-error skip`` and a progress
+bar to standard error. Exit status 0 on success, 2 on bad input (each problem printed as
+``field: message``).
 """
 
 from __future__ import annotations
@@ -63,7 +66,13 @@ def _screen(args: argparse.Namespace) -> int:
     from ipvalue.api.cli import report_bad_input
     from ipvalue.models.errors import InputError
     from ipvalue.models.portfolio import PortfolioRequest, SectorCorrelation
-    from ipvalue.risk.portfolio import parse_portfolio_csv, screen_portfolio, to_csv
+    from ipvalue.risk.portfolio import (
+        read_portfolio_csv,
+        read_portfolio_xlsx,
+        screen_portfolio,
+        to_csv,
+        to_xlsx,
+    )
 
     try:
         data = Path(args.file).read_bytes()
@@ -75,6 +84,7 @@ def _screen(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "horizon_years": args.horizon_years,
         "currency": args.currency,
+        "rank_by": args.rank_by,
     }
     if args.valuation_date is not None:
         settings["valuation_date"] = args.valuation_date
@@ -83,20 +93,27 @@ def _screen(args: argparse.Namespace) -> int:
         settings["correlation"] = SectorCorrelation(
             **{k: v for k, v in corr.items() if v is not None}
         )
-        assets = parse_portfolio_csv(data, args.max_rows)
-        request = PortfolioRequest(assets=assets, **settings)
+        read = read_portfolio_xlsx if args.file.lower().endswith(".xlsx") else read_portfolio_csv
+        upload = read(data, args.max_rows, args.on_error)
+        request = PortfolioRequest(assets=upload.assets, **settings)
     except (ValidationError, InputError) as exc:
         return report_bad_input(exc)
     result = screen_portfolio(request, progress=ProgressBar(sys.stderr))
-    text = to_csv(result)
-    if args.out:
-        try:
-            Path(args.out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            print(f"ipvalue: cannot write {args.out}: {exc}", file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
+    result.rejected = upload.rejected
+    excel = bool(args.out) and args.out.lower().endswith(".xlsx")
+    try:
+        if excel:
+            Path(args.out).write_bytes(to_xlsx(result, request.assets))
+        elif args.out:
+            Path(args.out).write_text(to_csv(result, request.assets), encoding="utf-8")
+        else:
+            sys.stdout.write(to_csv(result, request.assets))
+    except OSError as exc:
+        print(f"ipvalue: cannot write {args.out}: {exc}", file=sys.stderr)
+        return 2
+    for bad in upload.rejected:
+        for problem in bad.errors:
+            print(f"left out: {problem.field}: {problem.message}", file=sys.stderr)
     print(_summary(result), file=sys.stderr)
     if args.out:
         print(f"ranked table written to {args.out}", file=sys.stderr)
@@ -110,8 +127,12 @@ def add_screen_command(subparsers: Any) -> argparse.ArgumentParser:
         help="screen a portfolio CSV (as POST /v1/portfolios/screen), write the ranked CSV",
         description=__doc__,
     )
-    screen.add_argument("file", help="portfolio CSV (columns: see examples/portfolio.csv)")
-    screen.add_argument("--out", help="write the ranked CSV here (default: standard output)")
+    screen.add_argument(
+        "file", help="portfolio CSV, or .xlsx (columns: see examples/portfolio.csv)"
+    )
+    screen.add_argument(
+        "--out", help="write the ranked CSV (or .xlsx) here (default: CSV on standard output)"
+    )
     screen.add_argument("--paths", type=int, default=10_000, help="simulated paths")
     screen.add_argument("--seed", type=int, default=None, help="seed (default: fresh, printed)")
     screen.add_argument("--horizon-years", type=float, default=1.0, help="horizon, years")
@@ -126,6 +147,18 @@ def add_screen_command(subparsers: Any) -> argparse.ArgumentParser:
     screen.add_argument("--inter-correlation", type=float, default=None, help="across sectors")
     screen.add_argument(
         "--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="largest portfolio accepted"
+    )
+    screen.add_argument(
+        "--rank-by",
+        choices=["risk_adjusted_value", "risk_adjusted_ratio"],
+        default="risk_adjusted_value",
+        help="the score that orders the table (the ratio is per unit of value)",
+    )
+    screen.add_argument(
+        "--on-error",
+        choices=["reject", "skip"],
+        default="reject",
+        help="reject: one bad row refuses the file; skip: screen the rest, list the bad rows",
     )
     screen.set_defaults(func=_screen)
     return screen

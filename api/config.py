@@ -22,10 +22,22 @@ ANON_RATE_BURST         such requests an address may send at once   50
 PROXY_COUNT             trusted reverse proxies in front; the       0
                         client address is then taken from
                         ``X-Forwarded-For``
-SYNC_BUDGET             paths x years x assets answered inline;     2 000 000
-                        above it the request becomes a job (202)
-JOB_WORKERS             processes of the local job pool, per        1
-                        server worker (gunicorn runs one per core)
+MAX_PATH_STEPS          largest ``simulation.paths`` x value-path   50 000 000
+                        time steps of a valuation (422 above)
+SYNC_BUDGET             work answered inline (path-years, see       2 000 000
+                        `api.limits.valuation_work`); above it the
+                        request becomes a job (202)
+JOB_WORKERS             jobs one server worker runs at once, each   1
+                        in its own process (gunicorn runs one
+                        worker per core)
+MAX_JOBS_PER_TENANT     queued and running jobs of one tenant       20
+                        (429 with Retry-After above)
+JOB_LEASE_SECONDS       a running job's lease; its process extends  60
+                        it every quarter of it (heartbeat)
+JOB_WRITE_RETRY_SECONDS how long a job's final write is retried     300
+                        while the database is unreachable
+JOB_POLL_SECONDS        how often an idle worker looks for queued   1
+                        jobs
 DASK_SCHEDULER          address of a Dask scheduler; jobs run       (unset: local pool)
                         there when set
 JOBS_ON_RESTART         ``rerun`` or ``fail`` unfinished jobs       rerun
@@ -66,8 +78,13 @@ DEFAULTS: dict[str, Any] = {
     "ANON_RATE_LIMIT": 10.0,
     "ANON_RATE_BURST": 50,
     "PROXY_COUNT": 0,
+    "MAX_PATH_STEPS": 50_000_000,
     "SYNC_BUDGET": 2_000_000,
     "JOB_WORKERS": 1,
+    "MAX_JOBS_PER_TENANT": 20,
+    "JOB_LEASE_SECONDS": 60.0,
+    "JOB_WRITE_RETRY_SECONDS": 300.0,
+    "JOB_POLL_SECONDS": 1.0,
     "DASK_SCHEDULER": None,
     "JOBS_ON_RESTART": "rerun",
     "MAX_JOB_ATTEMPTS": 3,

@@ -5,21 +5,38 @@ production points ``IPVALUE_DATABASE_URL`` at PostgreSQL
 (``postgresql+psycopg://user@host:5432/db``). SQLite runs in WAL mode with ``synchronous=NORMAL``:
 a committed write survives the crash of any process (a killed gunicorn worker), and readers never
 block the writer.
+
+On PostgreSQL every statement is a network round trip to another process, and on a busy machine
+each one costs a context switch, so a request makes as few as it can:
+
+- a pooled connection is pinged only when it has been idle for `PING_AFTER` seconds (one that was
+  used a moment ago is alive; one whose server went away meanwhile is replaced, and a disconnect
+  seen by a statement invalidates the whole pool), not on every checkout;
+- reads and single-statement writes run in autocommit (`autocommit`): a lone ``SELECT`` or
+  ``INSERT`` needs no ``BEGIN`` and ``ROLLBACK``/``COMMIT`` around it. Four round trips per read
+  became one, three per stored record one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0004"
+HEAD = "0007"
+#: A pooled PostgreSQL connection idle longer than this (s) is pinged before it is handed out.
+PING_AFTER = 5.0
+#: Connections kept open per process and engine, and how many more may be opened under load.
+POOL_SIZE, MAX_OVERFLOW = 8, 16
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -41,14 +58,56 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _stamp_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["ipvalue.used"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection idle longer than `PING_AFTER`; a dead one is replaced by the pool."""
+    used = record.info.get("ipvalue.used")
+    if used is None or time.monotonic() - used < PING_AFTER:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        if not dbapi_connection.autocommit:
+            dbapi_connection.rollback()
+    except Exception as error:
+        raise exc.DisconnectionError(f"pooled connection is gone: {error}") from error
+
+
 def make_engine(url: str) -> Engine:
-    """A new engine for ``url`` (SQLite gets WAL and a busy timeout)."""
+    """A new engine for ``url`` (SQLite gets WAL and a busy timeout; PostgreSQL pings idle
+    connections only)."""
     parsed = make_url(url)
+    pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=8, max_overflow=16)
+        engine = create_engine(url, connect_args={"timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    engine = create_engine(url, **pool)
+    event.listen(engine, "checkin", _stamp_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+@contextlib.contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection whose every statement is its own transaction: one round trip each.
+
+    For reads, and for a write of one statement (atomic on its own); several writes that must
+    land together go through ``engine.begin()``. On SQLite (in-process, no round trips) this is
+    ``engine.begin()``, so a write is committed there too.
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def engine_for(url: str) -> Engine:

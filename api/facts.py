@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from ipvalue.models.asset import AssetKind, LegalStatus
+from ipvalue.models.triggers import Severity
 
 COLUMNS = ("asset_name", "asset_kind", "currency", "status", "category", "source_id")
 """The fact columns of ``records`` (all nullable strings)."""
@@ -63,6 +64,13 @@ FILTERS: dict[str, dict[str, Filter]] = {
         ),
         "asset_kind": _ASSET_KIND,
         "reliable": Filter("status", "whether the sampler's diagnostics passed", _BOOLEAN),
+    },
+    "triggers": {
+        "asset_id": Filter("asset_name", "the monitored asset's id, as sent in asset_id"),
+        "highest_severity": Filter(
+            "category", "the most severe trigger that fired", get_args(Severity)
+        ),
+        "volatility_id": Filter("source_id", "the stored volatility estimate it took"),
     },
 }
 
@@ -115,6 +123,7 @@ def record_facts(kind: str, record: dict[str, Any]) -> dict[str, str | None]:
         facts["asset_kind"] = _get(inputs, "asset_kind")
         facts["status"] = _get(result, "diagnostics", "reliable")
     elif kind == "triggers":
+        facts["asset_name"] = _get(request, "asset_id")
         facts["category"] = _get(result, "highest_severity")
         facts["source_id"] = _get(request, "volatility_id")
     widths = {"currency": 3, "asset_kind": 32, "status": 32, "category": 32, "source_id": 64}

@@ -103,6 +103,7 @@ def resolve_insurance(request: Any, payload: dict[str, Any]) -> dict[str, Any]:
         "liquidation_discount": inputs.get("liquidation_discount", 0.0),
         "time_to_sell_years": inputs.get("time_to_sell_years", 0.0),
         "drift": inputs.get("drift", 0.0),
+        "legal_risk": inputs.get("legal_risk") or {},
     }
     insurer = (inputs.get("risk_sharing") or {}).get("insurer", 0.0)
     if "share_insured" not in payload and insurer > 0:

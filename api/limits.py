@@ -1,15 +1,20 @@
-"""Size limits: body bytes, simulation paths, assets per request, series length.
+"""Size limits: body bytes, simulation paths and path steps, assets, series length, jobs.
 
 Each is a setting (see `api.config`) and each refusal names its limit: 413 for the body
-(``limit: "max_body_bytes"``), 422 for the others (``limit: "max_paths"``, ``"max_assets"``,
-``"max_series_length"``). Routes call `check_limit` for what they count, e.g.::
+(``limit: "max_body_bytes"``), 429 for a tenant's jobs (``"max_jobs_per_tenant"``), 422 for the
+others (``limit: "max_paths"``, ``"max_path_steps"``, ``"max_assets"``, ``"max_series_length"``).
+Routes call `check_limit` for what they count, e.g.::
 
     check_limit("max_assets", len(assets), "assets")
     check_series_lengths(payload)   # every list and {"years": N} in the body
+
+`valuation_work` estimates what a valuation costs, from everything that drives it, in the unit
+of ``SYNC_BUDGET`` (path-years); above the budget the request runs as a job.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -17,11 +22,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ipvalue.api.errors import error_response
 from ipvalue.models.errors import LimitExceededError
+from ipvalue.models.methods import INCOME_METHODS
 
 #: Setting behind each limit name.
 SETTINGS = {
     "max_body_bytes": "MAX_BODY_BYTES",
     "max_paths": "MAX_PATHS",
+    "max_path_steps": "MAX_PATH_STEPS",
     "max_assets": "MAX_ASSETS",
     "max_series_length": "MAX_SERIES_LENGTH",
 }
@@ -97,3 +104,97 @@ def install_body_limit(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def _streamed_too_large(_exc: RequestEntityTooLarge) -> Response:
         return error_response(_too_large())
+
+
+def too_many_jobs(count: int, limit: int, retry_after: int) -> LimitExceededError:
+    """The 429 for a tenant with ``count`` jobs queued or running, at ``limit`` or above."""
+    exc = LimitExceededError(
+        f"this API key's tenant has {count} jobs queued or running, the limit "
+        f"max_jobs_per_tenant = {limit} of this server; wait for some to finish "
+        "(GET /v1/jobs/{id}) and send the request again",
+        limit="max_jobs_per_tenant",
+        status_code=429,
+    )
+    exc.headers = {"Retry-After": str(max(1, retry_after))}  # type: ignore[attr-defined]
+    return exc
+
+
+#: Work per path of one method-year, of one uncertain input's draw, and of one value-path step,
+#: in path-years (one method-year of one path = 1). Measured on ``examples/patent.json``
+#: (benchmarks/budget.py): sampling one input costs about as much as two method-years, and one
+#: step of a value path (a normal draw, the value, the alive mask, the quantile bands) about as
+#: much as three.
+METHOD_YEAR_WORK = 1.0
+INPUT_WORK = 2.0
+PATH_STEP_WORK = 3.0
+
+
+def path_steps(simulation: Any) -> int:
+    """Time steps of a valuation's value paths: ``ceil(horizon_years x steps_per_year)``, or 0."""
+    if simulation is None or simulation.horizon_years is None:
+        return 0
+    return max(math.ceil(simulation.horizon_years * simulation.steps_per_year - 1e-9), 1)
+
+
+def valuation_work(request: Any, payload: dict[str, Any]) -> float:
+    """What a valuation request costs, in path-years (0 without ``simulation``).
+
+    ``paths x (sum over methods of their years + 2 x uncertain inputs + 3 x value-path steps)``,
+    with an income method's years the longest series in it (at least 1; 1 for other methods)
+    and the uncertain inputs those the engine samples
+    (`risk.montecarlo.sampling.uncertain_inputs`).
+
+    Parameters
+    ----------
+    request : models.valuation.ValuationRequest
+        The validated request.
+    payload : dict
+        The body as sent (for the series lengths of each method).
+    """
+    simulation = request.simulation
+    if simulation is None:
+        return 0.0
+    sent = payload.get("methods") if isinstance(payload.get("methods"), list) else []
+    years = sum(
+        max(1, series_years(body)) if method.method in INCOME_METHODS else 1
+        for method, body in zip(request.methods, sent, strict=False)
+    )
+    per_path = (
+        METHOD_YEAR_WORK * years
+        + INPUT_WORK * uncertain_count(request)
+        + PATH_STEP_WORK * path_steps(simulation)
+    )
+    return float(simulation.paths) * per_path
+
+
+def uncertain_count(request: Any) -> int:
+    """How many inputs of ``request`` the simulation samples."""
+    from ipvalue.risk.montecarlo.sampling import uncertain_inputs
+
+    found = sum(len(uncertain_inputs(m, f"methods[{i}]")) for i, m in enumerate(request.methods))
+    legal = request.simulation.legal_risk if request.simulation is not None else None
+    if legal is not None:
+        found += len(uncertain_inputs(legal, "simulation.legal_risk"))
+    return found
+
+
+def series_years(document: Any) -> int:
+    """The longest per-year series in ``document``: list lengths and ``{"years": N}`` counts."""
+    if isinstance(document, dict):
+        own = document.get("years")
+        found = own if isinstance(own, int) and not isinstance(own, bool) else 0
+        return max([found, *(series_years(v) for v in document.values())])
+    if isinstance(document, list):
+        return max([len(document), *(series_years(v) for v in document)], default=0)
+    return 0
+
+
+def check_path_steps(request: Any) -> None:
+    """422 naming ``max_path_steps`` when ``paths x value-path steps`` is above it."""
+    steps = path_steps(request.simulation)
+    if steps:
+        check_limit(
+            "max_path_steps",
+            request.simulation.paths * steps,
+            "simulation.paths x ceil(horizon_years x steps_per_year)",
+        )

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version as package_version
 from typing import Any, Literal, TypeVar
 
 from flask import Flask
@@ -72,9 +73,10 @@ class Operation:
     jobs: bool = False
     errors: Sequence[int] = ()
     pending: bool = False
-    media_type: str = "application/json"
+    media_type: str | tuple[str, ...] = "application/json"
     record: bool | None = None
     parameters: Sequence[dict[str, Any]] = ()
+    uploads: Sequence[str] = ()
 
 
 def operation(
@@ -88,9 +90,10 @@ def operation(
     jobs: bool = False,
     errors: Sequence[int] = (),
     pending: bool = False,
-    media_type: str = "application/json",
+    media_type: str | tuple[str, ...] = "application/json",
     record: bool | None = None,
     parameters: Sequence[dict[str, Any]] = (),
+    uploads: Sequence[str] = (),
 ) -> Callable[[F], F]:
     """Declare a view's request and response models for the OpenAPI document.
 
@@ -108,14 +111,18 @@ def operation(
         Extra error statuses beyond the standard ones.
     pending : bool
         The view answers 501 until its capability lands.
-    media_type : str
-        Media type of the success answer (``text/html`` for a page).
+    media_type : str or tuple of str
+        Media type(s) of the success answer (``text/html`` for a page; several for a document
+        offered as HTML and PDF).
     record : bool, optional
         Document the answer as a stored record (model + ``id`` and record fields); by default
         for 201 answers and ``GET /v1/<kind>/{id}`` (not jobs).
     parameters : sequence of dict
         OpenAPI parameter objects beside the path's (e.g. a list's query parameters,
         `ipvalue.api.records.list_parameters`).
+    uploads : sequence of str
+        Media types of a file the body may be instead of JSON (``text/csv``, ...); each is
+        documented as a binary body, and ``multipart/form-data`` with the file in ``file``.
     """
 
     def mark(view: F) -> F:
@@ -135,6 +142,7 @@ def operation(
                 media_type,
                 record,
                 tuple(parameters),
+                tuple(uploads),
             ),
         )
         return view
@@ -217,15 +225,41 @@ def _problem_response(status: int) -> dict[str, Any]:
 
 
 def _json_response(
-    description: str, schema: dict[str, Any], media_type: str = "application/json"
+    description: str, schema: dict[str, Any], media_type: str | tuple[str, ...] = "application/json"
 ) -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": schema}}}
+    types = (media_type,) if isinstance(media_type, str) else media_type
+    return {"description": description, "content": {t: {"schema": schema} for t in types}}
+
+
+_RST_LITERAL = re.compile(r"``([^`]+)``")
+_RST_ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|obj):`~?([^`]+)`")
+_NUMPYDOC_RULE = re.compile(r"^(\w[\w ]*)\n-{3,}$", re.MULTILINE)
+
+
+def markdown(text: str) -> str:
+    """A docstring's text as Markdown: RST literals and roles become code spans, numpydoc
+    section rules become bold headings."""
+    text = _RST_ROLE.sub(r"`\1`", text)
+    text = _RST_LITERAL.sub(r"`\1`", text)
+    return _NUMPYDOC_RULE.sub(r"**\1**\n", text)
+
+
+def _uploads(media_types: Sequence[str]) -> dict[str, Any]:
+    """Request body content of a file upload: each media type, and multipart with ``file``."""
+    if not media_types:
+        return {}
+    binary = {"type": "string", "format": "binary"}
+    content: dict[str, Any] = {m: {"schema": binary} for m in media_types}
+    content["multipart/form-data"] = {
+        "schema": {"type": "object", "properties": {"file": binary}, "required": ["file"]}
+    }
+    return content
 
 
 def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:
     doc = (view.__doc__ or "").strip().splitlines()
-    summary = op.summary or (doc[0].strip() if doc else view.__name__)
-    description = op.description or "\n".join(line.strip() for line in doc[1:]).strip()
+    summary = markdown(op.summary or (doc[0].strip() if doc else view.__name__))
+    description = markdown(op.description or "\n".join(line.strip() for line in doc[1:]).strip())
     if op.pending:
         description = (description + "\n\n" if description else "") + (
             "**Not implemented yet**: answers 501 problem+json until its capability lands."
@@ -233,8 +267,12 @@ def _docs(view: Callable[..., Any], op: Operation) -> tuple[str, str]:
     return summary, description
 
 
-def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``app``."""
+def build_document(
+    app: Flask, title: str = "ipvalue", version: str | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``; ``info.version`` is the installed package's."""
+    if version is None:
+        version = package_version("ipvalue")
     found: list[
         tuple[str, str, Callable[..., Any], Operation, list[str], type[BaseModel] | None]
     ] = []
@@ -282,7 +320,7 @@ def build_document(app: Flask, title: str = "ipvalue", version: str = "1.0.0") -
             schema = refs[(op.request, "validation")] if op.request else {"type": "object"}
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": schema}},
+                "content": {"application/json": {"schema": schema}, **_uploads(op.uploads)},
             }
             statuses |= {400, 413, 415, 422}
         if path.startswith("/v1/"):

@@ -1,14 +1,19 @@
-"""Jobs whose owner is gone: after a restart, and while the server runs.
+"""Jobs whose process is gone: after a restart, and while the server runs.
 
 `recover_jobs` runs once per server start (gunicorn master, before workers fork): every job left
 queued or running is re-queued with no owner (``JOBS_ON_RESTART=rerun``, up to
 ``MAX_JOB_ATTEMPTS`` runs) or failed with the reason (``fail``).
 
-`sweep_dead_owners` runs in each worker every ``JOB_SWEEP_SECONDS`` (`Sweeper`): a job whose
-owner process on this host has died (a killed or recycled web worker with jobs still queued, a
-pool process that crashed mid-run) is re-queued or failed the same way. Ownerless queued jobs
-are then taken by `api.jobs.JobRunner.claim_orphans`. Owners on other hosts (Dask workers) are
-left alone.
+`sweep` runs in each worker every ``JOB_SWEEP_SECONDS`` (`Sweeper`) and reclaims
+
+- running jobs whose owner process on this host has died (a killed web worker, a job process
+  killed with it), and
+- running jobs whose lease has expired, whoever owns them (a process that hangs, one on another
+  host, one cut off from the database for longer than its lease),
+
+re-queuing each (within ``MAX_JOB_ATTEMPTS``) or failing it with the reason. Every change is
+fenced by the job's attempt number: if the attempt finished or was taken over meanwhile, nothing
+changes. Queued jobs are then taken by the dispatchers (`api.jobs.JobRunner`).
 """
 
 from __future__ import annotations
@@ -19,57 +24,18 @@ import socket
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
-from ipvalue.api.db import dumps, now
-from ipvalue.api.jobs import FAILED, QUEUED, UNFINISHED, JobRunner
+from ipvalue.api.db import now
+from ipvalue.api.jobs import QUEUED, RUNNING, UNFINISHED, JobRunner, settle
 from ipvalue.api.tables import jobs
 
 log = logging.getLogger("ipvalue.jobs")
 
 
-def _interrupted(detail: str) -> str:
-    return dumps(
-        {
-            "title": "Job interrupted",
-            "status": 503,
-            "detail": detail,
-            "type": "https://ipvalue.dev/problems/job-interrupted",
-        }
-    )
-
-
-def _requeue_or_fail(
-    conn: Any,
-    job_id: str,
-    attempts: int,
-    policy: str,
-    max_attempts: int,
-    why: str,
-    owner: str | None = None,
-) -> str:
-    """Re-queue one job or fail it; only if its owner is still ``owner`` (when given)."""
-    where = [jobs.c.id == job_id, jobs.c.status.in_(UNFINISHED)]
-    if owner is not None:
-        where.append(jobs.c.owner == owner)
-    if policy == "rerun" and attempts < max_attempts:
-        values: dict[str, Any] = {
-            "status": QUEUED,
-            "owner": None,
-            "progress": 0.0,
-            "started_at": None,
-        }
-        outcome = "requeued"
-    else:
-        tail = f" (after {attempts} of {max_attempts} attempts)" if policy == "rerun" else ""
-        values = {
-            "status": FAILED,
-            "finished_at": now(),
-            "error": _interrupted(f"{why}{tail}; submit the request again"),
-        }
-        outcome = "failed"
-    changed = conn.execute(update(jobs).where(*where).values(**values)).rowcount
-    return outcome if changed else "unchanged"
+def _count(counts: dict[str, int], outcome: str) -> None:
+    if outcome in counts:
+        counts[outcome] += 1
 
 
 def recover_jobs(engine: Engine, policy: str = "rerun", max_attempts: int = 3) -> dict[str, int]:
@@ -83,19 +49,21 @@ def recover_jobs(engine: Engine, policy: str = "rerun", max_attempts: int = 3) -
     counts = {"requeued": 0, "failed": 0}
     with engine.begin() as conn:
         rows = conn.execute(
-            select(jobs.c.id, jobs.c.attempts).where(jobs.c.status.in_(UNFINISHED))
+            select(jobs.c.id, jobs.c.attempts, jobs.c.status).where(jobs.c.status.in_(UNFINISHED))
         ).all()
-        for job_id, attempts in rows:
-            outcome = _requeue_or_fail(
+        for job_id, attempts, status in rows:
+            if status == QUEUED and policy == "rerun":
+                continue  # it never ran: it waits for a dispatcher as it is
+            outcome = settle(
                 conn,
                 job_id,
                 attempts,
-                policy,
-                max_attempts,
                 "the server restarted before the job finished",
+                rerun=policy == "rerun",
+                max_attempts=max_attempts,
             )
-            counts[outcome] = counts.get(outcome, 0) + 1
-    counts.pop("unchanged", None)
+            _count(counts, outcome)
+    counts["requeued"] += sum(1 for _, _, status in rows if status == QUEUED and policy == "rerun")
     if any(counts.values()):
         log.warning("recovered unfinished jobs", extra=counts)
     return counts
@@ -123,35 +91,70 @@ def _dead_local_owner(owner: str | None, host: str) -> bool:
 def sweep_dead_owners(
     engine: Engine, policy: str = "rerun", max_attempts: int = 3
 ) -> dict[str, int]:
-    """Re-queue or fail unfinished jobs whose owner process on this host has died."""
+    """Re-queue or fail running jobs whose owner process on this host has died."""
     host = socket.gethostname()[:32]
     counts = {"requeued": 0, "failed": 0}
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         rows = conn.execute(
-            select(jobs.c.id, jobs.c.attempts, jobs.c.owner, jobs.c.status).where(
-                jobs.c.status.in_(UNFINISHED), jobs.c.owner.is_not(None)
+            select(jobs.c.id, jobs.c.attempts, jobs.c.owner).where(
+                jobs.c.status == RUNNING, jobs.c.owner.is_not(None)
             )
         ).all()
-        for job_id, attempts, owner, status in rows:
-            if not _dead_local_owner(owner, host):
-                continue
-            why = (
-                "the process running the job died"
-                if status != QUEUED
-                else "the server process that queued the job died"
+    for job_id, attempts, owner in rows:
+        if not _dead_local_owner(owner, host):
+            continue
+        with engine.begin() as conn:
+            outcome = settle(
+                conn,
+                job_id,
+                attempts,
+                "the process running the job died",
+                rerun=policy == "rerun",
+                max_attempts=max_attempts,
+                owner=owner,
             )
-            outcome = _requeue_or_fail(
-                conn, job_id, attempts, policy, max_attempts, why, owner=owner
-            )
-            if outcome in counts:
-                counts[outcome] += 1
+        _count(counts, outcome)
     if any(counts.values()):
         log.warning("jobs of dead processes", extra=counts)
     return counts
 
 
+def sweep_expired_leases(engine: Engine, max_attempts: int = 3) -> dict[str, int]:
+    """Re-queue or fail running jobs whose lease has expired (their process stopped renewing)."""
+    counts = {"requeued": 0, "failed": 0}
+    stamp = now()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(jobs.c.id, jobs.c.attempts).where(
+                jobs.c.status == RUNNING, jobs.c.lease_expires_at < stamp
+            )
+        ).all()
+    for job_id, attempts in rows:
+        with engine.begin() as conn:
+            outcome = settle(
+                conn,
+                job_id,
+                attempts,
+                "the job's lease expired: its process stopped renewing it",
+                rerun=True,
+                max_attempts=max_attempts,
+                where=[jobs.c.lease_expires_at < stamp],
+            )
+        _count(counts, outcome)
+    if any(counts.values()):
+        log.warning("jobs with expired leases", extra=counts)
+    return counts
+
+
+def sweep(engine: Engine, policy: str = "rerun", max_attempts: int = 3) -> dict[str, int]:
+    """`sweep_dead_owners`, then `sweep_expired_leases`; the counts added up."""
+    dead = sweep_dead_owners(engine, policy, max_attempts)
+    expired = sweep_expired_leases(engine, max_attempts)
+    return {name: dead[name] + expired[name] for name in dead}
+
+
 class Sweeper:
-    """A daemon thread: every ``interval`` seconds, sweep dead owners and claim orphans.
+    """A daemon thread: every ``interval`` seconds, `sweep`, then wake the dispatcher.
 
     Parameters
     ----------
@@ -177,17 +180,18 @@ class Sweeper:
         self._thread.start()
         return self
 
-    def sweep_once(self) -> list[str]:
-        """One sweep; returns the ids of the jobs this process took."""
-        sweep_dead_owners(self.runner.engine, self.policy, self.max_attempts)
-        return self.runner.claim_orphans()
+    def sweep_once(self) -> dict[str, int]:
+        """One sweep; returns how many jobs were re-queued and failed."""
+        counts = sweep(self.runner.engine, self.policy, self.max_attempts)
+        self.runner.wake()
+        return counts
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 self.sweep_once()
-            except Exception:
-                log.exception("job sweep failed")
+            except Exception as exc:
+                log.warning("job sweep failed: %s", str(exc).splitlines()[0])
 
     def stop(self) -> None:
         """Stop after the current sweep."""
@@ -195,7 +199,7 @@ class Sweeper:
 
 
 def start_sweeper(app: Any) -> Sweeper:
-    """Take orphaned jobs now and sweep every ``JOB_SWEEP_SECONDS`` in this server process."""
+    """Start this server worker's dispatcher, and sweep every ``JOB_SWEEP_SECONDS``."""
     sweeper = Sweeper(
         app.extensions["ipvalue.jobs"],
         float(app.config["JOB_SWEEP_SECONDS"]),
@@ -203,5 +207,5 @@ def start_sweeper(app: Any) -> Sweeper:
         int(app.config["MAX_JOB_ATTEMPTS"]),
     )
     app.extensions["ipvalue.sweeper"] = sweeper
-    sweeper.runner.claim_orphans()
+    sweeper.runner.wake()
     return sweeper.start()

@@ -60,6 +60,14 @@ class ValuationRecord(ValuationCreated):
     job_id: str | None = Field(default=None, description="the job that computed it, if any")
 
 
+class RecordCheck(BaseModel):
+    """Answer of ``GET /v1/records/verify``: whether a printed SHA-256 is one of your records."""
+
+    match: bool
+    kind: str | None = Field(description="the record's kind when it matches")
+    id: str | None = Field(description="the record's id when it matches")
+
+
 class JobAccepted(BaseModel):
     """202 answer: the request runs as a job."""
 

@@ -12,11 +12,12 @@ pool) and takes re-queued jobs.
 
 Everything of one running instance lives in its instance folder (``IPVALUE_INSTANCE_PATH``,
 default ``./instance``): the default SQLite file, ``metrics/`` (prometheus-client's
-multiprocess files, emptied at each start) and gunicorn's control socket ``gunicorn.ctl``, so
-two instances on one machine never share them. gunicorn's own lines use ``IPVALUE_LOG_FORMAT``
-like the app's; its error answers (414 URI too long, 431 headers too large, 400 malformed
-request) are problem+json like every other error (`ProblemWorker`), and a body that does not
-arrive within ``IPVALUE_BODY_TIMEOUT`` seconds gets 408 (`api.bodyread`).
+multiprocess files, emptied at each start), gunicorn's control socket ``gunicorn.ctl`` and
+``cache-key``, the key signing compiled-model cache entries (unless ``IPVALUE_CACHE_KEY_FILE``
+names another), so two instances on one machine never share them. gunicorn's own lines use
+``IPVALUE_LOG_FORMAT`` like the app's; its error answers (414 URI too long, 431 headers too
+large, 400 malformed request) are problem+json like every other error (`ProblemWorker`), and a
+body that does not arrive within ``IPVALUE_BODY_TIMEOUT`` seconds gets 408 (`api.bodyread`).
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ def prepare_instance() -> Path:
         folder = instance_folder(from_env())
         folder.mkdir(parents=True, exist_ok=True)
         prepare_multiprocess(folder / "metrics")
+        # the key signing compiled-model cache entries, outside the cache (job processes inherit)
+        os.environ.setdefault("IPVALUE_CACHE_KEY_FILE", str(folder / "cache-key"))
         _prepared.append(folder)
     return _prepared[0]
 

@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 from ipvalue.models.valuation import ValuationRequest
-from ipvalue.valuation.engine import value_asset
+from ipvalue.risk.montecarlo import simulate_valuation
+from ipvalue.risk.montecarlo.plan import seeded
+from ipvalue.valuation.engine import point_valuation
 
 Progress = Callable[[float], None]
 
 
-def run_valuation(payload: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
-    """Validate a valuation request and value it.
+class RequestPayload(dict[str, Any]):
+    """A request's JSON document that carries its validated model within this process.
 
-    ``progress``, if given, receives the simulation's completed fraction (when the engine
-    reports it).
+    Stored and sent to a job worker as the plain JSON it is (the worker validates it there);
+    a run in this process takes the model it carries and does not validate again.
+    """
+
+    def __init__(self, document: dict[str, Any], request: ValuationRequest) -> None:
+        super().__init__(document)
+        self.request = request
+
+
+def valuation_request(payload: dict[str, Any] | ValuationRequest) -> ValuationRequest:
+    """The validated request of ``payload``: the model it is or carries, else validated now."""
+    if isinstance(payload, ValuationRequest):
+        return payload
+    if isinstance(payload, RequestPayload):
+        return payload.request
+    return ValuationRequest.model_validate(payload)
+
+
+def run_valuation(
+    payload: dict[str, Any] | ValuationRequest, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Value a request: the point value once, then the simulation reusing it.
+
+    ``progress``, if given, receives the simulation's completed fraction. A simulation without
+    a seed gets one here, recorded in the result.
 
     Returns
     -------
@@ -24,27 +48,13 @@ def run_valuation(payload: dict[str, Any], progress: Progress | None = None) -> 
         The JSON-ready result: ``value.point``, ``value.by_method``, methods with audit trails,
         legal life, reconciliation, warnings, and ``distribution`` when ``simulation`` is given.
     """
-    request = ValuationRequest.model_validate(payload)
-    result = value_asset(request).model_dump(mode="json")
+    request = seeded(valuation_request(payload))
+    point = point_valuation(request)
+    result = point.result.model_dump(mode="json")
     if request.simulation is not None:
-        result["distribution"] = simulate(request, progress)
+        distribution = simulate_valuation(request, point=point, progress=progress)
+        result["distribution"] = distribution.model_dump(mode="json")
     return result
-
-
-def simulate(request: ValuationRequest, progress: Progress | None = None) -> dict[str, Any]:
-    """The Monte Carlo distribution for a request with ``simulation``."""
-    from ipvalue.models.errors import NotImplementedYetError
-
-    try:
-        from ipvalue.risk.montecarlo import simulate_valuation
-    except ImportError as exc:  # pragma: no cover - until the engine lands
-        raise NotImplementedYetError(
-            "simulation is not available in this version; omit 'simulation' for a point value"
-        ) from exc
-    kwargs: dict[str, Any] = {}
-    if progress is not None and "progress" in inspect.signature(simulate_valuation).parameters:
-        kwargs["progress"] = progress
-    return simulate_valuation(request, **kwargs).model_dump(mode="json")
 
 
 def valuation_job(payload: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert, select
 
-from ipvalue.api.db import dumps, iso, now
+from ipvalue.api.db import autocommit, dumps, iso, now
 from ipvalue.api.delta import STORED, delta, restore
+from ipvalue.api.digest import record_digest
 from ipvalue.api.facts import COLUMNS, record_facts
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
 from ipvalue.api.tables import records
@@ -46,6 +47,10 @@ class RecordStore(Protocol):
         """
         ...
 
+    def find_digest(self, tenant: str, sha256: str) -> tuple[str, str] | None:
+        """``(kind, id)`` of the tenant's record whose `record_digest` is ``sha256``, if any."""
+        ...
+
     def history(self, kind: str, tenant: str, subject: str) -> list[dict[str, Any]]:
         """The tenant's records of ``kind`` about ``subject`` (e.g. a monitored asset), oldest
         first."""
@@ -60,20 +65,27 @@ def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]
     so a large body is not stored twice.
     """
     seed = record.get("seed")
-    return {
+    document = {
         "id": str(uuid.uuid4()),
         "kind": kind,
-        "tenant": tenant,
         "created_at": now(),
-        "request": dumps(record.get("request")),
-        "inputs": dumps(_stored_inputs(record)),
+        "request": record.get("request"),
+        "inputs": record.get("inputs", record.get("request")),
         "seed": None if seed is None else str(seed),
-        "versions": dumps(record.get("versions") or library_versions()),
-        "result": dumps(record["result"]),
+        "versions": record.get("versions") or library_versions(),
+        "result": record["result"],
         "job_id": record.get("job_id"),
+    }
+    row = {
+        **document,
+        "tenant": tenant,
         "subject": record.get("subject"),
+        **{name: dumps(document[name]) for name in ("request", "versions", "result")},
+        "inputs": dumps(_stored_inputs(record)),
         **record_facts(kind, record),
     }
+    row["sha256"] = record_digest({**document, "created_at": iso(document["created_at"])})
+    return row
 
 
 def _stored_inputs(record: dict[str, Any]) -> Any:
@@ -120,7 +132,7 @@ class SqlStore:
 
     def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
         row = record_row(kind, tenant, record)
-        with self.engine.begin() as conn:
+        with autocommit(self.engine) as conn:  # one INSERT: atomic, one round trip
             conn.execute(insert(records), row)
         return str(row["id"])
 
@@ -128,11 +140,19 @@ class SqlStore:
         query = select(records).where(
             records.c.id == record_id, records.c.kind == kind, records.c.tenant == tenant
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise _not_found(kind, record_id)
         return _document(row)
+
+    def find_digest(self, tenant: str, sha256: str) -> tuple[str, str] | None:
+        query = select(records.c.kind, records.c.id).where(
+            records.c.tenant == tenant, records.c.sha256 == sha256
+        )
+        with autocommit(self.engine) as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (str(row.kind), str(row.id))
 
     def history(self, kind: str, tenant: str, subject: str) -> list[dict[str, Any]]:
         query = (
@@ -140,7 +160,7 @@ class SqlStore:
             .where(records.c.kind == kind, records.c.tenant == tenant, records.c.subject == subject)
             .order_by(records.c.created_at, records.c.id)
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             return [_document(row) for row in conn.execute(query).mappings()]
 
     def list(
@@ -155,7 +175,7 @@ class SqlStore:
             .order_by(*order_newest(records.c.created_at, records.c.id))
             .limit(page.limit + 1)
         )
-        with self.engine.connect() as conn:
+        with autocommit(self.engine) as conn:
             rows = [_document(row) for row in conn.execute(query).mappings()]
         return page_of(rows, page, lambda doc: doc, _key)
 
@@ -175,6 +195,7 @@ def _document(row: Any) -> dict[str, Any]:
         "job_id": row["job_id"],
         "subject": row["subject"],
         "facts": {name: row[name] for name in COLUMNS},
+        "sha256": row["sha256"],
     }
 
 
@@ -196,9 +217,18 @@ class MemoryStore:
             "seed": None if seed is None else str(seed),
             "facts": record_facts(kind, record),
         }
+        stored = json.loads(dumps(stored))
+        stored["sha256"] = record_digest(stored)
         with self._lock:
-            self._records[record_id] = (tenant, json.loads(dumps(stored)))
+            self._records[record_id] = (tenant, stored)
         return record_id
+
+    def find_digest(self, tenant: str, sha256: str) -> tuple[str, str] | None:
+        with self._lock:
+            for owner, doc in self._records.values():
+                if owner == tenant and doc["sha256"] == sha256:
+                    return str(doc["kind"]), str(doc["id"])
+        return None
 
     def get(self, kind: str, tenant: str, record_id: str) -> dict[str, Any]:
         with self._lock:

@@ -62,10 +62,14 @@ records = Table(
     Column("status", String(32), nullable=True),
     Column("category", String(32), nullable=True),
     Column("source_id", String(64), nullable=True),
+    # SHA-256 of the record's canonical JSON (migration 0007); see api.digest.
+    Column("sha256", String(64), nullable=True),
     Index("ix_records_subject", "tenant", "kind", "subject"),
     Index("ix_records_newest", "tenant", "kind", "created_at", "id"),
     Index("ix_records_asset_name", "tenant", "kind", "asset_name", "created_at"),
     Index("ix_records_source", "tenant", "source_id"),
+    Index("ix_records_sha256", "tenant", "sha256"),
+    Index("ux_records_job_id", "job_id", unique=True),
 )
 
 jobs = Table(
@@ -86,6 +90,11 @@ jobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # The lease of the current attempt (migration 0005); see api.jobs.
+    Column("lease_expires_at", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
     Index("ix_jobs_status", "status"),
     Index("ix_jobs_tenant", "tenant"),
+    Index("ix_jobs_queue", "status", "tenant", "created_at"),
+    Index("ix_jobs_tenant_started", "tenant", "started_at"),
 )

@@ -2,7 +2,8 @@
 
 Money is in the valuation's currency, rates are decimals, durations are years.
 
-Defaults are documented conventions (DOMAIN.md "Lending practice"), for the request to override:
+Defaults are documented conventions (docs/domain.md, "Lending practice"), for the request to
+override:
 
 - ``max_ltv`` 0.30: many Chinese banks lend about 30 % or less of a patent's appraised value;
   ``lender_practice: "uk"`` sets 0.50 (NatWest with Inngot lends up to 50 % of estimated IP value).
@@ -21,12 +22,13 @@ from pydantic import BaseModel, Field, model_validator
 
 from ipvalue.models.base import Strict as _Strict
 from ipvalue.models.fields import DECIMAL, Currency, Drift, Money, PositiveMoney, YearlyProbability
+from ipvalue.models.measures import Estimate, Seed, ValueRange
 
 _Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), DECIMAL]
 _Sigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False), DECIMAL]
 
 LENDER_PRACTICE_MAX_LTV = {"cn": 0.30, "uk": 0.50}
-"""LTV caps observed in practice (DOMAIN.md): China about 30 %, UK up to 50 %."""
+"""LTV caps observed in practice (docs/domain.md): China about 30 %, UK up to 50 %."""
 MAX_VOLATILITY_DRAWS = 100_000
 MAX_PATH_STEPS = 50_000_000
 """Largest paths x time steps simulated in one assessment (memory: 8 bytes each)."""
@@ -101,7 +103,7 @@ class CollateralRequest(_Strict):
     legal_risk: CollateralLegalRisk = Field(default_factory=CollateralLegalRisk)
     steps_per_year: int = Field(default=12, ge=1, le=365)
     paths: int = Field(default=20_000, ge=1_000, le=1_000_000)
-    seed: int | None = Field(default=None, ge=0, lt=2**63)
+    seed: Seed | None = None
 
     @model_validator(mode="after")
     def _valuation_given(self) -> CollateralRequest:
@@ -143,30 +145,6 @@ class CollateralRequest(_Strict):
         return LENDER_PRACTICE_MAX_LTV[self.lender_practice or "cn"]
 
 
-class Estimate(BaseModel):
-    """A simulated number with its standard error."""
-
-    value: float
-    se: float
-
-
-class QuantileCI(BaseModel):
-    """A quantile with its 95 % order-statistic confidence interval."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-
-
-class ValueRange(BaseModel):
-    """Value at the horizon: p05, p50, p95 (money), each with its interval in ``intervals``."""
-
-    p05: float
-    p50: float
-    p95: float
-    intervals: dict[str, QuantileCI]
-
-
 class LoanLoss(BaseModel):
     """Expected loss on the loan from default and collateral shortfall."""
 
@@ -186,9 +164,15 @@ class CollateralResult(BaseModel):
     range: ValueRange
     mean_at_horizon: Estimate
     var95: float = Field(description="value at risk at 95 %, loss from the starting value")
-    es95: float = Field(description="expected shortfall at 95 %, loss from the starting value")
+    es95: float = Field(
+        description="expected shortfall at 95 % (Acerbi-Tasche), loss from the starting value"
+    )
     var99: float
     es99: float
+    se_var95: float | None = Field(default=None, description="standard error of var95")
+    se_es95: float | None = Field(default=None, description="standard error of es95")
+    se_var99: float | None = None
+    se_es99: float | None = None
     orderly_liquidation_value: float
     forced_liquidation_value: float
     lending_value: float

@@ -83,20 +83,6 @@ class LimitExceededError(IPValueError):
         self.status = self.status_code  # type: ignore[misc]
 
 
-@dataclass
-class NotImplementedYetError(IPValueError):
-    """A capability of the contract that this version does not provide yet."""
-
-    detail: str
-
-    status = 501
-    title = "Not implemented yet"
-    slug = "not-implemented"
-
-    def __post_init__(self) -> None:
-        super().__init__(self.detail)
-
-
 def field_error(title: str, loc: tuple[str | int, ...], message: str, value: Any) -> Exception:
     """A pydantic validation error at ``loc`` (relative to the model raising it).
 

@@ -4,7 +4,7 @@ Two covers, chosen by ``cover``:
 
 - ``collateral_value``: pays the lender's shortfall ``max(loan - recovery, 0)`` when the borrower
   defaults and the IP is then worth less than the loan (a put on the IP's value at default,
-  DOMAIN.md "Insurance");
+  docs/domain.md "Insurance");
 - ``litigation``: IP litigation and invalidation cover, priced by a frequency-severity simulation.
 
 Quotes are computed by :mod:`risk.insurance`. Money is in the request's currency, rates are
@@ -16,18 +16,15 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ipvalue.models.asset import DEAD_STATUSES, Asset
 from ipvalue.models.base import Strict
+from ipvalue.models.collateral import CollateralLegalRisk
 from ipvalue.models.errors import field_error
 from ipvalue.models.fields import DECIMAL, Currency, Drift, Money, PositiveMoney, YearlyProbability
+from ipvalue.models.measures import Estimate, Seed, ValueRange
+from ipvalue.models.measures import QuantileCI as QuantileEstimate
 
 _Money: TypeAlias = Money
 _PositiveMoney: TypeAlias = PositiveMoney
@@ -41,20 +38,16 @@ MAX_CLAIM_DRAWS = 10_000_000
 """Bound on paths x expected claims a year, so a litigation quote fits in memory."""
 
 DEFAULT_SEVERITY_MEDIAN = 5_900_000.0
-"""Median US patent damages award, about USD 5.9m (PwC studies; DOMAIN.md)."""
+"""Median US patent damages award, about USD 5.9m (PwC studies; docs/domain.md)."""
 
 DEFAULT_INSTITUTION_RATE = 0.71
-"""Share of PTAB petitions instituted, midpoint of about 68-74 % (FY2024; DOMAIN.md)."""
+"""Share of PTAB petitions instituted, midpoint of about 68-74 % (FY2024; docs/domain.md)."""
 
 DEFAULT_CANCELLATION_RATE = 0.74
-"""Share of instituted claims that end cancelled, about 74 % (PTAB FY2024; DOMAIN.md)."""
+"""Share of instituted claims that end cancelled, about 74 % (PTAB FY2024; docs/domain.md)."""
 
 DEFAULT_RETENTION_SHARE = 0.02
-"""Retention of defensive patent insurance, about 2 % of the limit (DOMAIN.md)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+"""Retention of defensive patent insurance, about 2 % of the limit (docs/domain.md)."""
 
 
 class Pricing(Strict):
@@ -109,7 +102,7 @@ class Simulation(Strict):
     """
 
     paths: int = Field(default=100_000, ge=1_000, le=2_000_000)
-    seed: int | None = Field(default=None, ge=0, lt=2**128)
+    seed: Seed | None = None
 
 
 class CollateralExposure(Strict):
@@ -136,6 +129,10 @@ class CollateralExposure(Strict):
         Years from default to the sale; the recovery is the value then. Default 0.
     drift : float
         Expected annual return of the value (``E[V_t] = value * exp(drift * t)``). Default 0.
+    legal_risk : CollateralLegalRisk, optional
+        Legal events on the value, as in ``POST /v1/collateral``: the right stops (value 0) with
+        yearly probability ``stop_hazard`` or at ``remaining_life_years``, and loses
+        ``loss_share`` with a lost case (``loss_hazard``). Default none.
     """
 
     value: _PositiveMoney
@@ -146,6 +143,7 @@ class CollateralExposure(Strict):
     liquidation_discount: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
     time_to_sell_years: Annotated[float, Field(ge=0, le=20, allow_inf_nan=False)] = 0.0
     drift: Drift = 0.0
+    legal_risk: CollateralLegalRisk = Field(default_factory=CollateralLegalRisk)
 
     @field_validator("volatility")
     @classmethod
@@ -174,7 +172,7 @@ class CollateralQuoteRequest(Strict):
         Part of the shortfall the lender keeps before the cover pays, money. Default 0.
     share_insured : float
         Share of the shortfall above the retention that the insurer bears, decimal in (0, 1]
-        (0.6 in the 60 : 20 : 20 insurer : bank : guarantor schemes, DOMAIN.md). Default 1.
+        (0.6 in the 60 : 20 : 20 insurer : bank : guarantor schemes, docs/domain.md). Default 1.
     """
 
     cover: Literal["collateral_value"]
@@ -238,7 +236,7 @@ class Suits(Strict):
     frequency : float
         Expected suits a year, in [0, 10]. No default: take it from the insured's history.
     severity_median : float
-        Median loss per suit, money. Default 5.9m (median US patent damages, USD; DOMAIN.md);
+        Median loss per suit, money. Default 5.9m (median US patent damages, USD; docs/domain.md);
         give your own in other currencies.
     severity_sigma : float
         Standard deviation of the log loss. Default 1.5: an assumption (mean about three times the
@@ -263,9 +261,9 @@ class Invalidation(Strict):
     defence_cost : float
         Cost of defending one instituted petition, money. Default 0.
     institution_rate : float
-        Default 0.71 (PTAB FY2024: about 68-74 % of petitions instituted; DOMAIN.md).
+        Default 0.71 (PTAB FY2024: about 68-74 % of petitions instituted; docs/domain.md).
     cancellation_rate : float
-        Default 0.74 (PTAB FY2024: about 74 % of instituted claims cancelled; DOMAIN.md).
+        Default 0.74 (PTAB FY2024: about 74 % of instituted claims cancelled; docs/domain.md).
     """
 
     frequency: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
@@ -291,7 +289,7 @@ class LitigationQuoteRequest(Strict):
     limit : float
         Annual aggregate limit, money (> 0).
     retention : float, optional
-        Retention per claim, money. Default 2 % of the limit (DOMAIN.md).
+        Retention per claim, money. Default 2 % of the limit (docs/domain.md).
     limit_per_claim : float, optional
         Most paid per claim, money. Default: the aggregate limit.
     aggregate_retention : float
@@ -366,22 +364,22 @@ InsuranceQuoteRequest = Annotated[
 """Body of ``POST /v1/insurance/quotes``, chosen by ``cover``."""
 
 
-class Estimate(_Strict):
-    """A simulated number with its standard error."""
+class CollateralValue(BaseModel):
+    """The pledged right's value at the end of the cover's term on the simulated paths.
 
-    value: float
-    se: float
+    The same lognormal process with legal stops (and the same paths) as the losses, so the quote
+    shows what the cover is written on; losses (VaR, ES) are measured from ``value``.
+    """
+
+    value: float = Field(description="value today, money")
+    horizon_years: float
+    range: ValueRange
+    mean: Estimate
+    var95: float = Field(description="value - p05, money")
+    es95: Estimate = Field(description="value - mean of the worst 5 % (Acerbi-Tasche), money")
 
 
-class QuantileEstimate(_Strict):
-    """A simulated quantile with a 95 % confidence interval from order statistics."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-
-
-class Breakdown(_Strict):
+class Breakdown(Strict):
     """How the premium is built, and the loss distribution behind it (money unless noted).
 
     ``premium = risk_premium + capital_charge``, ``risk_premium = expected_loss /
@@ -410,9 +408,12 @@ class Breakdown(_Strict):
     prob_claim: Estimate
     quantiles: dict[str, QuantileEstimate]
     details: dict[str, float] = Field(default_factory=dict)
+    collateral_value: CollateralValue | None = Field(
+        default=None, description="collateral-value cover: the right's value at the horizon"
+    )
 
 
-class InsuranceQuote(_Strict):
+class InsuranceQuote(Strict):
     """Answer of ``POST /v1/insurance/quotes``.
 
     Parameters

@@ -1,4 +1,4 @@
-"""Inputs of each valuation method, named as in API.md's table.
+"""Inputs of each valuation method, named as in docs/api.md's table.
 
 The ``method`` field selects the model. Every numeric input may be uncertain; the deterministic
 value uses each input's base value and the Monte Carlo engine samples them.

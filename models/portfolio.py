@@ -22,6 +22,7 @@ from ipvalue.models.fields import (
     IsoDate,
     YearlyProbability,
 )
+from ipvalue.models.measures import LevelTail, Seed
 
 MAX_ASSETS = 100_000
 """Hard cap on assets per request; deployments set a lower limit for uploads."""
@@ -29,9 +30,13 @@ MAX_ASSETS = 100_000
 PORTFOLIO_LEVELS = (0.95, 0.99)
 """Confidence levels always reported for the portfolio (``var95``, ``es99``, ...)."""
 
+RankBy = Literal["risk_adjusted_value", "risk_adjusted_ratio"]
+"""What orders the ranked table: the score in currency, or the score per unit of value."""
+
 PTAB_CANCEL_PROBABILITY = 0.71 * 0.74
 """Chance that a pending challenge removes the right: 71 % of petitions instituted (PTAB FY2024,
-68-74 %) x 74 % of instituted claims cancelled (DOMAIN.md). Applied to every kind [convention]."""
+68-74 %) x 74 % of instituted claims cancelled (docs/domain.md). Applied to every kind
+[convention]."""
 
 
 class PortfolioAsset(Strict):
@@ -39,8 +44,9 @@ class PortfolioAsset(Strict):
 
     ``value`` is today's point value (currency) and ``volatility`` the annual volatility of its
     log value. Legal fields are optional: ``expiry_date`` or ``remaining_life_years`` (not both)
-    say when protection ends; ``invalidation_hazard`` and ``lapse_hazard`` (yearly
-    probabilities) override the asset kind's defaults.
+    say when protection ends, else the statutory term from ``filing_date`` (registered
+    trademarks renew, so their ``expiry_date`` does not end them); ``invalidation_hazard`` and
+    ``lapse_hazard`` (yearly probabilities) override the asset kind's defaults.
     """
 
     id: str = Field(min_length=1, max_length=200, description="the fund's identifier; unique")
@@ -54,6 +60,9 @@ class PortfolioAsset(Strict):
         description="annual volatility of the log value"
     )
     status: LegalStatus = "granted"
+    filing_date: IsoDate | None = Field(
+        default=None, description="dates the statutory term when expiry_date is not given"
+    )
     grant_date: IsoDate | None = Field(
         default=None, description="dates the patent maintenance-fee lapse schedule"
     )
@@ -121,7 +130,7 @@ class PortfolioRequest(Strict):
     )
     horizon_years: float = Field(default=1.0, gt=0, le=30)
     paths: int = Field(default=10_000, ge=200, le=1_000_000)
-    seed: int | None = Field(default=None, ge=0, lt=2**63, description="None draws fresh entropy")
+    seed: Seed | None = Field(default=None, description="None draws fresh entropy")
     drift: Drift = Field(default=0.0, description="expected annual return")
     correlation: SectorCorrelation = Field(default_factory=SectorCorrelation)
     confidence_levels: list[Finite] = Field(
@@ -132,6 +141,10 @@ class PortfolioRequest(Strict):
     top_n: list[int] = Field(default_factory=lambda: [5, 10], max_length=10)
     es_multiple: float = Field(
         default=0.5, ge=0, le=10, description="k in risk_adjusted_value = mean - k es95"
+    )
+    rank_by: RankBy = Field(
+        default="risk_adjusted_value",
+        description="risk_adjusted_value (currency) or risk_adjusted_ratio (per unit of value)",
     )
     challenge_loss_probability: float = Field(
         default=PTAB_CANCEL_PROBABILITY,
@@ -171,7 +184,7 @@ class PortfolioRequest(Strict):
 class AssetRisk(BaseModel):
     """One ranked row: an asset's value range at the horizon and its risk figures (currency)."""
 
-    rank: int = Field(description="1 = highest risk_adjusted_value")
+    rank: int = Field(description="1 = highest rank_by score (risk_adjusted_value by default)")
     id: str
     name: str
     kind: str
@@ -185,10 +198,12 @@ class AssetRisk(BaseModel):
     p50: float
     p95: float
     se_p05: float = Field(description="standard error of p05 (order-statistic interval / 3.92)")
+    se_p50: float | None = Field(default=None, description="standard error of p50, likewise")
     var95: float = Field(description="value - p05: stand-alone VaR 95 %, loss from value")
-    es95: float = Field(description="value - mean of the worst 5 % of outcomes")
+    es95: float = Field(description="value - mean of the worst 5 % of outcomes (Acerbi-Tasche)")
     var99: float
     es99: float
+    se_es95: float | None = Field(default=None, description="standard error of es95")
     prob_protection_loss: float = Field(
         description="probability that protection ends within the horizon (model, exact)"
     )
@@ -198,14 +213,9 @@ class AssetRisk(BaseModel):
     risk_adjusted_ratio: float = Field(description="risk_adjusted_value / value")
 
 
-class TailRisk(BaseModel):
+class PortfolioTail(LevelTail):
     """Portfolio VaR and ES at one level, losses from the total value today (currency)."""
 
-    level: float
-    var: float
-    es: float
-    se_var: float = Field(description="order-statistic interval / 3.92")
-    se_es: float = Field(description="asymptotic standard error of the empirical ES")
     standalone_var_sum: float = Field(description="sum of the assets' stand-alone VaRs")
     diversification_benefit: float = Field(description="standalone_var_sum - var")
 
@@ -227,7 +237,7 @@ class PortfolioTotals(BaseModel):
     es99: float
     diversification_benefit95: float
     diversification_benefit99: float
-    tail: list[TailRisk]
+    tail: list[PortfolioTail]
     expected_protection_losses: float = Field(
         description="expected number of assets losing protection within the horizon"
     )
@@ -265,6 +275,22 @@ class ScreenSettings(BaseModel):
     model: str = Field(description="the simulation model in one sentence")
 
 
+class RowProblem(BaseModel):
+    """One problem of a rejected upload row, as in a problem+json ``errors`` item."""
+
+    field: str = Field(description="rows[N].column (N = 1-based data row)")
+    message: str
+
+
+class RejectedRow(BaseModel):
+    """A row of a CSV or Excel upload left out under ``on_error=skip``, and why."""
+
+    row: int = Field(description="1-based data row (the header and blank lines not counted)")
+    line: int = Field(description="line of the CSV file, or row of the Excel sheet")
+    id: str | None = Field(default=None, description="the row's id cell, when it has one")
+    errors: list[RowProblem]
+
+
 class PortfolioResult(BaseModel):
     """Answer of ``POST /v1/portfolios/screen``: assets ranked, portfolio totals, concentration."""
 
@@ -273,3 +299,7 @@ class PortfolioResult(BaseModel):
     totals: PortfolioTotals
     concentration: Concentration
     settings: ScreenSettings
+    rejected: list[RejectedRow] = Field(
+        default_factory=list,
+        description="upload rows left out under on_error=skip (always empty otherwise)",
+    )

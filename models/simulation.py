@@ -1,7 +1,7 @@
 """Result of a Monte Carlo valuation: the ``distribution`` object of ``POST /v1/valuations``.
 
-API.md fixes ``mean``, ``sd``, ``p05``, ``p50``, ``p95`` and ``se_mean`` as top-level fields; the
-rest adds the error bars and the detail a lender or insurer needs. Money is in the request's
+docs/api.md fixes ``mean``, ``sd``, ``p05``, ``p50``, ``p95`` and ``se_mean`` as top-level fields;
+the rest adds the error bars and the detail a lender or insurer needs. Money is in the request's
 currency, probabilities and shares are decimals, times are years.
 """
 
@@ -9,22 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-
-class QuantileCI(BaseModel):
-    """A quantile of the simulated value with its distribution-free confidence interval."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-
-
-class TailRisk(BaseModel):
-    """Value at risk and expected shortfall, as losses from the point value (currency)."""
-
-    var95: float
-    es95: float
-    var99: float
-    es99: float
+from ipvalue.models.measures import QuantileCI, TailRisk  # one definition each, shared
 
 
 class ProbabilityBelow(BaseModel):
@@ -135,8 +120,10 @@ class SimulationResult(BaseModel):
     point_value: float = Field(description="the deterministic value VaR and ES are measured from")
     quantiles: dict[str, QuantileCI] = Field(description="p01 ... p99 with their CIs")
     ci_level: float
-    var95: float = Field(description="point value minus the 5 % quantile")
-    es95: float = Field(description="point value minus the mean of the worst 5 % of paths")
+    var95: float = Field(description="point value minus the 5 % quantile (inverted CDF)")
+    es95: float = Field(
+        description="point value minus the mean of the worst 5 % of paths (Acerbi-Tasche)"
+    )
     var99: float
     es99: float
     prob_below: list[ProbabilityBelow] = Field(default_factory=list)

@@ -1,6 +1,6 @@
 """Re-evaluation triggers: the monitoring state of a pledged IP asset and the answer.
 
-The body and answer of ``POST /v1/triggers/evaluate`` (API.md, "Trigger evaluation body"); field
+The body and answer of ``POST /v1/triggers/evaluate`` (docs/api.md, "Triggers"); field
 names are part of the contract. Rules are evaluated by :func:`risk.triggers.evaluate_triggers`.
 
 Dates are ISO 8601, money is in the request's currency, rates are decimals (0.10 = 10 %).
@@ -28,7 +28,7 @@ RuleName = Literal[
     "remaining_life",
     "credit_event",
 ]
-"""Rule names of the answer (API.md; fixed)."""
+"""Rule names of the answer (docs/api.md; fixed)."""
 
 Severity = Literal["info", "warning", "critical"]
 """How urgent a trigger is: ``info`` < ``warning`` < ``critical``."""
@@ -49,7 +49,7 @@ EventType = Literal[
     "ownership_change",
     "licensee_lost",
 ]
-"""Legal event types of API.md."""
+"""Legal event types of docs/api.md."""
 
 EventStatus = Literal[
     "filed",
@@ -125,7 +125,7 @@ class Loan(Strict):
         Outstanding amount, money (>= 0).
     max_ltv : float
         Covenant cap on loan-to-value, decimal in (0, 1] (0.3 is common for patents in China,
-        up to 0.5 in the UK; DOMAIN.md).
+        up to 0.5 in the UK; docs/domain.md).
     term_years : float
         Remaining term in years from ``as_of``, or the whole term from ``start_date`` when given.
     time_to_sell_years : float
@@ -190,14 +190,14 @@ class Thresholds(Strict):
     ----------
     months_between_appraisals : int
         Months after which a full appraisal is due. Default 12: CRR Art. 208(3)(a) asks for
-        monitoring at least once a year (DOMAIN.md, "Lending practice").
+        monitoring at least once a year (docs/domain.md, "Lending practice").
     calendar_notice_days : int
         Days before the due date from which an ``info`` reminder is given. Default 30.
     independent_valuer_years : float
         Years between independent valuations for large exposures. Default 3: CRR Art. 208(3)(b).
     desk_review_decline : float
         Value decline since the last appraisal that calls for a desk review. Default 0.10; a
-        policy choice (no regulation fixes a percentage, DOMAIN.md).
+        policy choice (no regulation fixes a percentage, docs/domain.md).
     full_revaluation_decline : float
         Value decline that calls for a full revaluation. Default 0.20; a policy choice.
     ltv_warning_ratio : float
@@ -303,7 +303,7 @@ class Trigger(_Strict):
     Parameters
     ----------
     rule : str
-        Rule name (API.md).
+        Rule name (docs/api.md).
     severity : str
         ``info``, ``warning`` or ``critical``.
     reason : str

@@ -1,4 +1,4 @@
-"""Uncertain numbers: a plain number or a distribution, as in API.md.
+"""Uncertain numbers: a plain number or a distribution, as in docs/api.md.
 
 Each distribution knows its deterministic ("base") value and its support. Sampling lives in
 ``risk/`` (which owns randomness); this module only describes and validates.
@@ -183,7 +183,7 @@ class Uniform(_Dist):
 Distribution = Annotated[
     Fixed | Normal | Lognormal | Triangular | Pert | Uniform, Field(discriminator="dist")
 ]
-"""One of the distributions of API.md, chosen by its ``dist`` field."""
+"""One of the distributions of docs/api.md, chosen by its ``dist`` field."""
 
 DISTRIBUTION_NAMES = ("fixed", "normal", "lognormal", "triangular", "pert", "uniform")
 
@@ -210,7 +210,7 @@ _NumberOrDistribution = Annotated[
 
 
 def base_value(value: float | _Dist) -> float:
-    """Deterministic value of a plain number or a distribution (API.md's "base" column)."""
+    """Deterministic value of a plain number or a distribution (docs/api.md's "base" column)."""
     if isinstance(value, _Dist):
         return value.base
     return float(value)

@@ -104,6 +104,25 @@ class ValuationRequest(Strict):
     )
     simulation: Simulation | None = None
 
+    def with_seed(self, seed: int) -> ValuationRequest:
+        """This request with ``simulation.seed`` set to ``seed`` when it has none (unchanged
+        without a simulation or with a seed already given)."""
+        if self.simulation is None or self.simulation.seed is not None:
+            return self
+        sim = self.simulation.model_copy(update={"seed": seed})
+        return self.model_copy(update={"simulation": sim})
+
+    @model_validator(mode="after")
+    def _valued_after_filing(self) -> ValuationRequest:
+        filed = self.asset.legal.filing_date
+        if filed is not None and self.valuation_date < filed:
+            raise ValueError(
+                f"valuation_date: {self.valuation_date} is before asset.legal.filing_date "
+                f"({filed}); a right cannot be valued before it is filed, so use a date on or "
+                "after the filing date"
+            )
+        return self
+
     @model_validator(mode="after")
     def _not_before_filing(self) -> ValuationRequest:
         filed = self.asset.legal.filing_date
@@ -167,9 +186,17 @@ class LegalLifeResult(BaseModel):
     """Remaining protected life used to cut income."""
 
     years: float | None = Field(description="remaining legal life in years; null when unbounded")
-    expiry_date: dt.date | None
+    expiry_date: dt.date | None = Field(
+        description="when protection ends; for a renewing trademark, its next renewal"
+    )
     alive: bool
     basis: str
+    renews: bool = Field(
+        default=False, description="a trademark assumed renewed at expiry_date and every term after"
+    )
+    renewal_fee: float | None = Field(
+        default=None, description="fee deducted at each renewal, currency; null without renewals"
+    )
 
 
 class Reconciliation(BaseModel):

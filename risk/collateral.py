@@ -1,8 +1,10 @@
 """Collateral assessment of an IP pledge loan on simulated value paths.
 
-The value follows the lognormal process of :func:`risk.montecarlo.simulate_value_paths` (one
-volatility, or one posterior draw per path, so a thinly observed asset gets a wider range), with
-legal events stopping it. On those paths:
+The value follows the kernel's lognormal process (:mod:`risk.kernel.process`, stepped by
+:func:`risk.montecarlo.simulate_value_paths`; one volatility, or one posterior draw per path, so
+a thinly observed asset gets a wider range), with legal events stopping it. Figures follow the
+kernel's one convention (:mod:`risk.kernel.measures`: inverted-CDF quantiles, losses from the
+starting value, Acerbi-Tasche ES). On those paths:
 
 - the value range p05/p50/p95 at the horizon, VaR and ES at 95 % and 99 % as losses from the
   starting value;
@@ -16,63 +18,40 @@ legal events stopping it. On those paths:
 - probability that LTV = loan / value exceeds ``max_ltv`` at any monitoring date of the term
   (``steps_per_year`` dates a year), not only at the end; the loan is ``loan_amount``, or the
   maximum loan when none is given;
-- expected loss: the borrower defaults at an exponential time with yearly probability
-  ``annual_pd`` (independent of the collateral), the default is seen at the next monitoring date,
-  the IP is sold ``time_to_sell_years`` later at the orderly discount; loss = max(loan - recovery,
-  0); the lender's share after the insurer's and guarantor's.
+- expected loss: the loan-default loss model of :mod:`risk.kernel.loan_loss` (the one insurance
+  layers its cover on): the borrower defaults at an exponential time with yearly probability
+  ``annual_pd`` (independent of the collateral), the IP is sold ``time_to_sell_years`` later at
+  the orderly discount; loss = max(loan - recovery, 0); the lender's share after the insurer's
+  and guarantor's.
+
+Random streams, each a named child of the recorded seed (:mod:`risk.kernel.seeds`):
+``volatility`` (which posterior draw each path takes, each used equally often), ``legal`` (stop,
+then loss times), ``paths`` (the monitored paths), ``sale`` (the orderly sale), ``default`` and
+``default_sale`` (the loan loss).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from ipvalue.models.collateral import (
     CollateralRequest,
     CollateralResult,
-    Estimate,
     LoanLoss,
-    QuantileCI,
     ValueRange,
 )
+from ipvalue.models.measures import Estimate, QuantileCI
+from ipvalue.risk.kernel import hazard, loan_loss, measures, seeds
+from ipvalue.risk.kernel.process import LegalStops, ValueProcess, volatility_per_path
 from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
-from ipvalue.risk.montecarlo.stats import quantiles_with_ci, tail_risk
-from ipvalue.valuation.discounting import FloatArray
 
 BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
-SEED_BITS = 63
+STREAMS = ("volatility", "legal", "paths", "sale", "default", "default_sale")
+"""Named random streams of one assessment, children of its recorded seed."""
 
 
-def _estimate(sample: FloatArray) -> Estimate:
-    n = sample.size
-    sd = float(sample.std(ddof=1)) if n > 1 else 0.0
-    return Estimate(value=float(sample.mean()), se=sd / math.sqrt(n))
-
-
-def _proportion(hits: FloatArray) -> Estimate:
-    p = float(hits.mean())
-    return Estimate(value=p, se=math.sqrt(p * (1 - p) / hits.size))
-
-
-def _stop_times(
-    rng: np.random.Generator, hazard: float, life: float | None, paths: int
-) -> FloatArray:
-    """Years until protection stops: an exponential time with yearly probability ``hazard``,
-    cut at the remaining legal life."""
-    if hazard > 0:
-        times = -np.log1p(-rng.random(paths)) / -math.log1p(-hazard)
-    else:
-        rng.random(paths)  # keep the stream's use independent of the input
-        times = np.full(paths, np.inf)
-    return times if life is None else np.minimum(times, life)
-
-
-def _grow(
-    value: FloatArray, sigma: FloatArray, drift: float, years: float, z: FloatArray
-) -> FloatArray:
-    """Value ``years`` later on each path: exact lognormal step."""
-    return value * np.exp((drift - 0.5 * sigma**2) * years + sigma * math.sqrt(years) * z)
+def _estimate(m: measures.Mean | measures.Proportion) -> Estimate:
+    return Estimate(value=m.value, se=m.se)
 
 
 def assess_collateral(request: CollateralRequest, value: float | None = None) -> CollateralResult:
@@ -96,18 +75,16 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
         raise ValueError("volatility: give it, or look up volatility_id or valuation_id first")
     v0 = float(start)
     n = request.paths
-    seed = (
-        request.seed
-        if request.seed is not None
-        else int(np.random.SeedSequence().entropy) % 2**SEED_BITS  # type: ignore[arg-type]
-    )
-    g_sigma, g_legal, g_paths, g_sale, g_default = (
-        np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(5)
-    )
+    seed = seeds.record_seed(request.seed)
+    g_sigma, g_legal, g_paths, g_sale, g_default, g_default_sale = seeds.streams(seed, *STREAMS)
     draws = np.atleast_1d(np.asarray(request.volatility, dtype=float))
-    sigma = draws[g_sigma.integers(0, draws.size, n)] if draws.size > 1 else np.full(n, draws[0])
+    sigma = volatility_per_path(g_sigma, draws, n)
     legal = request.legal_risk
-    stop = _stop_times(g_legal, legal.stop_hazard, legal.remaining_life_years, n)
+    stop = hazard.event_times(g_legal, legal.stop_hazard, n)
+    if legal.remaining_life_years is not None:
+        stop = np.minimum(stop, legal.remaining_life_years)
+    loss_times = hazard.event_times(g_legal, legal.loss_hazard, n)
+    process = ValueProcess(v0, sigma, request.drift, LegalStops(stop, loss_times, legal.loss_share))
     sim = simulate_value_paths(
         v0,
         sigma,
@@ -116,21 +93,19 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
         paths=n,
         seed=g_paths,
         drift=request.drift,
-        legal=LegalJumps(
-            stop_times=stop, loss_hazard=legal.loss_hazard, loss_share=legal.loss_share
-        ),
+        legal=LegalJumps(stop_times=stop, loss_times=loss_times, loss_share=legal.loss_share),
         quantiles=BAND_QUANTILES,
     )
     assert sim.paths is not None
     terminal = sim.terminal
-    q05, q50, q95 = quantiles_with_ci(terminal, (0.05, 0.50, 0.95))
-    tail95, tail99 = tail_risk(terminal, v0, (0.95, 0.99))
+    ordered = np.sort(terminal)
+    q05, q50, q95 = measures.quantiles(ordered, (0.05, 0.50, 0.95), presorted=True)
+    tail95, tail99 = (measures.tail(ordered, v0, a, presorted=True) for a in (0.95, 0.99))
     ts = request.time_to_sell_years
     d = request.liquidation_discount
 
-    sold_now = _grow(np.full(n, v0), sigma, request.drift, ts, g_sale.standard_normal(n))
-    sold_now = np.where(stop > ts, sold_now, 0.0)
-    orderly = float(np.median(sold_now)) * (1 - d)
+    sold_now = process.at(ts, g_sale.standard_normal(n))
+    orderly = measures.quantile(sold_now, 0.5).value * (1 - d)
     forced = v0 * (1 - request.forced_liquidation_discount)
     lending_value = q05.value * (1 - d)
     cap = request.cap
@@ -148,11 +123,11 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
     )
     with np.errstate(divide="ignore"):
         over_cap = loan > cap * sim.paths
-    breach = _proportion(over_cap.any(axis=1).astype(float))
-    breach_end = _proportion(over_cap[:, -1].astype(float))
+    breach = _estimate(measures.proportion(over_cap.any(axis=1)))
+    breach_end = _estimate(measures.proportion(over_cap[:, -1]))
     loss: LoanLoss | None = None
     if request.annual_pd is not None:
-        loss = _loan_loss(request, sim.times, sim.paths, sigma, stop, g_default, loan)
+        loss = _loan_loss(request, process, g_default, g_default_sale, loan)
 
     assumptions = [
         f"lognormal value, drift {request.drift:g} a year, "
@@ -176,7 +151,8 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
     ]
     if request.annual_pd is not None:
         assumptions.append(
-            "default independent of the collateral's value, seen at the next monitoring date"
+            "default independent of the collateral's value; the IP is sold time_to_sell_years "
+            "after the default, at its value then"
         )
     return CollateralResult(
         currency=request.currency,
@@ -191,11 +167,15 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
                 for name, q in (("p05", q05), ("p50", q50), ("p95", q95))
             },
         ),
-        mean_at_horizon=_estimate(terminal),
+        mean_at_horizon=_estimate(measures.mean(terminal)),
         var95=tail95.var,
         es95=tail95.es,
         var99=tail99.var,
         es99=tail99.es,
+        se_var95=tail95.se_var,
+        se_es95=tail95.se_es,
+        se_var99=tail99.se_var,
+        se_es99=tail99.se_es,
         orderly_liquidation_value=orderly,
         forced_liquidation_value=forced,
         lending_value=lending_value,
@@ -228,31 +208,28 @@ def _cap_basis(request: CollateralRequest) -> str:
 
 def _loan_loss(
     request: CollateralRequest,
-    times: FloatArray,
-    paths: FloatArray,
-    sigma: FloatArray,
-    stop: FloatArray,
-    rng: np.random.Generator,
+    process: ValueProcess,
+    g_default: np.random.Generator,
+    g_sale: np.random.Generator,
     loan: float,
 ) -> LoanLoss:
-    """Expected loss on the loan: default time, value at sale, shortfall; then risk sharing."""
+    """Expected loss on the loan (:mod:`risk.kernel.loan_loss`), then risk sharing."""
     assert request.annual_pd is not None
-    n = sigma.size
-    hazard = -math.log1p(-request.annual_pd)
-    tau = rng.exponential(1 / hazard, n) if hazard > 0 else np.full(n, np.inf)
-    z = rng.standard_normal(n)
-    defaulted = tau <= request.horizon_years
-    seen = np.minimum(
-        np.searchsorted(times, np.where(defaulted, tau, 0.0), side="left"), len(times) - 1
+    draws = loan_loss.simulate(
+        process,
+        loan_loss.Loan(
+            amount=loan,
+            horizon_years=request.horizon_years,
+            annual_pd=request.annual_pd,
+            liquidation_discount=request.liquidation_discount,
+            time_to_sell_years=request.time_to_sell_years,
+        ),
+        request.paths,
+        g_default,
+        g_sale,
     )
-    at_default = paths[np.arange(n), seen]
-    ts = request.time_to_sell_years
-    sale_time = times[seen] + ts
-    sold = np.where(stop > sale_time, _grow(at_default, sigma, request.drift, ts, z), 0.0)
-    recovery = (1 - request.liquidation_discount) * sold
-    loss = np.where(defaulted, np.maximum(loan - recovery, 0.0), 0.0)
-    expected = _estimate(loss)
-    pd = float(defaulted.mean())
+    expected = _estimate(measures.mean(draws.shortfall))
+    pd = measures.proportion(draws.defaulted).value
     share = 1 - request.risk_sharing.insurer - request.risk_sharing.guarantor
     return LoanLoss(
         prob_default=pd,

@@ -9,9 +9,11 @@ the same way (:func:`price_losses`):
 with EL the expected insured loss and ES99 the expected shortfall at 99 % of the period's loss.
 Defensive patent insurance usually costs about 1.5-5 % of the limit a year (DOMAIN.md, "Insurance").
 
-Randomness: each random component draws from its own child of ``SeedSequence(seed)``, so changing
-one input (a limit, a volatility) keeps the other components' draws: common random numbers make
-comparisons between quotes smooth.
+Randomness: each random component draws from its own named child stream of the recorded seed
+(:mod:`risk.kernel.seeds`), so changing one input (a limit, a volatility) keeps the other
+components' draws: common random numbers make comparisons between quotes smooth. The collateral
+cover is the loan-default loss model of :mod:`risk.kernel.loan_loss` (the one ``POST
+/v1/collateral`` uses) with the cover layered on; tail measures are :mod:`risk.kernel.measures`.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import integrate, stats
 
 from ipvalue.models.insurance import (
     Breakdown,
     CollateralQuoteRequest,
+    CollateralValue,
     Estimate,
     InsuranceQuote,
     LitigationQuoteRequest,
     Pricing,
     QuantileEstimate,
+    ValueRange,
 )
+from ipvalue.risk.kernel import hazard, loan_loss, measures, seeds
+from ipvalue.risk.kernel.process import LegalStops, ValueProcess, volatility_per_path
 
 TAIL_LEVEL = 0.99
 """Confidence level of VaR and ES for the capital charge."""
@@ -45,88 +50,31 @@ QUANTILE_LEVELS: dict[str, float] = {
 }
 """Quantiles of the insured loss reported in the breakdown."""
 
-_Z95 = 1.959963984540054
+COLLATERAL_STREAMS = ("volatility", "legal", "default", "sale")
+"""Named random streams of a collateral-value quote (children of its recorded seed)."""
+LITIGATION_STREAMS = ("suits", "severity", "petitions", "instituted", "cancelled")
+"""Named random streams of a litigation quote."""
 
 FloatArray = NDArray[np.float64]
 
 
-def generators(seed: int | None, count: int) -> tuple[int, list[np.random.Generator]]:
-    """Independent generators for ``count`` random components, from one recorded seed.
+def generators(seed: int | None, names: tuple[str, ...]) -> tuple[int, list[np.random.Generator]]:
+    """The recorded seed and one named stream per random component (:mod:`risk.kernel.seeds`).
 
     Parameters
     ----------
     seed : int or None
-        Seed of the ``SeedSequence``; None draws fresh entropy, which is returned.
-    count : int
-        Number of child generators.
-
-    Returns
-    -------
-    seed : int
-        The seed used.
-    generators : list of numpy.random.Generator
+        The request's seed; None draws fresh entropy below 2**63, which is returned.
+    names : tuple of str
+        The components' stream names.
     """
-    sequence = np.random.SeedSequence(seed)
-    entropy = sequence.entropy
-    if not isinstance(entropy, int):  # pragma: no cover - only for list seeds, which we never pass
-        raise TypeError("seed must be an int")
-    used = entropy
-    return used, [np.random.default_rng(child) for child in sequence.spawn(count)]
+    used = seeds.record_seed(seed)
+    return used, list(seeds.streams(used, *names))
 
 
-# --- tail measures --------------------------------------------------------------------------
-
-
-def quantile_with_ci(sorted_losses: FloatArray, level: float) -> QuantileEstimate:
-    """Empirical quantile (inverted CDF) and its distribution-free 95 % interval.
-
-    Parameters
-    ----------
-    sorted_losses : ndarray, shape (paths,)
-        Losses in ascending order.
-    level : float
-        Probability in (0, 1).
-    """
-    n = sorted_losses.size
-    k = max(math.ceil(n * level) - 1, 0)
-    half = _Z95 * math.sqrt(n * level * (1 - level))
-    low = max(math.floor(n * level - half) - 1, 0)
-    high = min(math.ceil(n * level + half) - 1, n - 1)
-    return QuantileEstimate(
-        value=float(sorted_losses[k]),
-        ci_low=float(sorted_losses[low]),
-        ci_high=float(sorted_losses[high]),
-    )
-
-
-def expected_shortfall(
-    losses: FloatArray, level: float = TAIL_LEVEL
-) -> tuple[float, float, FloatArray]:
-    """Value at risk and expected shortfall of a loss sample.
-
-    ``ES = VaR + E[(X - VaR)+] / (1 - level)`` (Acerbi-Tasche; right for samples with atoms, such
-    as many zero losses or losses capped at a limit).
-
-    Parameters
-    ----------
-    losses : ndarray, shape (paths,)
-        Simulated losses, money.
-    level : float
-        Confidence level, e.g. 0.99.
-
-    Returns
-    -------
-    var : float
-        The ``level`` quantile (inverted CDF).
-    es : float
-        Expected shortfall.
-    influence : ndarray, shape (paths,)
-        ``VaR + (x - VaR)+ / (1 - level)``; its mean is ES, and its standard deviation over
-        ``sqrt(paths)`` the standard error of ES (the quantile's own error is second order).
-    """
-    var = float(np.quantile(losses, level, method="inverted_cdf"))
-    influence = var + np.maximum(losses - var, 0.0) / (1 - level)
-    return var, float(influence.mean()), influence
+def _quantile(sorted_losses: FloatArray, level: float) -> QuantileEstimate:
+    q = measures.quantile(sorted_losses, level, presorted=True)
+    return QuantileEstimate(value=q.value, ci_low=q.ci_low, ci_high=q.ci_high)
 
 
 def _se(sample: FloatArray) -> float:
@@ -164,12 +112,16 @@ def price_losses(
     premium : float
     premium_se : float
         Standard error of the premium (delta method: premium is the mean of
-        ``a x + c (h - x)`` with ``h`` the ES influence values).
+        ``a x + c (h - x)`` with ``h`` the ES influence values,
+        :func:`risk.kernel.measures.upper_tail_influence`).
     breakdown : Breakdown
     """
     n = losses.size
     el = float(losses.mean())
-    _, es, influence = expected_shortfall(losses)
+    sorted_losses = np.sort(losses)
+    es99 = measures.upper_tail(sorted_losses, TAIL_LEVEL, presorted=True)
+    es = es99.es
+    influence = measures.upper_tail_influence(losses, TAIL_LEVEL)
     load = 1.0 / (1.0 - pricing.expense_loading - pricing.profit_loading)
     charge_rate = pricing.cost_of_capital * pricing.capital_share * period_years
     risk_premium = el * load
@@ -177,8 +129,7 @@ def price_losses(
     capital_charge = pricing.cost_of_capital * capital * period_years
     premium = risk_premium + capital_charge
     premium_se = _se(load * losses + charge_rate * (influence - losses))
-    sorted_losses = np.sort(losses)
-    claim = (losses > 0).astype(np.float64)
+    claim = measures.proportion(losses > 0)
     breakdown = Breakdown(
         expected_loss=Estimate(value=el, se=_se(losses)),
         ground_up_expected_loss=Estimate(value=float(ground_up.mean()), se=_se(ground_up)),
@@ -192,13 +143,13 @@ def price_losses(
         capital=capital,
         capital_charge=capital_charge,
         period_years=period_years,
-        var99=quantile_with_ci(sorted_losses, TAIL_LEVEL),
-        es99=Estimate(value=es, se=_se(influence)),
+        var99=_quantile(sorted_losses, TAIL_LEVEL),
+        es99=Estimate(value=es, se=es99.se_es),
         limit=limit,
         rate_on_line=premium / limit,
         annual_rate_on_line=premium / limit / period_years,
-        prob_claim=Estimate(value=float(claim.mean()), se=_se(claim)),
-        quantiles={k: quantile_with_ci(sorted_losses, q) for k, q in QUANTILE_LEVELS.items()},
+        prob_claim=Estimate(value=claim.value, se=claim.se),
+        quantiles={k: _quantile(sorted_losses, q) for k, q in QUANTILE_LEVELS.items()},
         details={"paths": float(n), **(details or {})},
     )
     return premium, premium_se, breakdown
@@ -209,23 +160,37 @@ def price_losses(
 
 def default_hazard(annual_pd: float) -> float:
     """Constant default intensity (per year) with ``P(default within 1 year) = annual_pd``."""
-    return -math.log1p(-annual_pd)
+    return float(hazard.intensity(annual_pd))
+
+
+def _loan(request: CollateralQuoteRequest) -> loan_loss.Loan:
+    c = request.exposure
+    return loan_loss.Loan(
+        amount=c.loan_amount,
+        horizon_years=c.horizon_years,
+        annual_pd=c.annual_pd,
+        liquidation_discount=c.liquidation_discount,
+        time_to_sell_years=c.time_to_sell_years,
+    )
 
 
 def simulate_collateral_losses(
     request: CollateralQuoteRequest, gens: list[np.random.Generator]
-) -> tuple[FloatArray, FloatArray, dict[str, float]]:
-    """Simulate default times and the IP's value at sale; return insured and ground-up losses.
+) -> tuple[FloatArray, FloatArray, dict[str, float], FloatArray]:
+    """The loan-default loss model of :mod:`risk.kernel.loan_loss`, with the cover layered on.
 
-    Default time ``tau ~ Exponential(hazard)``; on default within the horizon the IP is sold at
-    ``t = tau + time_to_sell_years`` for ``(1 - d) * V_t`` with
-    ``V_t = value * exp((drift - sigma^2 / 2) t + sigma sqrt(t) Z)`` (exact lognormal draw at t).
+    Default time ``tau`` exponential with yearly probability ``annual_pd``; on default within the
+    horizon the IP is sold at ``tau + time_to_sell_years`` for ``(1 - d) V`` with ``V`` the
+    kernel's lognormal value with legal stops at that date (exact draw). The ground-up loss is
+    the shortfall ``max(loan - recovery, 0)``; the insurer pays
+    ``min(share_insured x max(shortfall - retention, 0), limit)``.
 
     Parameters
     ----------
     request : CollateralQuoteRequest
     gens : list of numpy.random.Generator
-        Three generators: sigma assignment, default times, value shocks.
+        The streams of :data:`COLLATERAL_STREAMS`: sigma assignment, legal event times, default
+        times, value shocks.
 
     Returns
     -------
@@ -233,65 +198,42 @@ def simulate_collateral_losses(
         Insured loss and shortfall before retention, share and limit, money.
     details : dict
         ``prob_default`` (simulated), ``prob_default_exact``, ``prob_shortfall``.
+    value_at_horizon : ndarray, shape (paths,)
+        The right's value at the horizon on the same paths, money.
     """
     c = request.exposure
     paths = request.simulation.paths
-    g_sigma, g_default, g_value = gens
-    draws = np.atleast_1d(np.asarray(c.volatility, dtype=np.float64))
-    sigma = draws[g_sigma.permutation(paths) % draws.size]
-    hazard = default_hazard(c.annual_pd)
-    if hazard > 0:
-        tau = g_default.exponential(1.0 / hazard, paths)
-    else:
-        g_default.exponential(1.0, paths)  # keep the stream's use independent of the input
-        tau = np.full(paths, np.inf)
-    defaulted = tau <= c.horizon_years
-    t = np.where(defaulted, tau, 0.0) + c.time_to_sell_years
-    z = g_value.standard_normal(paths)
-    value_at_sale = c.value * np.exp((c.drift - 0.5 * sigma**2) * t + sigma * np.sqrt(t) * z)
-    recovery = (1 - c.liquidation_discount) * value_at_sale
-    ground_up = np.where(defaulted, np.maximum(c.loan_amount - recovery, 0.0), 0.0)
+    g_sigma, g_legal, g_default, g_value = gens
+    sigma = volatility_per_path(g_sigma, c.volatility, paths)
+    legal = c.legal_risk
+    stop = hazard.event_times(g_legal, legal.stop_hazard, paths)
+    if legal.remaining_life_years is not None:
+        stop = np.minimum(stop, legal.remaining_life_years)
+    loss_times = hazard.event_times(g_legal, legal.loss_hazard, paths)
+    process = ValueProcess(c.value, sigma, c.drift, LegalStops(stop, loss_times, legal.loss_share))
+    draws = loan_loss.simulate(
+        process, _loan(request), paths, g_default, g_value, with_horizon=True
+    )
+    ground_up = draws.shortfall
     layer = np.maximum(ground_up - request.retention, 0.0)
     losses = np.minimum(request.share_insured * layer, request.effective_limit)
     details = {
-        "prob_default": float(defaulted.mean()),
-        "prob_default_exact": 1 - (1 - c.annual_pd) ** c.horizon_years,
-        "prob_shortfall": float((ground_up > 0).mean()),
+        "prob_default": measures.proportion(draws.defaulted).value,
+        "prob_default_exact": hazard.prob_within(c.annual_pd, c.horizon_years),
+        "prob_shortfall": measures.proportion(ground_up > 0).value,
     }
-    return losses, ground_up, details
-
-
-def black_put(forward: float, strike: float, sigma: float, t: float) -> float:
-    """Undiscounted put on a lognormal forward (Black 1976): ``E[max(strike - F_t, 0)]``.
-
-    Parameters
-    ----------
-    forward : float
-        Expected value of the underlying at ``t``, money (> 0).
-    strike : float
-        Strike, money; a strike at or below zero gives 0.
-    sigma : float
-        Annual volatility of the log value.
-    t : float
-        Years to expiry.
-    """
-    if strike <= 0:
-        return 0.0
-    width = sigma * math.sqrt(t)
-    if width == 0:
-        return max(strike - forward, 0.0)
-    d1 = (math.log(forward / strike) + 0.5 * width**2) / width
-    d2 = d1 - width
-    return float(strike * stats.norm.cdf(-d2) - forward * stats.norm.cdf(-d1))
+    assert draws.value_at_horizon is not None
+    return losses, ground_up, details, draws.value_at_horizon
 
 
 def collateral_expected_loss_exact(request: CollateralQuoteRequest) -> float:
     """Expected insured loss of a collateral-value cover by quadrature over the default time.
 
-    With ``K = loan - retention`` and recovery ``R_t = (1 - d) V_t``, the insured loss on default
-    is ``s * (put(K) - put(K - limit / s))`` (a put spread on the recovery), so
-    ``EL = int_0^T h e^{-h t} s [P(K, t + ts) - P(K - limit / s, t + ts)] dt`` with Black puts on
-    the forward ``(1 - d) value e^{drift t}``. Posterior volatility draws are averaged.
+    With ``K = loan - retention`` the insured loss on default is ``s (max(K - R, 0) -
+    max(K - limit / s - R, 0))``, a put spread on the recovery ``R``
+    (:func:`risk.kernel.loan_loss.expected_shortfall_exact` with Black puts). Posterior
+    volatility draws are averaged. A ``remaining_life_years`` and ``loss_hazard`` are not in the
+    closed form (the stop hazard is).
 
     Parameters
     ----------
@@ -304,24 +246,46 @@ def collateral_expected_loss_exact(request: CollateralQuoteRequest) -> float:
     """
     c = request.exposure
     s = request.share_insured
-    hazard = default_hazard(c.annual_pd)
-    if hazard == 0:
-        return 0.0
     strike = c.loan_amount - request.retention
-    upper = strike - request.effective_limit / s
-
-    def integrand(t: float, sigma: float) -> float:
-        sale = t + c.time_to_sell_years
-        forward = (1 - c.liquidation_discount) * c.value * math.exp(c.drift * sale)
-        spread = black_put(forward, strike, sigma, sale) - black_put(forward, upper, sigma, sale)
-        return hazard * math.exp(-hazard * t) * s * spread
-
     draws = np.atleast_1d(np.asarray(c.volatility, dtype=np.float64))
     values = [
-        integrate.quad(integrand, 0.0, c.horizon_years, args=(float(sig),), limit=200)[0]
+        loan_loss.expected_shortfall_exact(
+            c.value,
+            float(sig),
+            _loan(request),
+            drift=c.drift,
+            stop_hazard=c.legal_risk.stop_hazard,
+            attachment=strike,
+            exhaustion=strike - request.effective_limit / s,
+            share=s,
+        )
         for sig in draws
     ]
     return float(np.mean(values))
+
+
+def _collateral_value(request: CollateralQuoteRequest, at_horizon: FloatArray) -> CollateralValue:
+    c = request.exposure
+    ordered = np.sort(at_horizon)
+    qs = measures.quantiles(ordered, (0.05, 0.5, 0.95), presorted=True)
+    tail = measures.tail(ordered, c.value, 0.95, presorted=True)
+    m = measures.mean(at_horizon)
+    return CollateralValue(
+        value=c.value,
+        horizon_years=c.horizon_years,
+        range=ValueRange(
+            p05=qs[0].value,
+            p50=qs[1].value,
+            p95=qs[2].value,
+            intervals={
+                name: QuantileEstimate(value=q.value, ci_low=q.ci_low, ci_high=q.ci_high)
+                for name, q in zip(("p05", "p50", "p95"), qs, strict=True)
+            },
+        ),
+        mean=Estimate(value=m.value, se=m.se),
+        var95=tail.var,
+        es95=Estimate(value=tail.es, se=tail.se_es),
+    )
 
 
 def quote_collateral_cover(request: CollateralQuoteRequest) -> InsuranceQuote:
@@ -334,11 +298,12 @@ def quote_collateral_cover(request: CollateralQuoteRequest) -> InsuranceQuote:
     Returns
     -------
     InsuranceQuote
-        ``premium`` for the whole horizon; ``breakdown.annual_rate_on_line`` per year.
+        ``premium`` for the whole horizon; ``breakdown.annual_rate_on_line`` per year;
+        ``breakdown.collateral_value`` the right's value at the horizon on the same paths.
     """
-    seed, gens = generators(request.simulation.seed, 3)
-    losses, ground_up, details = simulate_collateral_losses(request, gens)
-    return _quote(
+    seed, gens = generators(request.simulation.seed, COLLATERAL_STREAMS)
+    losses, ground_up, details, at_horizon = simulate_collateral_losses(request, gens)
+    quote = _quote(
         "collateral_value",
         request.pricing,
         losses,
@@ -348,6 +313,10 @@ def quote_collateral_cover(request: CollateralQuoteRequest) -> InsuranceQuote:
         details=details,
         seed=seed,
     )
+    breakdown = quote.breakdown.model_copy(
+        update={"collateral_value": _collateral_value(request, at_horizon)}
+    )
+    return quote.model_copy(update={"breakdown": breakdown})
 
 
 # --- litigation / invalidation cover --------------------------------------------------------
@@ -368,7 +337,8 @@ def simulate_litigation_losses(
     ----------
     request : LitigationQuoteRequest
     gens : list of numpy.random.Generator
-        Five generators: suit counts, suit severities, petition counts, institution, cancellation.
+        The streams of :data:`LITIGATION_STREAMS`: suit counts, suit severities, petition counts,
+        institution, cancellation.
 
     Returns
     -------
@@ -423,7 +393,7 @@ def quote_litigation_cover(request: LitigationQuoteRequest) -> InsuranceQuote:
     InsuranceQuote
         Annual premium; ``breakdown.rate_on_line`` = premium / aggregate limit.
     """
-    seed, gens = generators(request.simulation.seed, 5)
+    seed, gens = generators(request.simulation.seed, LITIGATION_STREAMS)
     losses, ground_up, details = simulate_litigation_losses(request, gens)
     return _quote(
         "litigation",

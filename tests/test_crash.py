@@ -1,7 +1,10 @@
-"""Crash safety: SIGKILL a gunicorn worker in the middle of a batch of writes.
+"""Crash safety: SIGKILL a gunicorn worker in the middle of a batch of writes, and SIGKILL or stop
+the server while a job runs.
 
 Every record the server acknowledged (201 with an id) must be readable afterwards, identical to
-the answer, and the database must be consistent. Runs against SQLite and PostgreSQL.
+the answer, and the database must be consistent. A running job's process dies with its server
+worker (no orphan), its job runs again exactly once more and leaves one record. Runs against
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,6 +21,17 @@ from typing import Any
 
 import pytest
 from conftest import gunicorn_server, worker_pids
+from job_helpers import (
+    TESTS,
+    alive,
+    job_children,
+    job_row,
+    owner_pid,
+    queue_slow,
+    records_of,
+    runs_of,
+    wait_until,
+)
 from sqlalchemy import create_engine, func, select, text
 
 from ipvalue.api.db import migrate
@@ -106,3 +120,95 @@ def test_acknowledged_writes_survive_a_killed_worker(
     engine.dispose()
     assert len(acked) <= stored <= len(acked) + len(failures)
     assert len(acked) + len(failures) == WRITERS * PER_WRITER
+
+
+# --- jobs under gunicorn: a killed worker, a killed master, a graceful stop -----------------------
+
+JOB_ENV = {
+    "PYTHONPATH": str(TESTS),  # the job processes import tests/job_helpers.py
+    "IPVALUE_JOB_SWEEP_SECONDS": "1",
+    "IPVALUE_JOB_POLL_SECONDS": "0.2",
+    "IPVALUE_JOB_LEASE_SECONDS": "20",
+}
+
+
+@pytest.fixture
+def job_db(db_url: str) -> Iterator[Any]:
+    """The migrated database with tenant ``crash``; yields an engine on it."""
+    engine = create_engine(db_url)
+    migrate(engine)
+    create_key(engine, "crash")
+    yield engine
+    engine.dispose()
+
+
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _running_job(engine: Any, tmp_path: Path) -> tuple[str, Path, Path, int]:
+    """Queue a slow job and wait until its own process runs it; (id, runs, release, pid)."""
+    job_id, runs, release = queue_slow(engine, "crash", tmp_path)
+    pid = wait_until(lambda: owner_pid(engine, job_id), what="the job's own process")
+    wait_until(lambda: runs_of(runs), what="the job to start")
+    return job_id, runs, release, pid
+
+
+def _finishes_once(engine: Any, job_id: str, runs: Path, release: Path, attempts: int) -> None:
+    release.touch()
+
+    def ended() -> dict[str, Any] | None:
+        row = job_row(engine, job_id)
+        return row if row["status"] in {"succeeded", "failed"} else None
+
+    row = wait_until(ended, what="the job to end")
+    assert row["status"] == "succeeded" and row["attempts"] == attempts, row
+    assert records_of(engine, job_id) == 1
+    assert len(runs_of(runs)) == attempts
+
+
+def test_a_killed_worker_takes_its_job_process_along_and_the_job_reruns(
+    job_db: Any, db_url: str, tmp_path: Path
+) -> None:
+    with gunicorn_server(db_url, tmp_path / "server.log", **JOB_ENV) as (master, _port):
+        job_id, runs, release, child = _running_job(job_db, tmp_path)
+        worker = _parent_of(child)
+        assert worker in worker_pids(master)
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: not alive(child), timeout=10, what="the job process to die with it")
+        assert job_children(worker) == []
+        # the other worker's sweeper sees the dead owner; a dispatcher runs the job again
+        wait_until(lambda: len(runs_of(runs)) == 2, what="the job to run again")
+        _finishes_once(job_db, job_id, runs, release, attempts=2)
+
+
+def test_a_killed_master_leaves_no_orphan_and_the_restart_runs_the_job_once(
+    job_db: Any, db_url: str, tmp_path: Path
+) -> None:
+    with gunicorn_server(db_url, tmp_path / "first.log", **JOB_ENV) as (master, _port):
+        job_id, runs, release, child = _running_job(job_db, tmp_path)
+        workers = worker_pids(master)
+        os.kill(master, signal.SIGKILL)
+        wait_until(lambda: not alive(child), timeout=20, what="the job process to die")
+        wait_until(
+            lambda: not any(alive(w) for w in workers), timeout=20, what="the workers to exit"
+        )
+    assert job_row(job_db, job_id)["status"] in {"queued", "running"}
+    assert records_of(job_db, job_id) == 0
+    with gunicorn_server(db_url, tmp_path / "second.log", **JOB_ENV):
+        wait_until(lambda: len(runs_of(runs)) == 2, what="the restarted server to run it")
+        _finishes_once(job_db, job_id, runs, release, attempts=2)
+
+
+def test_a_graceful_stop_requeues_a_running_job_and_ends_its_process(
+    job_db: Any, db_url: str, tmp_path: Path
+) -> None:
+    with gunicorn_server(db_url, tmp_path / "first.log", **JOB_ENV) as (master, _port):
+        job_id, runs, release, child = _running_job(job_db, tmp_path)
+        os.kill(master, signal.SIGTERM)
+        wait_until(lambda: not alive(master), timeout=30, what="the server to stop")
+        assert not alive(child)
+        row = job_row(job_db, job_id)
+        assert row["status"] == "queued" and row["owner"] is None, row
+    with gunicorn_server(db_url, tmp_path / "second.log", **JOB_ENV):
+        _finishes_once(job_db, job_id, runs, release, attempts=2)

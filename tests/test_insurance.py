@@ -18,12 +18,15 @@ from ipvalue.models.insurance import (
     InsuranceQuoteRequest,
     LitigationQuoteRequest,
 )
-from ipvalue.risk.insurance import (
-    black_put,
-    collateral_expected_loss_exact,
-    expected_shortfall,
-    quote_insurance,
-)
+from ipvalue.risk.insurance import collateral_expected_loss_exact, quote_insurance
+from ipvalue.risk.kernel.loan_loss import black_put
+from ipvalue.risk.kernel.measures import upper_tail
+
+
+def expected_shortfall(losses: np.ndarray) -> tuple[float, float]:
+    t = upper_tail(losses, 0.99)
+    return t.var, t.es
+
 
 REQUEST = TypeAdapter(InsuranceQuoteRequest)
 
@@ -83,14 +86,14 @@ def test_black_put_matches_hull_textbook_value() -> None:
 
 
 def test_expected_shortfall_on_known_samples() -> None:
-    var, es, _ = expected_shortfall(np.arange(100, dtype=float))
+    var, es = expected_shortfall(np.arange(100, dtype=float))
     assert (var, es) == (98.0, pytest.approx(99.0))
     atoms = np.zeros(1000)
     atoms[:5] = 1.0  # 0.5 % ones: the worst 1 % is half ones, half zeros
-    var, es, _ = expected_shortfall(atoms)
+    var, es = expected_shortfall(atoms)
     assert (var, es) == (0.0, pytest.approx(0.5))
     u = np.random.default_rng(np.random.SeedSequence(3)).random(400_000)
-    var, es, _ = expected_shortfall(u)
+    var, es = expected_shortfall(u)
     assert var == pytest.approx(0.99, abs=1e-3)
     assert es == pytest.approx(0.995, abs=1e-3)
 
@@ -224,8 +227,8 @@ def test_default_retention_is_two_percent_of_the_limit() -> None:
 
 
 def test_default_litigation_inputs_give_a_plausible_rate() -> None:
-    # DOMAIN.md: defensive patent insurance about 1.5-5 % of the limit a year. With a 2 % yearly
-    # suit frequency, default severity (median 5.9m) and retention (2 % of limit), the loaded
+    # docs/domain.md: defensive patent insurance about 1.5-5 % of the limit a year. With a 2 %
+    # yearly suit frequency, default severity (median 5.9m) and retention (2 % of limit), the loaded
     # expected loss lands in that band; the standalone ES99 capital charge comes on top.
     result = quote(litigation(suits={"frequency": 0.02}))
     b = result.breakdown
@@ -407,3 +410,37 @@ def test_cross_field_errors_point_at_the_exact_field() -> None:
     (error,) = info.value.errors()
     assert error["loc"] == ("collateral_value", "retention")
     assert "must be below collateral.loan_amount (500000)" in error["msg"]
+
+
+# --- the kernel's legal stops and the value on the same paths -------------------------------
+
+
+def test_collateral_cover_with_a_legal_stop_matches_the_quadrature() -> None:
+    body = collateral(collateral={"legal_risk": {"stop_hazard": 0.1}})
+    request = REQUEST.validate_python(body)
+    assert isinstance(request, CollateralQuoteRequest)
+    result = quote_insurance(request)
+    plain = quote(collateral())
+    assert result.expected_loss > plain.expected_loss  # a stopped right recovers nothing
+    assert_within_3se(
+        result.expected_loss, result.expected_loss_se, collateral_expected_loss_exact(request)
+    )
+
+
+def test_collateral_value_at_the_horizon_is_the_lognormal_one() -> None:
+    from ipvalue.risk.kernel import closed_form
+
+    result = quote(collateral(simulation={"paths": 50_000, "seed": 3}))
+    cv = result.breakdown.collateral_value
+    assert cv is not None and cv.value == 1_000_000 and cv.horizon_years == 3
+    for name, p in (("p05", 0.05), ("p50", 0.5), ("p95", 0.95)):
+        q = cv.range.intervals[name]
+        assert q.ci_low <= closed_form.quantile(1e6, 0.5, 3.0, p) <= q.ci_high, name
+    es = closed_form.expected_shortfall(1e6, 0.5, 3.0, 0.95)
+    assert abs(cv.es95.value - es) <= 3 * cv.es95.se
+
+
+def test_a_seed_at_2_63_is_refused() -> None:
+    with pytest.raises(ValidationError) as info:
+        REQUEST.validate_python(collateral(simulation={"seed": 2**63}))
+    assert "simulation.seed" in _error_text(info.value)

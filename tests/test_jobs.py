@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import socket
@@ -19,7 +20,7 @@ from sqlalchemy import insert, select
 
 from ipvalue.api.db import dumps, now
 from ipvalue.api.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, function_path, submit_or_run
-from ipvalue.api.recovery import Sweeper, recover_jobs, sweep_dead_owners
+from ipvalue.api.recovery import Sweeper, recover_jobs, sweep_dead_owners, sweep_expired_leases
 from ipvalue.api.tables import jobs
 from ipvalue.models.errors import InputError
 
@@ -118,13 +119,15 @@ def test_failed_job_keeps_its_problem(app: Any, client: Any) -> None:
     assert state["error"]["errors"] == [{"field": "x", "message": "must be positive; got -1"}]
 
 
-def test_a_job_whose_process_dies_is_failed_not_lost(app: Any, client: Any) -> None:
+def test_a_job_whose_process_dies_is_retried_then_failed_not_lost(make_app: Any) -> None:
+    app = make_app(MAX_JOB_ATTEMPTS=2)
+    client = authed_client(app, key_for(app))
     body, _, _ = submit(app, dies, {})
+    behind, _, _ = submit(app, double, {"x": 2})  # queued behind it: not failed with it
     state = wait_for(client, body["job_id"], {SUCCEEDED, FAILED})
-    assert state["status"] == FAILED
-    assert "died" in state["error"]["detail"]
-    again, _, _ = submit(app, double, {"x": 2})  # the pool is replaced
-    assert wait_for(client, again["job_id"], {SUCCEEDED, FAILED})["result"]["twice"] == 4
+    assert state["status"] == FAILED and state["attempts"] == 2
+    assert "died (exit status 3) (after 2 of 2 attempts)" in state["error"]["detail"]
+    assert wait_for(client, behind["job_id"], {SUCCEEDED, FAILED})["result"]["twice"] == 4
 
 
 def test_job_functions_must_be_module_level() -> None:
@@ -135,8 +138,16 @@ def test_job_functions_must_be_module_level() -> None:
         function_path(local)
 
 
-def _orphan(engine: Any, status: str, attempts: int, owner: str = "a-process-that-died") -> str:
+def _orphan(
+    engine: Any,
+    status: str,
+    attempts: int,
+    owner: str | None = "a-process-that-died",
+    lease: float | None = None,
+) -> str:
+    """A job row as a process that is gone left it; ``lease``: seconds from now (negative: past)."""
     job_id = str(uuid.uuid4())
+    expires = None if lease is None else now() + dt.timedelta(seconds=lease)
     with engine.begin() as conn:
         conn.execute(
             insert(jobs),
@@ -152,6 +163,8 @@ def _orphan(engine: Any, status: str, attempts: int, owner: str = "a-process-tha
                 "attempts": attempts,
                 "owner": owner,
                 "created_at": now(),
+                "started_at": now() if status == RUNNING else None,
+                "lease_expires_at": expires,
             },
         )
     return job_id
@@ -167,11 +180,11 @@ def test_after_restart_unfinished_jobs_rerun(make_app: Any, db_url: str) -> None
         _orphan(engine, RUNNING, 3),
     )
     assert recover_jobs(engine, "rerun", max_attempts=3) == {"requeued": 2, "failed": 1}
-    assert sorted(app.extensions["ipvalue.jobs"].claim_orphans()) == sorted([queued, running])
-    assert app.extensions["ipvalue.jobs"].claim_orphans() == []
+    app.extensions["ipvalue.jobs"].wake()
     for job_id in (queued, running):
         state = wait_for(client, job_id, {SUCCEEDED, FAILED})
         assert state["status"] == SUCCEEDED and state["result"]["twice"] == 42
+    assert state["attempts"] == 2  # the interrupted run counts
     state = client.get(f"/v1/jobs/{worn}").get_json()
     assert state["status"] == FAILED and "restarted" in state["error"]["detail"]
 
@@ -225,29 +238,26 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def test_jobs_of_dead_processes_are_swept_and_rerun(app: Any, client: Any) -> None:
+def test_jobs_of_dead_processes_and_expired_leases_are_swept_and_rerun(
+    app: Any, client: Any
+) -> None:
     engine = app.extensions["ipvalue.engine"]
     host = socket.gethostname()[:32]
     dead = _dead_pid()
-    queued = _orphan(engine, QUEUED, 0, owner=f"{host}:{dead}:web-1")
-    running = _orphan(engine, RUNNING, 1, owner=f"{host}:{dead}:exec")
-    alive = _orphan(engine, QUEUED, 0, owner=f"{host}:{os.getpid()}:web-2")
-    remote = _orphan(engine, RUNNING, 1, owner=f"another-host:{dead}:exec")
+    died = _orphan(engine, RUNNING, 1, owner=f"{host}:{dead}:exec", lease=60)
+    expired = _orphan(engine, RUNNING, 1, owner=f"another-host:{dead}:exec", lease=-1)
+    alive = _orphan(engine, RUNNING, 1, owner=f"{host}:{os.getpid()}:exec", lease=60)
+    remote = _orphan(engine, RUNNING, 1, owner=f"another-host:{dead}:exec", lease=60)
+    worn = _orphan(engine, RUNNING, 3, owner=f"{host}:{dead}:exec", lease=60)
     sweeper = Sweeper(app.extensions["ipvalue.jobs"], interval=3600)
-    assert sorted(sweeper.sweep_once()) == sorted([queued, running])
-    for job_id in (queued, running):
-        assert wait_for(client, job_id, {SUCCEEDED, FAILED})["status"] == SUCCEEDED
+    assert sweeper.sweep_once() == {"requeued": 2, "failed": 1}
+    for job_id in (died, expired):
+        state = wait_for(client, job_id, {SUCCEEDED, FAILED})
+        assert state["status"] == SUCCEEDED and state["attempts"] == 2
     for job_id in (alive, remote):
-        assert client.get(f"/v1/jobs/{job_id}").get_json()["status"] in {QUEUED, RUNNING}
+        assert client.get(f"/v1/jobs/{job_id}").get_json()["status"] == RUNNING
+    failed = client.get(f"/v1/jobs/{worn}").get_json()
+    assert failed["status"] == FAILED
+    assert "died (after 3 of 3 attempts)" in failed["error"]["detail"]
     assert sweep_dead_owners(engine) == {"requeued": 0, "failed": 0}
-
-
-def test_simulation_cost_is_paths_times_years() -> None:
-    from ipvalue.api.routes.valuations import simulation_cost
-    from ipvalue.models.valuation import ValuationRequest
-
-    request = ValuationRequest.model_validate(SIMULATED)
-    assert simulation_cost(request, SIMULATED) == 2000 * 10  # revenue: 10 years
-    horizon = {**SIMULATED, "simulation": {"paths": 2000, "seed": 1, "horizon_years": 3}}
-    assert simulation_cost(ValuationRequest.model_validate(horizon), horizon) == 2000 * 3
-    assert simulation_cost(ValuationRequest.model_validate(EXAMPLE), EXAMPLE) == 0
+    assert sweep_expired_leases(engine) == {"requeued": 0, "failed": 0}

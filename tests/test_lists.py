@@ -29,6 +29,7 @@ LISTS = {
     "/v1/insurance/quotes": "insurance_quote",
     "/v1/portfolios": "portfolio",
     "/v1/volatility": "volatility",
+    "/v1/triggers": "triggers",
 }
 
 
@@ -324,3 +325,32 @@ def test_migration_fills_the_facts_of_existing_records(tmp_path: Path) -> None:
     assert (row["asset_name"], row["currency"], row["status"]) == ("EP9", "CNY", "granted")
     with pytest.raises(Exception, match="immutable"), engine.begin() as conn:
         conn.execute(text("UPDATE records SET result = '[]'"))
+
+
+def test_trigger_evaluations_list_filter_and_read_back(client: Any, other_client: Any) -> None:
+    state = {
+        "as_of": "2026-11-27",
+        "last_appraisal": {"date": "2026-06-30", "value": 1_000_000},
+        "current": {"value": 700_000},
+    }
+    quiet = client.post("/v1/triggers/evaluate", json=state | {"asset_id": "EP1"}).get_json()
+    loud = client.post(
+        "/v1/triggers/evaluate", json=state | {"asset_id": "EP2", "credit_event": True}
+    ).get_json()
+    items = client.get("/v1/triggers").get_json()["items"]
+    assert [i["id"] for i in items] == [loud["id"], quiet["id"]]
+    assert items[0]["kind"] == "triggers" and items[0]["result"]["triggers"]
+    only = client.get("/v1/triggers", query_string={"asset_id": "EP1"}).get_json()["items"]
+    assert [i["id"] for i in only] == [quiet["id"]]
+    severity = loud["highest_severity"]
+    by_severity = client.get("/v1/triggers", query_string={"highest_severity": severity})
+    assert loud["id"] in [i["id"] for i in by_severity.get_json()["items"]]
+    again = client.post("/v1/triggers/evaluate", json=state)
+    assert again.headers["Location"] == f"/v1/triggers/{again.get_json()['id']}"
+    assert client.get(f"/v1/triggers/{quiet['id']}").get_json()["triggers"] == quiet["triggers"]
+    assert other_client.get(f"/v1/triggers/{quiet['id']}").status_code == 404
+    assert other_client.get("/v1/triggers").get_json()["items"] == []
+    bad = client.get("/v1/triggers", query_string={"highest_severity": "loud"})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "highest_severity"
+    wrong = client.get("/v1/triggers/evaluate")
+    assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]

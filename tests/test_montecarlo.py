@@ -12,7 +12,8 @@ from scipy import stats as sps
 
 from ipvalue.models.errors import InputError
 from ipvalue.risk.montecarlo import simulate_valuation
-from ipvalue.risk.montecarlo.chunks import make_plan, run_chunk
+from ipvalue.risk.montecarlo.chunks import run_chunk
+from ipvalue.risk.montecarlo.plan import make_plan
 from tests.montecarlo_helpers import make_request, rfr, within
 
 REVENUE = np.array([100.0, 110.0, 120.0, 130.0, 140.0])

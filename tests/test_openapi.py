@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from ipvalue.api.routes.pending import PENDING
 from ipvalue.models.valuation import ValuationRequest
 
-#: Every endpoint of API.md (method, OpenAPI path).
+#: Every endpoint of the contract, docs/api.md (method, OpenAPI path).
 CONTRACT = [
     ("post", "/v1/valuations"),
     ("get", "/v1/valuations/{record_id}"),
@@ -74,30 +73,50 @@ def test_v1_operations_require_the_bearer_key(document: dict[str, Any]) -> None:
             assert ("security" in op) == path.startswith("/v1/"), path
 
 
-def test_pending_endpoints_answer_501_and_say_so(make_app: Any, monkeypatch: Any) -> None:
-    from ipvalue.api.routes import pending
-    from tests.conftest import authed_client, key_for
+def test_every_route_module_is_in_the_blueprint_list() -> None:
+    import importlib
+    import pkgutil
 
-    assert PENDING == [], "every endpoint of API.md has landed"
-    monkeypatch.setattr(pending, "PENDING", [("POST", "/v1/future", "a future capability")])
-    app = make_app()
-    client = authed_client(app, key_for(app))
-    resp = client.post("/v1/future", json={})
-    assert resp.status_code == 501
-    assert resp.content_type == "application/problem+json"
-    assert "not available" in resp.get_json()["detail"]
-    op = client.get("/openapi.json").get_json()["paths"]["/v1/future"]["post"]
-    assert "501" in op["responses"]
+    import ipvalue.api.routes
+    from ipvalue.api.app import BLUEPRINTS
+
+    modules = [
+        importlib.import_module(f"ipvalue.api.routes.{info.name}")
+        for info in pkgutil.iter_modules(ipvalue.api.routes.__path__)
+    ]
+    served = {id(bp) for bp in BLUEPRINTS}
+    missing = [m.__name__ for m in modules if hasattr(m, "bp") and id(m.bp) not in served]
+    assert missing == [], "add these route modules' bp to api.app.BLUEPRINTS"
+    assert len({bp.name for bp in BLUEPRINTS}) == len(BLUEPRINTS)
 
 
-def test_docs_page_is_self_contained(anon_client: Any) -> None:
+def test_docs_page_is_swagger_ui_served_by_the_app_itself(anon_client: Any) -> None:
     resp = anon_client.get("/docs")
     assert resp.status_code == 200
     assert resp.content_type.startswith("text/html")
     page = resp.get_data(as_text=True)
-    assert "openapi.json" in page
+    assert "openapi.json" in page and "SwaggerUIBundle" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no CDN or remote asset"
-    assert "fetch(" in page
+    assets = re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page)
+    assert len(assets) >= 4
+    for path in assets:
+        answer = anon_client.get(path)
+        assert answer.status_code == 200, path
+        assert len(answer.data) > 100, path
+    assert anon_client.get("/docs/assets/../../etc/passwd").status_code == 404
+    assert anon_client.get("/docs/assets/LICENSE").status_code == 404
+
+
+def test_descriptions_are_markdown_and_version_is_the_packages(anon_client: Any) -> None:
+    from importlib.metadata import version
+
+    document = anon_client.get("/openapi.json").get_json()
+    assert document["info"]["version"] == version("ipvalue")
+    for path, operations in document["paths"].items():
+        for method, entry in operations.items():
+            text = entry["summary"] + entry.get("description", "")
+            assert "``" not in text, (method, path)
+            assert not re.search(r"\n-{3,}\n", text), (method, path)
 
 
 def test_document_is_built_once_and_served_identically(anon_client: Any) -> None:

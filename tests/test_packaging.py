@@ -68,7 +68,8 @@ def test_the_wheel_holds_every_package_under_one_namespace(wheel: Path) -> None:
     missing = _tree_packages() - folders
     assert not missing, f"folders of the tree missing from the wheel: {sorted(missing)}"
     assert "ipvalue/api/migrations/versions/0001_initial.py" in names
-    assert "ipvalue/api/static/docs.html" in names
+    assert "ipvalue/api/documents/templates/valuation.html" in names
+    assert "ipvalue/api/documents/fonts/ipvalue-cjk-sc.ttf" in names
 
 
 def _fresh_env(tmp: Path, wheel: Path) -> Path:

@@ -70,3 +70,46 @@ def test_unwritable_output_exits_2(tmp_path, capsys):
     out = tmp_path / "missing-dir" / "ranked.csv"
     assert run(str(SAMPLE), "--paths", "200", "--seed", "1", "--out", str(out)) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_screen_skips_bad_rows_ranks_by_ratio_and_writes_excel(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    data = tmp_path / "book.csv"
+    data.write_text(
+        "id,kind,sector,value,volatility\n"
+        "a,patent,s,1000000,0.5\nbad,patent,s,lots,0.2\nb,trademark,s,200000,0.1\n"
+    )
+    out = tmp_path / "ranked.xlsx"
+    args = ("--paths", "300", "--seed", "4", "--valuation-date", "2026-11-27")
+    assert run(str(data), *args) == 2
+    capsys.readouterr()
+    code = run(
+        str(data),
+        *args,
+        "--on-error",
+        "skip",
+        "--rank-by",
+        "risk_adjusted_ratio",
+        "--out",
+        str(out),
+    )
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "left out: rows[2].value: row 2 (line 3)" in err and "risk_adjusted_ratio" in err
+    book = load_workbook(out)
+    ranked = list(book["ranked"].iter_rows(values_only=True))
+    assert [r[1] for r in ranked[1:]] == ["b", "a"]
+    assert [c.value for c in book["rejected"][2]][:3] == [2, 3, "bad"]
+
+
+def test_screen_reads_an_excel_workbook(tmp_path, capsys):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (["id", "kind", "sector", "value", "volatility"], ["a", "patent", "s", 1e6, 0.4]):
+        book.active.append(row)
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    assert run(str(path), "--paths", "300", "--seed", "4", "--valuation-date", "2026-11-27") == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("1,a,a,patent,s")

@@ -1,4 +1,5 @@
-"""Portfolio CSV: the sample parses, bad files are refused whole naming row and field, export."""
+"""Portfolio files: the sample parses, bad files are refused whole (or bad rows skipped) naming
+row and field; CSV and Excel in and out."""
 
 from __future__ import annotations
 
@@ -10,11 +11,20 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openpyxl import Workbook, load_workbook
 
 from ipvalue.models.errors import InputError
-from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest
-from ipvalue.risk.portfolio import CSV_COLUMNS, parse_portfolio_csv, screen_portfolio, to_csv
-from ipvalue.risk.portfolio.csv_io import RESULT_COLUMNS
+from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest, RejectedRow, RowProblem
+from ipvalue.risk.portfolio import (
+    CSV_COLUMNS,
+    parse_portfolio_csv,
+    read_portfolio_csv,
+    read_portfolio_xlsx,
+    screen_portfolio,
+    to_csv,
+    to_xlsx,
+)
+from ipvalue.risk.portfolio.csv_io import INPUT_COLUMNS, RESULT_COLUMNS
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "portfolio.csv"
 HEADER = "id,kind,sector,value,volatility,name"
@@ -251,3 +261,161 @@ def test_bad_bytes_row_number_skips_blank_lines_like_the_parser():
     err = refused(data)
     assert fields(err) == ["rows[2].name"]
     assert "row 2 (line 5)" in err.problems[0].message
+
+
+# --- on_error=skip, input columns in the ranked table, Excel in and out, rank_by --------------
+
+
+def test_skip_keeps_good_rows_and_reports_bad_ones_with_lines():
+    rows = [GOOD_ROWS[0], "", "b1,patent,energy,lots,40%,Two bad cells", GOOD_ROWS[1]]
+    rows += ["b2,patent,energy,5,0.1", GOOD_ROWS[2], "a2,patent,energy,5,0.1,Twin"]
+    upload = read_portfolio_csv(csv_bytes(*rows), 100, on_error="skip")
+    assert [a.id for a in upload.assets] == ["a1", "a2", "a3"]
+    assert [(r.row, r.line, r.id) for r in upload.rejected] == [
+        (2, 4, "b1"),
+        (4, 6, "b2"),
+        (6, 8, "a2"),
+    ]
+    two = upload.rejected[0]
+    assert [e.field for e in two.errors] == ["rows[2].value", "rows[2].volatility"]
+    assert "row 2 (line 4)" in two.errors[0].message
+    assert "repeats the id of row 3" in upload.rejected[2].errors[0].message
+
+
+def test_reject_stays_the_default():
+    data = csv_bytes(GOOD_ROWS[0], "b1,patent,energy,lots,0.4,Bad")
+    err = refused(data)
+    assert fields(err) == ["rows[2].value"]
+    assert read_portfolio_csv(csv_bytes(*GOOD_ROWS), 10).rejected == []
+
+
+def test_skip_still_refuses_file_wide_problems_and_an_all_bad_file():
+    with pytest.raises(InputError) as info:
+        read_portfolio_csv(b"id,kind,sector,value\nA,patent,s,1\n", 10, on_error="skip")
+    assert fields(info.value) == ["columns.volatility"]
+    with pytest.raises(InputError) as info:
+        read_portfolio_csv(csv_bytes("b1,patent,energy,x,0.4,Bad"), 10, on_error="skip")
+    assert fields(info.value) == ["rows[1].value"] and "no valid row" in info.value.detail
+    with pytest.raises(ValueError, match="on_error"):
+        read_portfolio_csv(csv_bytes(*GOOD_ROWS), 10, on_error="ignore")  # type: ignore[arg-type]
+
+
+def _screened(**settings_):
+    assets = parse_portfolio_csv(SAMPLE.read_bytes(), max_rows=1000)
+    request = PortfolioRequest(
+        assets=assets, seed=3, paths=500, valuation_date=dt.date(2026, 11, 27), **settings_
+    )
+    return request, screen_portfolio(request)
+
+
+def test_ranked_csv_keeps_the_input_columns():
+    request, result = _screened()
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(to_csv(result, request.assets)))}
+    for asset in request.assets:
+        row = rows[asset.id]
+        assert float(row["volatility"]) == pytest.approx(asset.volatility)
+        assert row["jurisdiction"] == (asset.jurisdiction or "")
+        assert row["status"] == asset.status
+        assert row["expiry_date"] == (asset.expiry_date.isoformat() if asset.expiry_date else "")
+        life = asset.remaining_life_years
+        assert row["remaining_life_years"] == ("" if life is None else f"{life:.2f}")
+    assert set(INPUT_COLUMNS) <= set(RESULT_COLUMNS) and set(CSV_COLUMNS) <= set(RESULT_COLUMNS)
+
+
+def test_rank_by_risk_adjusted_ratio_orders_by_the_ratio():
+    _, by_value = _screened()
+    _, by_ratio = _screened(rank_by="risk_adjusted_ratio")
+    ratios = [r.risk_adjusted_ratio for r in by_ratio.assets]
+    assert ratios == sorted(ratios, reverse=True)
+    values = [r.risk_adjusted_value for r in by_ratio.assets]
+    assert values != sorted(values, reverse=True), "the sample should rank differently"
+    # Same simulation, other order: each asset's figures do not change.
+    same = {r.id: r.model_dump(exclude={"rank"}) for r in by_value.assets}
+    assert all(same[r.id] == r.model_dump(exclude={"rank"}) for r in by_ratio.assets)
+    assert "risk_adjusted_ratio" in by_ratio.settings.score
+
+
+def _workbook(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _typed(cell: str) -> object:
+    """A CSV cell as a spreadsheet would hold it: numbers, dates and booleans typed."""
+    if not cell:
+        return None
+    for convert in (int, float, dt.date.fromisoformat):
+        try:
+            return convert(cell)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(cell, cell)
+
+
+def test_excel_upload_reads_as_the_same_csv():
+    with SAMPLE.open(newline="", encoding="utf-8-sig") as f:
+        table = list(csv.reader(f))
+    data = _workbook([table[0], *[[_typed(c) for c in row] for row in table[1:]]])
+    assert read_portfolio_xlsx(data, 1000).assets == parse_portfolio_csv(SAMPLE.read_bytes(), 1000)
+
+
+def test_excel_bad_cells_name_the_sheet_row_and_skip_works():
+    data = _workbook(
+        [
+            ["id", "kind", "sector", "value", "volatility"],
+            ["a1", "patent", "energy", 1_000_000, 0.4],
+            [None],
+            ["a2", "patent", "energy", "lots", 0.4],
+            ["a3", "design", "energy", 20, dt.datetime(2030, 1, 1)],
+        ]
+    )
+    with pytest.raises(InputError) as info:
+        read_portfolio_xlsx(data, 10)
+    assert fields(info.value) == ["rows[2].value", "rows[3].volatility"]
+    assert "row 2 (sheet row 4)" in info.value.problems[0].message
+    upload = read_portfolio_xlsx(data, 10, on_error="skip")
+    assert [a.id for a in upload.assets] == ["a1"]
+    assert [(r.row, r.line) for r in upload.rejected] == [(2, 4), (3, 5)]
+
+
+@pytest.mark.parametrize("data", [b"", b"id,kind\n", b"PK\x03\x04broken", SAMPLE.read_bytes()])
+def test_a_file_that_is_not_a_workbook_is_refused(data):
+    with pytest.raises(InputError) as info:
+        read_portfolio_xlsx(data, 10)
+    assert fields(info.value) == ["file"] and "text/csv" in info.value.problems[0].message
+
+
+def test_to_xlsx_has_the_ranked_table_typed_and_formulas_stay_text():
+    request, result = _screened()
+    request.assets[0] = request.assets[0].model_copy(update={"name": "=HYPERLINK(1)"})
+    result = screen_portfolio(request)
+    result.rejected = [
+        RejectedRow(row=9, line=11, id="x", errors=[RowProblem(field="rows[9].value", message="m")])
+    ]
+    book = load_workbook(io.BytesIO(to_xlsx(result, request.assets)))
+    assert book.sheetnames == ["ranked", "totals", "rejected"]
+    sheet = book["ranked"]
+    header = [c.value for c in sheet[1]]
+    assert header == list(RESULT_COLUMNS)
+    rows = [
+        dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=2)
+    ]
+    assert [r["id"] for r in rows] == [a.id for a in result.assets]
+    assert rows[0]["value"] == pytest.approx(result.assets[0].value)
+    first = next(r for r in rows if r["id"] == "P-001")
+    assert first["name"] == "=HYPERLINK(1)" and first["expiry_date"].date() == dt.date(2038, 6, 30)
+    cell = sheet.cell(row=2 + [r["id"] for r in rows].index("P-001"), column=3)
+    assert cell.data_type == "s"
+    totals = {r[0].value: r[1].value for r in book["totals"].iter_rows(min_row=2)}
+    assert totals["total_value"] == pytest.approx(result.totals.total_value)
+    assert [c.value for c in book["rejected"][2]] == [9, 11, "x", "rows[9].value", "m"]
+
+
+def test_a_row_reports_every_bad_cell_whether_unreadable_or_invalid():
+    err = refused(csv_bytes("a1,trademarc,energy,lots,9,Battery"))
+    assert fields(err) == ["rows[1].value", "rows[1].kind", "rows[1].volatility"]
+    assert "trademarc" in err.problems[1].message and "9" in err.problems[2].message

@@ -1,6 +1,6 @@
 """Published worked examples, through the library and through POST /v1/valuations.
 
-Each case names its source in ../shared/reference/cases.json (or tests/reference/extra_cases.json);
+Each case names its source in tests/reference/cases.json (or tests/reference/extra_cases.json);
 a failure prints expected, computed and tolerance.
 """
 

@@ -173,3 +173,17 @@ def test_multiplier_cost_formula():
     r = cost.multiplier_cost(100.0, 50.0, 200.0, 1.5, 0.2, 0.1, years_used=2, years_remaining=8)
     assert float(r.replacement_cost) == pytest.approx((150 + 1.5 * 200) / 0.8 * 1.1)
     assert float(r.value) == pytest.approx(float(r.replacement_cost) * 0.8)
+
+
+@given(
+    st.lists(st.floats(0.0, 1e6), min_size=1, max_size=12),
+    st.lists(st.floats(0.5, 1.5), min_size=12, max_size=12),
+)
+def test_comparable_quantiles_are_numpys_linear_quantiles(values, factors):
+    from ipvalue.valuation.market import adjust_comparables
+
+    f = np.asarray(factors[: len(values)])
+    summary = adjust_comparables(np.asarray(values), f)
+    expected = np.quantile(np.asarray(values) * f, [0, 0.25, 0.5, 0.75, 1.0])
+    got = [summary.low, summary.q25, summary.median, summary.q75, summary.high]
+    assert np.allclose(got, expected, rtol=1e-12, atol=1e-9)

@@ -240,7 +240,7 @@ def test_missing_or_garbled_compile_cache_entry_is_ignored(tmp_path: Path) -> No
 
 
 def test_starting_points_follow_the_prior_and_the_chain_seed() -> None:
-    from ipvalue.risk.volatility.compiled import InitialPoint, initial_centre
+    from ipvalue.risk.volatility.starting import InitialPoint, initial_centre
 
     names = ["drift_annual", "sigma_annual_log__", "nu_minus_2_log__", "z"]
     centre = initial_centre(names, [1, 1, 1, 2], DEFAULT_PRIOR)

@@ -190,12 +190,12 @@ def test_unreliable_fit_is_flagged_with_advice() -> None:
 
 
 def test_compiled_model_is_reused_for_new_data_and_priors(long_fit: VolatilityEstimate) -> None:
-    from ipvalue.risk.volatility import fit, warm_up
+    from ipvalue.risk.volatility import model_cache, warm_up
 
     warm_up("student_t")
-    compiled = fit._CACHE[("student_t",)]
+    compiled = model_cache.CACHE[("student_t",)]
     other = _fit(_returns(25, 0.5, seed=12), asset_kind="trademark", periods_per_year=4)
-    assert fit._CACHE[("student_t",)] is compiled
+    assert model_cache.CACHE[("student_t",)] is compiled
     assert other.prior.source == "asset_kind:trademark"
     assert other.n_observations == 25
 
@@ -203,9 +203,9 @@ def test_compiled_model_is_reused_for_new_data_and_priors(long_fit: VolatilityEs
 def test_stochastic_volatility_shares_a_compiled_shape_across_nearby_lengths(
     sp500_returns: pd.Series, sv_fit: VolatilityEstimate
 ) -> None:
-    from ipvalue.risk.volatility import fit
+    from ipvalue.risk.volatility import model_cache
 
-    compiled = fit._CACHE[("stochastic_volatility", 300)]
+    compiled = model_cache.CACHE[("stochastic_volatility", 300)]
     shorter = estimate_volatility(
         {
             "series": list(sp500_returns.values[-262:]),
@@ -214,7 +214,7 @@ def test_stochastic_volatility_shares_a_compiled_shape_across_nearby_lengths(
             "seed": 7,
         }
     )
-    assert fit._CACHE[("stochastic_volatility", 300)] is compiled
+    assert model_cache.CACHE[("stochastic_volatility", 300)] is compiled
     assert shorter.sigma_path is not None and shorter.sigma_path.shape == (262,)
     # the same recent days, fitted on a shorter window, agree on today's volatility
     assert abs(shorter.sigma_current.median / sv_fit.sigma_current.median - 1) < 0.2
@@ -242,6 +242,7 @@ def test_first_estimate_in_a_new_process_loads_the_compiled_model_from_disk(
     env = {
         **os.environ,
         "IPVALUE_CACHE_DIR": str(tmp_path),
+        "IPVALUE_CACHE_KEY_FILE": str(tmp_path / "key" / "cache-key"),
         # share the (slow to fill) PyTensor cache; only the nutpie entries start empty
         "PYTENSOR_FLAGS": f"base_compiledir={compiled.cache_root() / 'pytensor'}",
     }
@@ -274,8 +275,11 @@ def test_first_estimate_in_a_new_process_loads_the_compiled_model_from_disk(
     )
     assert hashlib.sha256(warm.sigma_draws.tobytes()).hexdigest() == first["draws"]
 
-    entry = pickle.loads(entries[0].read_bytes())
+    from ipvalue.risk.volatility import signed_files
+
+    key = signed_files.load_key(tmp_path / "key" / "cache-key")
+    entry = pickle.loads(signed_files.read_signed(entries[0], key) or b"")
     entry["fingerprint"][0][1][0] += 1.0  # a log density the stored code does not give
-    entries[0].write_bytes(pickle.dumps(entry))
+    signed_files.write_signed(entries[0], key, pickle.dumps(entry))  # signed, yet wrong
     third = cold()
     assert third == {"draws": first["draws"], "pymc": True}

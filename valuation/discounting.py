@@ -19,11 +19,6 @@ def per_path(x: ArrayLike) -> FloatArray:
     return np.asarray(x, dtype=float)[..., None]
 
 
-def year_times(n_years: int, mid_year: bool = False) -> FloatArray:
-    """Times of the cash flows in years: 1..n, or 0.5..n-0.5 with the mid-year convention."""
-    return np.arange(1, n_years + 1, dtype=float) - (0.5 if mid_year else 0.0)
-
-
 def years_last(years_first: FloatArray) -> FloatArray:
     """View an array of shape ``(years, ...)`` as ``(..., years)`` without copying.
 
@@ -137,6 +132,44 @@ def terminal_value_pv(
     at_n = next_cf / (k - g) * horizon_share
     timing = (1.0 + k) ** (0.5 if mid_year else 0.0)
     return np.asarray(at_n * timing / (1.0 + k) ** n_years, dtype=float)
+
+
+def periodic_cost_pv(
+    amount: ArrayLike,
+    discount_rate: ArrayLike,
+    first_years: float,
+    every_years: float,
+    until_years: ArrayLike = np.inf,
+) -> FloatArray:
+    """Present value of ``amount`` paid at ``first``, ``first + every``, ... before ``until``.
+
+    PV = A v^f (1 - v^(e m)) / (1 - v^e) with v = 1 / (1 + k) and m the number of payment times
+    below ``until`` (m = ceil((until - f) / e); all of them when ``until`` is infinite).
+    A trademark's renewal fees are such a cost: paid only while the right still earns.
+
+    Parameters
+    ----------
+    amount : float or array (...)
+        Payment each time, currency.
+    discount_rate : float or array (...)
+        Annual decimal, above 0.
+    first_years, every_years : float
+        Years to the first payment (> 0) and between payments (> 0).
+    until_years : float or array (...)
+        Payments at or after this time are not made (the end of the income), years.
+
+    Returns
+    -------
+    array (...)
+    """
+    k = np.asarray(discount_rate, dtype=float)
+    until = np.asarray(until_years, dtype=float)
+    v_every = (1.0 + k) ** -every_years
+    with np.errstate(invalid="ignore", over="ignore"):
+        count = np.where(until > first_years, np.ceil((until - first_years) / every_years), 0.0)
+        share = np.where(np.isinf(count), 1.0, 1.0 - v_every**count)
+    pv = np.asarray(amount, dtype=float) * (1.0 + k) ** -first_years * share / (1.0 - v_every)
+    return np.asarray(pv, dtype=float)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""``POST /v1/triggers/evaluate``: when must the collateral be valued again; and the history of a
-monitored asset's evaluations."""
+"""``POST /v1/triggers/evaluate``: when must the collateral be valued again; the stored
+evaluations as a list (``GET /v1/triggers``, filtered by asset, severity or volatility estimate),
+one by one (``GET /v1/triggers/{id}``) and as a monitored asset's history."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 from pydantic import BaseModel
+from werkzeug.exceptions import MethodNotAllowed
 
 from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
@@ -14,6 +16,8 @@ from ipvalue.api.capabilities import triggers_job
 from ipvalue.api.feeds import resolve_triggers
 from ipvalue.api.jobs import submit_or_run
 from ipvalue.api.openapi import operation
+from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
+from ipvalue.api.schemas import RecordList
 from ipvalue.models.errors import NotFoundError
 from ipvalue.models.triggers import TriggerResult, TriggerState
 
@@ -56,6 +60,7 @@ def evaluate() -> tuple[dict[str, Any], int, dict[str, str]]:
         0.0,
         request=payload,
         inputs=resolved,
+        location="/v1/triggers/{id}",
         subject=state.asset_id,
     )
 
@@ -82,3 +87,27 @@ def history(asset_id: str) -> dict[str, Any]:
             for r in records
         ],
     }
+
+
+@bp.get("")
+@operation(
+    response=RecordList[TriggerResult],
+    tags=["triggers"],
+    record=False,
+    errors=[422],
+    parameters=list_parameters("triggers"),
+)
+def index() -> dict[str, Any]:
+    """The tenant's trigger evaluations, newest first; filter by asset_id, highest_severity or
+    volatility_id."""
+    return list_records("triggers")
+
+
+@bp.get("/<record_id>")
+@operation(response=TriggerResult, tags=["triggers"], errors=[405])
+def read(record_id: str) -> dict[str, Any]:
+    """A stored trigger evaluation, identical on every read (``GET /v1/triggers/evaluate``
+    answers 405: evaluating is a POST)."""
+    if record_id == "evaluate":
+        raise MethodNotAllowed(valid_methods=["POST"])
+    return record_answer(get_record("triggers", record_id))

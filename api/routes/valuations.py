@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-import copy
-import secrets
 from typing import Any
 
 from flask import Blueprint
 
 from ipvalue.api.body import json_body
 from ipvalue.api.jobs import submit_or_run
-from ipvalue.api.limits import check_limit, check_series_lengths
+from ipvalue.api.limits import (
+    check_limit,
+    check_path_steps,
+    check_series_lengths,
+    valuation_work,
+)
 from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
 from ipvalue.api.schemas import RecordList, StoredValuation, ValuationCreated, ValuationRecord
-from ipvalue.api.service import valuation_job
+from ipvalue.api.service import RequestPayload, valuation_job
 from ipvalue.models.valuation import ValuationRequest
+from ipvalue.risk.montecarlo.plan import seeded
 
 bp = Blueprint("valuations", __name__, url_prefix="/v1/valuations")
-
-
-def series_years(document: Any) -> int:
-    """The longest per-year series in ``document``: list lengths and ``{"years": N}`` counts."""
-    if isinstance(document, dict):
-        own = document.get("years")
-        found = own if isinstance(own, int) and not isinstance(own, bool) else 0
-        return max([found, *(series_years(v) for v in document.values())])
-    if isinstance(document, list):
-        return max([len(document), *(series_years(v) for v in document)], default=0)
-    return 0
-
-
-def simulation_cost(request: ValuationRequest, payload: dict[str, Any]) -> float:
-    """``paths x years`` of a request's simulation (0 without one).
-
-    ``years`` is the horizon, else the longest series of the methods, else 10.
-    """
-    if request.simulation is None:
-        return 0.0
-    years = request.simulation.horizon_years or series_years(payload.get("methods")) or 10
-    return float(request.simulation.paths) * max(1.0, float(years))
 
 
 @bp.post("")
@@ -54,29 +36,28 @@ def simulation_cost(request: ValuationRequest, payload: dict[str, Any]) -> float
 def create() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Value an asset; 201 with the stored record's id and the result.
 
-    With ``simulation`` over the synchronous budget (paths x years) the answer is 202 with a job.
-    A simulation without ``seed`` gets one drawn here, recorded so the run can be repeated.
+    With ``simulation`` over the synchronous budget (`api.limits.valuation_work`: paths x
+    method-years, uncertain inputs and value-path steps) the answer is 202 with a job.
+    The body is validated once; a simulation without ``seed`` gets one drawn here, recorded so
+    the run can be repeated.
     """
     payload = json_body()
     check_series_lengths(payload)
     request = ValuationRequest.model_validate(payload)
-    seed = None
-    resolved = payload
+    resolved, seed = payload, None
     if request.simulation is not None:
         check_limit("max_paths", request.simulation.paths, "simulation.paths")
+        check_path_steps(request)
+        request = seeded(request)
         seed = request.simulation.seed
-        if seed is None:
-            seed = secrets.randbits(63)
-            resolved = copy.deepcopy(payload)
-            resolved["simulation"]["seed"] = seed
-    inputs = ValuationRequest.model_validate(resolved).model_dump(mode="json")
+        resolved = {**payload, "simulation": {**payload["simulation"], "seed": seed}}
     return submit_or_run(
         "valuation",
         valuation_job,
-        resolved,
-        simulation_cost(request, payload),
+        RequestPayload(resolved, request),
+        valuation_work(request, payload),
         request=payload,
-        inputs=inputs,
+        inputs=request.model_dump(mode="json"),
         seed=seed,
         location="/v1/valuations/{id}",
     )

@@ -1,87 +1,37 @@
-"""Chunks of a Monte Carlo valuation: sample every uncertain input, value each path.
+"""Chunks of a Monte Carlo valuation: draw a chunk's inputs, value each of its paths.
 
-Paths are simulated in chunks of :data:`CHUNK_PATHS`. Chunk ``i`` draws from its own stream,
-``SeedSequence(seed, spawn_key=(0, i))``, so the numbers do not depend on how many worker
-threads run the chunks or in what order, and a run is bit-identical from its recorded seed.
-Within a chunk every input is an inverse-CDF transform of a standard normal score
-(pseudo-random, or ``Phi^-1`` of scrambled Sobol points), correlated through a copula where the
-request asks, and mirrored (``-z``) for antithetic variates. Each method is valued by
-:func:`valuation.methods.value_method` on arrays of shape ``(block,)``; there is no loop over
-paths.
+A chunk's numbers come from its own stream (see :mod:`risk.montecarlo.plan`) and its draws from
+:mod:`risk.montecarlo.draws`. Each method is valued through the method registry
+(:func:`valuation.methods.value_method`) on arrays of shape ``(block,)``, with the legal life and
+the fixed steps of the point valuation and without an audit trail; there is no loop over paths.
 """
 
 from __future__ import annotations
 
-import math
-import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special
-from scipy.stats import qmc
 
-from ipvalue.models.asset import DEAD_STATUSES
-from ipvalue.models.errors import InputError
 from ipvalue.models.methods import INCOME_METHODS, MarketInputs, RealOptionInputs
-from ipvalue.models.uncertain import base_value, is_uncertain
-from ipvalue.models.valuation import Simulation, ValuationRequest, method_keys
-from ipvalue.risk.montecarlo.copula import CopulaPlan, correlate, plan_copula
-from ipvalue.risk.montecarlo.legal import EVENTS, LegalPlan, event_times, flat, plan_legal_risk
-from ipvalue.risk.montecarlo.sampling import (
-    UncertainInput,
-    clip_to_bounds,
-    crosses,
-    from_normal_scores,
-    uncertain_inputs,
+from ipvalue.risk.montecarlo.draws import draw_from, legal_uniforms, normal_scores, sample
+from ipvalue.risk.montecarlo.legal import event_times
+from ipvalue.risk.montecarlo.plan import (
+    CHUNK_PATHS,
+    SENSITIVITY_PATHS,
+    STREAM_INPUTS,
+    Plan,
+    generator,
 )
 from ipvalue.valuation.discounting import FloatArray
-from ipvalue.valuation.life import LegalLife, remaining_legal_life
-from ipvalue.valuation.methods import value_method
-from ipvalue.valuation.reconcile import normalise_weights, weighted_value
-from ipvalue.valuation.resolve import uncertain_paths
+from ipvalue.valuation.methods import MethodCall, value_method
+from ipvalue.valuation.reconcile import weighted_value
 
-CHUNK_PATHS = 1 << 16
-"""Paths per chunk (and per independent random stream); 65,536 keeps temporaries in cache."""
 VALUE_BLOCK = 1 << 14
 """Paths valued at once within a chunk: each (paths, years) temporary stays in the L2 cache
 (fresh multi-megabyte temporaries cost page faults on every chunk)."""
-SENSITIVITY_PATHS = 1 << 15
-"""The sensitivity ranking uses the inputs of the first this many paths."""
-STREAM_INPUTS = 0
-STREAM_VALUE_PATHS = 1
-STREAM_VOLATILITY_DRAWS = 2
-QMC_EDGE = 1e-12
-"""Sobol points are kept this far inside (0, 1) before ``Phi^-1``."""
-CORRELATIONS_FIELD = "simulation.correlations.inputs"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything a chunk needs; read-only, so chunks can run in worker threads."""
-
-    request: ValuationRequest
-    sim: Simulation
-    seed: int
-    life: LegalLife
-    keys: list[str]
-    weights: dict[str, float]
-    inputs: list[UncertainInput]
-    copula: CopulaPlan | None
-    correlated: list[int]
-    legal: LegalPlan
-    all_rows_copula: CopulaPlan | None = None
-    """When every input is correlated: the copula with its factor's rows and columns in input
-    order, so the scores are correlated in one pass without gathering and scattering rows."""
-
-    @property
-    def chunks(self) -> int:
-        return -(-self.sim.paths // CHUNK_PATHS)
-
-    def chunk_size(self, index: int) -> int:
-        return min(CHUNK_PATHS, self.sim.paths - index * CHUNK_PATHS)
 
 
 @dataclass
@@ -96,92 +46,31 @@ class ChunkOut:
     samples: dict[str, FloatArray] = field(default_factory=dict)
 
 
-def _generator(seed: int, stream: int, index: int | None = None) -> np.random.Generator:
-    key = (stream,) if index is None else (stream, index)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
-
-
-def _normal_scores(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
-    """Standard normal scores, shape (inputs, n): independent, Sobol, correlated, mirrored."""
-    d = len(plan.inputs)
-    half = -(-n // 2) if plan.sim.antithetic else n
-    if d == 0:
-        return np.empty((0, n))
-    if plan.sim.qmc:
-        sobol = qmc.Sobol(d, scramble=True, seed=rng)
-        u = sobol.random_base2(max(math.ceil(math.log2(half)), 0))[:half]
-        z = special.ndtri(np.clip(u.T, QMC_EDGE, 1.0 - QMC_EDGE))
-    else:
-        z = rng.standard_normal((d, half))
-    if plan.copula is not None:
-        chi2 = rng.chisquare(plan.copula.dof, half) if plan.copula.kind == "student_t" else None
-        if plan.all_rows_copula is not None:
-            z = correlate(z, plan.all_rows_copula, chi2)
-        else:
-            idx = plan.correlated
-            z[idx] = correlate(z[idx], plan.copula, chi2)
-    if plan.sim.antithetic:
-        z = np.concatenate([z, -z], axis=1)[:, :n]
-    return z
-
-
-def _legal_uniforms(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
-    half = -(-n // 2) if plan.sim.antithetic else n
-    u = 1.0 - rng.random((half, len(EVENTS)))  # in (0, 1]
-    if plan.sim.antithetic:
-        u = np.concatenate([u, 1.0 - u])[:n]
-    return u
-
-
-def _sample(plan: Plan, z: FloatArray) -> tuple[dict[str, FloatArray], dict[str, int]]:
-    samples: dict[str, FloatArray] = {}
-    clipped: dict[str, int] = {}
-    for j, item in enumerate(plan.inputs):
-        x = from_normal_scores(item.dist, z[j])
-        if item.bounds is not None and crosses(item.dist, item.bounds):
-            x, count = clip_to_bounds(x, item.bounds)
-            if count:
-                clipped[item.path] = count
-        samples[item.path] = x
-    return samples, clipped
-
-
-def _draw_from(samples: dict[str, FloatArray]) -> Any:
-    def draw(path: str, model: Any) -> Any:
-        found = samples.get(path)
-        if found is not None:
-            return found
-        if is_uncertain(model):
-            raise KeyError(f"input {path} was not sampled")  # pragma: no cover - a bug
-        return base_value(model)
-
-    return draw
-
-
 def _value_methods(
     plan: Plan, draw: Any, n: int, times: dict[str, FloatArray]
 ) -> dict[str, FloatArray]:
     """Each method's value per path, with legal events applied."""
-    legal_years = plan.life.years
+    legal = plan.life
     stop = np.minimum(times["invalidation"], times["lapse"]) if times else None
-    life = None if stop is None else np.minimum(legal_years, stop)
+    life: Any = legal.years if stop is None else np.minimum(legal.years, stop)
     share = plan.legal.loss_share if times and plan.legal.has_litigation() else 0.0
     out: dict[str, FloatArray] = {}
     for i, (key, m) in enumerate(zip(plan.keys, plan.request.methods, strict=True)):
-        value = value_method(m, i, draw, legal_years, life_years=life, audit=False).value
+        path, fixed = f"methods[{i}]", plan.point.fixed[i]
+        value = value_method(m, MethodCall(path, draw, legal, life, fixed, point=False)).value
         uses_life = m.method in INCOME_METHODS or (
             isinstance(m, MarketInputs) and m.comparables[0].price is None
         )
         if share > 0 and uses_life:
             # Income falls by `share` from the lost case on: exactly a mix of the income cut at
             # the case and the income uncut, since both are linear in the per-year life weights.
-            cut_life = np.minimum(
-                life if life is not None else legal_years, times["litigation_loss"]
-            )
-            cut = value_method(m, i, draw, legal_years, life_years=cut_life, audit=False).value
+            # The right lives on after a lost case: renewal fees are paid over the uncut life.
+            cut_life = np.minimum(life, times["litigation_loss"])
+            cut_call = MethodCall(path, draw, legal, cut_life, fixed, point=False, fee_life=life)
+            cut = value_method(m, cut_call).value
             value = (1.0 - share) * np.asarray(value) + share * np.asarray(cut)
         if isinstance(m, RealOptionInputs) and stop is not None:
-            years = np.minimum(np.asarray(draw(f"methods[{i}].years", m.years)), legal_years)
+            years = np.minimum(np.asarray(draw(f"{path}.years", m.years)), legal.years)
             value = np.where(stop > years, value, 0.0)
         value = np.asarray(value, dtype=float)
         out[key] = value if value.shape == (n,) else np.broadcast_to(value, (n,))
@@ -196,13 +85,13 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
     the core's cache. Values are per path, so blocking does not change a single number.
     """
     n = plan.chunk_size(index)
-    rng = _generator(plan.seed, STREAM_INPUTS, index)
-    z = _normal_scores(plan, rng, n)
-    samples, clipped = _sample(plan, z)
+    rng = generator(plan.seed, STREAM_INPUTS, index)
+    z = normal_scores(plan, rng, n)
+    samples, clipped = sample(plan, z)
     del z
     times: dict[str, FloatArray] = {}
     if not plan.legal.is_none():
-        u = _legal_uniforms(plan, rng, n)
+        u = legal_uniforms(plan, rng, n)
         hazards = {e: samples[p] for e, p in plan.legal.uncertain.items()}
         times = event_times(plan.legal, u, hazards)
     by_method = {key: np.empty(n) for key in plan.keys}
@@ -212,7 +101,7 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
         size = block.stop - start
         values = _value_methods(
             plan,
-            _draw_from({k: v[block] for k, v in samples.items()}),
+            draw_from({k: v[block] for k, v in samples.items()}),
             size,
             {k: v[block] for k, v in times.items()},
         )
@@ -244,91 +133,6 @@ def run_chunks(
         if progress is not None:
             progress(done / len(indices))
     return out
-
-
-def _check_correlation_inputs(names: list[str], inputs: list[UncertainInput], request: Any) -> None:
-    known = {item.path for item in inputs}
-    every = {p for p, _ in _all_numeric_paths(request)}
-    for i, name in enumerate(names):
-        if name in known:
-            continue
-        field_path = f"{CORRELATIONS_FIELD}[{i}]"
-        if name in every:
-            raise InputError.for_field(
-                field_path,
-                f"{name} is a fixed number; only inputs given as distributions can be correlated",
-            )
-        listed = ", ".join(sorted(known)[:10]) or "none"
-        raise InputError.for_field(
-            field_path, f"no uncertain input is called {name!r}; the uncertain inputs are {listed}"
-        )
-
-
-def _all_numeric_paths(request: ValuationRequest) -> list[tuple[str, Any]]:
-    return [p for i, m in enumerate(request.methods) for p in uncertain_paths(m, f"methods[{i}]")]
-
-
-def _legal_inputs(request: ValuationRequest, sim: Simulation) -> list[UncertainInput]:
-    if sim.legal_risk is None:
-        return []
-    found = uncertain_inputs(sim.legal_risk, "simulation.legal_risk")
-    return [item for item in found if item.path.endswith("_hazard")]
-
-
-def make_plan(request: ValuationRequest, seed: int | None = None) -> Plan:
-    """Validate the simulation settings and fix everything the chunks share.
-
-    Raises
-    ------
-    InputError
-        Unknown or fixed inputs in ``simulation.correlations.inputs``; a correlation matrix that
-        is not positive semi-definite (without ``repair``); value paths without a volatility.
-    """
-    sim = request.simulation or Simulation()
-    if seed is None:
-        seed = sim.seed if sim.seed is not None else secrets.randbits(63)
-    inputs = [
-        item for i, m in enumerate(request.methods) for item in uncertain_inputs(m, f"methods[{i}]")
-    ]
-    inputs += _legal_inputs(request, sim)
-    copula, correlated, all_rows_copula = None, [], None
-    if sim.correlations is not None:
-        _check_correlation_inputs(sim.correlations.inputs, inputs, request)
-        position = {item.path: j for j, item in enumerate(inputs)}
-        correlated = [position[name] for name in sim.correlations.inputs]
-        copula = plan_copula(
-            sim.correlations.matrix,
-            repair=sim.correlations.repair,
-            kind=sim.copula,
-            dof=sim.copula_dof,
-        )
-        if sorted(correlated) == list(range(len(inputs))):
-            factor = np.empty_like(copula.factor)
-            factor[np.ix_(correlated, correlated)] = copula.factor
-            all_rows_copula = replace(copula, factor=factor)
-    if sim.horizon_years is not None and sim.volatility is None:
-        raise InputError.for_field(
-            "simulation.volatility",
-            "value paths over horizon_years need the value's annual volatility, e.g. 0.4",
-        )
-    life = remaining_legal_life(request.asset, request.valuation_date)
-    legal = plan_legal_risk(request.asset, request.valuation_date, sim.legal_risk)
-    if request.asset.legal.status in DEAD_STATUSES:
-        legal = LegalPlan({e: flat(0.0) for e in EVENTS}, {}, 0.0, legal.sources)
-    keys = method_keys(request.methods)
-    return Plan(
-        request=request,
-        sim=sim,
-        seed=seed,
-        life=life,
-        keys=keys,
-        weights=normalise_weights(keys, request.weights),
-        inputs=inputs,
-        copula=copula,
-        correlated=correlated,
-        legal=legal,
-        all_rows_copula=all_rows_copula,
-    )
 
 
 def _run_one(plan: Plan, index: int) -> ChunkOut:

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from ipvalue.models.errors import InputError
+from ipvalue.risk.montecarlo.normals import combine
 from ipvalue.valuation.discounting import FloatArray
 
 MATRIX_FIELD = "simulation.correlations.matrix"
@@ -152,8 +153,7 @@ def correlate(z: FloatArray, plan: CopulaPlan, chi2: FloatArray | None = None) -
     array (k, paths)
         Standard normal scores whose joint law is the copula's; feed them to the inverse CDFs.
     """
-    # einsum runs its own loop: a BLAS call this thin is slower and spins threads under load.
-    x = np.einsum("ij,jn->in", plan.factor, z)
+    x = combine(plan.factor, z)
     if plan.kind == "gaussian":
         return x
     if chi2 is None:

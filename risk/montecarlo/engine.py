@@ -12,14 +12,16 @@ from collections.abc import Callable
 
 from ipvalue.models.simulation import SimulationResult
 from ipvalue.models.valuation import ValuationRequest
-from ipvalue.risk.montecarlo.chunks import make_plan, simulate_chunks
+from ipvalue.risk.montecarlo.chunks import simulate_chunks
+from ipvalue.risk.montecarlo.plan import make_plan
 from ipvalue.risk.montecarlo.summary import summarise
-from ipvalue.valuation.engine import value_asset
+from ipvalue.valuation.engine import PointValuation
 
 
 def simulate_valuation(
     request: ValuationRequest,
     *,
+    point: PointValuation | None = None,
     workers: int = 1,
     progress: Callable[[float], None] | None = None,
 ) -> SimulationResult:
@@ -32,6 +34,9 @@ def simulate_valuation(
         (a fresh 63-bit seed is drawn and recorded when omitted), ``correlations``, ``copula``,
         ``antithetic``, ``qmc``, ``legal_risk``, ``thresholds``, and ``horizon_years`` with
         ``volatility`` for value paths.
+    point : PointValuation, optional
+        The request's point valuation (``valuation.engine.point_valuation``): its point value,
+        legal life and fixed method steps are reused, not recomputed. Computed when not given.
     workers : int
         Threads to spread the chunks over; the numbers do not depend on it.
     progress : callable, optional
@@ -48,7 +53,6 @@ def simulate_valuation(
         Bad correlation inputs or matrix, value paths without a volatility, or inputs whose
         draws give no finite value; each names the field to fix.
     """
-    plan = make_plan(request)
+    plan = make_plan(request, point)
     chunks = simulate_chunks(plan, workers, progress)
-    point = value_asset(request).value.point
-    return summarise(plan, chunks, point)
+    return summarise(plan, chunks, plan.point.point)

@@ -6,8 +6,8 @@ continuous: a yearly probability p is the constant intensity ``lambda = -ln(1 - 
 chance of surviving t years is ``(1 - p)^t``.
 
 Defaults per asset kind (a request overrides any of them; all zero means no legal risk). Figures
-from DOMAIN.md ("Legal risk figures"); the yearly *frequency* of a challenge or a suit is a
-convention of this module, marked so below, because no source gives it for a valued right:
+from docs/domain.md ("Legal risk on simulated paths"); the yearly *frequency* of a challenge or a
+suit is a convention of this module, marked so below, because no source gives it for a valued right:
 
 - patent invalidation: 2 % a year chance of a post-grant (PTAB) challenge [convention: valuable,
   pledged or licensed patents are challenged far more often than the average in-force patent] x
@@ -39,8 +39,9 @@ from numpy.typing import ArrayLike
 
 from ipvalue.models.asset import Asset
 from ipvalue.models.valuation import LegalRisk
+from ipvalue.risk.kernel import hazard
+from ipvalue.valuation.dates import years_between
 from ipvalue.valuation.discounting import FloatArray
-from ipvalue.valuation.life import DAYS_PER_YEAR
 
 EVENTS = ("invalidation", "lapse", "litigation_loss")
 
@@ -62,8 +63,8 @@ class HazardSchedule:
 
     @property
     def intensities(self) -> FloatArray:
-        """Constant intensities per piece, per year: -ln(1 - p)."""
-        return -np.log1p(-np.asarray(self.probabilities, dtype=float))
+        """Constant intensities per piece, per year: -ln(1 - p) (kernel.hazard.intensity)."""
+        return hazard.intensity(self.probabilities)
 
     def is_zero(self) -> bool:
         return all(p == 0 for p in self.probabilities)
@@ -114,10 +115,9 @@ def flat(p: float) -> HazardSchedule:
 
 
 def flat_event_times(u: FloatArray, p: ArrayLike) -> FloatArray:
-    """Event times for constant yearly probabilities ``p`` (float or array (paths,)), years."""
-    lam = -np.log1p(-np.asarray(p, dtype=float))
-    with np.errstate(divide="ignore"):
-        return np.where(lam > 0, -np.log(u) / np.where(lam > 0, lam, 1.0), np.inf)
+    """Event times for constant yearly probabilities ``p`` (float or array (paths,)), years
+    (:func:`risk.kernel.hazard.times_from_uniforms`)."""
+    return hazard.times_from_uniforms(u, p)
 
 
 US_FEE_SCHEDULE_AGES = (0.0, 4.0, 8.0, 12.0)
@@ -242,7 +242,7 @@ def _age_since_grant(asset: Asset, valuation_date: dt.date) -> float:
     grant = asset.legal.grant_date
     if grant is None:
         return 0.0
-    return max((valuation_date - grant).days / DAYS_PER_YEAR, 0.0)
+    return max(years_between(grant, valuation_date), 0.0)
 
 
 def plan_legal_risk(asset: Asset, valuation_date: dt.date, risk: LegalRisk | None) -> LegalPlan:

@@ -1,20 +1,22 @@
-"""Value paths through time: a lognormal value process with legal-event jumps.
+"""Value paths through time: the kernel's lognormal value process with legal-event jumps.
 
 ``V_t = V_0 exp((drift - sigma^2 / 2) t + sigma W_t)``, times 0 from the time the right is
-invalidated or lapses, and times ``1 - loss_share`` from the time an infringement case is lost.
-``sigma`` is one annual volatility, or one draw per path (e.g. posterior draws of a Bayesian
-volatility estimate), so the bands carry the volatility's own uncertainty. The loop runs over time
-steps; every step is vectorised over paths.
+invalidated or lapses, and times ``1 - loss_share`` from the time an infringement case is lost
+(:class:`risk.kernel.process.ValueProcess`). ``sigma`` is one annual volatility, or one draw per
+path (e.g. posterior draws of a Bayesian volatility estimate), so the bands carry the
+volatility's own uncertainty. The loop runs over time steps; every step is vectorised over paths.
+Bands are inverted-CDF quantiles, the convention of :mod:`risk.kernel.measures`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ipvalue.risk.kernel import hazard
+from ipvalue.risk.kernel.process import LegalStops, ValueProcess, time_grid
 from ipvalue.risk.montecarlo.stats import QUANTILES, quantile_name
 from ipvalue.valuation.discounting import FloatArray
 
@@ -80,13 +82,6 @@ def _generator(seed: SeedLike) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _times_from_hazard(rng: np.random.Generator, p: float, n: int) -> FloatArray:
-    lam = -math.log1p(-p)
-    if lam <= 0:
-        return np.full(n, np.inf)
-    return -np.log1p(-rng.random(n)) / lam
-
-
 def simulate_value_paths(
     value0: ArrayLike,
     volatility: ArrayLike,
@@ -115,7 +110,8 @@ def simulate_value_paths(
     paths : int
         Number of paths.
     seed : int, SeedSequence or Generator, optional
-        Source of randomness (a run is reproducible from it).
+        Source of randomness (a run is reproducible from it): first the legal event times not
+        given (``paths`` uniforms each, stop then loss), then ``paths`` normals per step.
     drift : float
         Expected annual return of the value, decimal (0: a martingale).
     legal : LegalJumps, optional
@@ -130,39 +126,26 @@ def simulate_value_paths(
     ValuePaths
     """
     rng = _generator(seed)
-    steps = max(math.ceil(horizon_years * steps_per_year - 1e-9), 1)
-    dt = horizon_years / steps
-    times = np.linspace(0.0, horizon_years, steps + 1)
-    v0 = np.broadcast_to(np.asarray(value0, dtype=float), (paths,))
-    sigma = np.broadcast_to(np.asarray(volatility, dtype=float), (paths,))
+    times = time_grid(horizon_years, steps_per_year)
     legal = legal or LegalJumps()
     stop = legal.stop_times
     if stop is None:
-        stop = _times_from_hazard(rng, legal.stop_hazard, paths)
+        stop = hazard.event_times(rng, legal.stop_hazard, paths)
     loss = legal.loss_times
     if loss is None:
-        loss = _times_from_hazard(rng, legal.loss_hazard, paths)
-    step_drift = (drift - 0.5 * sigma * sigma) * dt
-    step_sd = sigma * math.sqrt(dt)
-    log_move = np.zeros(paths)
-    full = np.empty((paths, steps + 1)) if keep_paths else None
-    bands = {quantile_name(p): np.empty(steps + 1) for p in quantiles}
-    mean = np.empty(steps + 1)
-    stopped = np.empty(steps + 1)
-    value = v0.copy()
-    for j in range(steps + 1):
-        if j > 0:
-            log_move += step_drift + step_sd * rng.standard_normal(paths)
-            value = v0 * np.exp(log_move)
-        t = times[j]
-        alive = stop > t
-        value = np.where(alive, value, 0.0)
-        if legal.loss_share > 0:
-            value = np.where(loss <= t, value * (1.0 - legal.loss_share), value)
+        loss = hazard.event_times(rng, legal.loss_hazard, paths)
+    process = ValueProcess(value0, volatility, drift, LegalStops(stop, loss, legal.loss_share))
+    full = np.empty((paths, times.size)) if keep_paths else None
+    bands = {quantile_name(p): np.empty(times.size) for p in quantiles}
+    mean = np.empty(times.size)
+    stopped = np.empty(times.size)
+    value = np.empty(paths)
+    for j, (t, value) in enumerate(process.steps(times, rng, paths)):
         if full is not None:
             full[:, j] = value
-        for p, q in zip(quantiles, np.quantile(value, quantiles), strict=True):
+        qs = np.quantile(value, quantiles, method="inverted_cdf")
+        for p, q in zip(quantiles, qs, strict=True):
             bands[quantile_name(p)][j] = q
         mean[j] = value.mean()
-        stopped[j] = 1.0 - np.count_nonzero(alive) / paths
+        stopped[j] = np.count_nonzero(stop <= t) / paths
     return ValuePaths(times, bands, mean, stopped, value, full)

@@ -17,6 +17,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 from pydantic import BaseModel
 from scipy import special
@@ -32,6 +33,7 @@ from ipvalue.models.uncertain import (
     Uniform,
     is_uncertain,
 )
+from ipvalue.risk.montecarlo.normals import compiled, scipy_function
 from ipvalue.valuation.discounting import FloatArray
 
 PERT_SHAPE = 4.0
@@ -64,20 +66,49 @@ def _pert_ab(d: Pert) -> tuple[float, float]:
     return alpha, beta
 
 
-def _triangular_ppf(d: Triangular, u: FloatArray) -> FloatArray:
-    """low + sqrt(u span (mode - low)) below the mode's share, else high - sqrt((1-u) ...)."""
-    span = d.high - d.low
-    cut = (d.mode - d.low) / span
-    # In place, each side one temporary: the same operations as the textbook formula.
-    left = u * (span * (d.mode - d.low))
-    np.sqrt(left, out=left)
-    left += d.low
-    right = np.subtract(1.0, u)
-    right *= span * (d.high - d.mode)
-    np.sqrt(right, out=right)
-    np.subtract(d.high, right, out=right)
-    np.copyto(right, left, where=u < cut)
-    return right
+UNIFORM, TRIANGULAR, PERT = 0, 1, 2
+"""Marginals that :func:`_inverse_cdf` computes from ``u = Phi(z)``."""
+
+
+@numba.njit(nogil=True)
+def _inverse_cdf(
+    kind: int, z: Any, out: Any, p: Any, ndtr: Any, betaincinv: Any
+) -> None:  # pragma: no cover - compiled
+    """``out = F^-1(Phi(z))`` in one pass, with the operations of the textbook formulas.
+
+    Parameters ``p`` (float64 array), by ``kind``: uniform ``(low, width)``; triangular
+    ``(low, high, cut, span (mode - low), span (high - mode))``, i.e.
+    ``low + sqrt(u span (mode - low))`` below the mode's share ``cut``, else
+    ``high - sqrt((1 - u) span (high - mode))``; PERT ``(low, width, alpha, beta)``, the
+    Beta(alpha, beta) quantile scaled to the range. ``ndtr`` and ``betaincinv`` are scipy's own
+    (:func:`~ipvalue.risk.montecarlo.normals.scipy_function`), so each draw equals the scipy
+    array formula's bit for bit.
+    """
+    for i in range(z.size):
+        u = ndtr(z[i], 0)
+        if kind == UNIFORM:
+            out[i] = u * p[1] + p[0]
+        elif kind == TRIANGULAR:
+            if u < p[2]:
+                out[i] = math.sqrt(u * p[3]) + p[0]
+            else:
+                out[i] = p[1] - math.sqrt((1.0 - u) * p[4])
+        else:
+            out[i] = p[0] + p[1] * betaincinv(p[2], p[3], u, 0)
+
+
+def _transform(kind: int, z: FloatArray, *params: float) -> FloatArray:
+    """Run :func:`_inverse_cdf` on ``z`` (any shape) into a new array."""
+    out = np.empty(z.shape)
+    compiled(_inverse_cdf)(
+        kind,
+        np.ascontiguousarray(z, dtype=float).reshape(-1),
+        out.reshape(-1),
+        np.array(params, dtype=float),
+        scipy_function("__pyx_fuse_1ndtr", 1),
+        scipy_function("__pyx_fuse_0betaincinv", 3),
+    )
+    return out
 
 
 def _truncated_normal(d: Normal, z: FloatArray) -> FloatArray:
@@ -119,16 +150,16 @@ def from_normal_scores(dist: DistributionBase, z: FloatArray) -> FloatArray:
         np.exp(x, out=x)
         x *= dist.median
         return x
-    u = special.ndtr(z)
     if isinstance(dist, Uniform):
-        u *= dist.high - dist.low
-        u += dist.low
-        return u
+        return _transform(UNIFORM, z, dist.low, dist.high - dist.low, 0.0, 0.0)
     if isinstance(dist, Triangular):
-        return _triangular_ppf(dist, u)
+        span = dist.high - dist.low
+        cut = (dist.mode - dist.low) / span
+        left, right = span * (dist.mode - dist.low), span * (dist.high - dist.mode)
+        return _transform(TRIANGULAR, z, dist.low, dist.high, cut, left, right)
     if isinstance(dist, Pert):
         alpha, beta = _pert_ab(dist)
-        return dist.low + (dist.high - dist.low) * special.betaincinv(alpha, beta, u)
+        return _transform(PERT, z, dist.low, dist.high - dist.low, alpha, beta)
     raise TypeError(f"no sampler for {type(dist).__name__}")  # pragma: no cover
 
 

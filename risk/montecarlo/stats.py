@@ -1,9 +1,10 @@
 """Summaries of a simulated distribution, each with its Monte Carlo error.
 
-Pure functions of an array of path values (shape ``(paths,)``, in currency). Quantile confidence
-intervals are distribution-free: the order statistics whose ranks bracket the binomial
-(paths, p) count (e.g. Hahn & Meeker, *Statistical Intervals*, 2.4), so their coverage is at least
-the nominal level for any continuous distribution.
+Pure functions of an array of path values (shape ``(paths,)``, in currency). Quantiles, their
+intervals, VaR, ES, means and proportions are those of :mod:`risk.kernel.measures`, the one
+convention of the service (inverted-CDF quantiles with distribution-free binomial intervals,
+losses from a reference value, Acerbi-Tasche ES); this module names them for the
+``distribution`` object and adds the histogram and the sensitivity ranking.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats as sps
 
+from ipvalue.risk.kernel import measures
+from ipvalue.risk.kernel.measures import Quantile as QuantileEstimate
+from ipvalue.risk.kernel.measures import Tail
 from ipvalue.valuation.discounting import FloatArray
 
 QUANTILES = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
 TAIL_LEVELS = (0.95, 0.99)
+
+__all__ = ["QUANTILES", "TAIL_LEVELS", "QuantileEstimate", "Tail"]
 
 
 def quantile_name(p: float) -> str:
@@ -25,33 +30,18 @@ def quantile_name(p: float) -> str:
     return f"p{round(p * 100):02d}"
 
 
-@dataclass(frozen=True)
-class QuantileEstimate:
-    """A quantile with its distribution-free confidence interval (currency)."""
-
-    p: float
-    value: float
-    ci_low: float
-    ci_high: float
-
-
 def quantile_ranks(n: int, p: float, level: float = 0.95) -> tuple[int, int]:
     """0-based ranks (lo, hi) of the order statistics bracketing the p-quantile.
 
-    ``P(X_(lo) <= q_p <= X_(hi)) >= level`` for ``n`` independent draws (1-based ranks
-    ``l = F^-1(a/2)`` and ``u = F^-1(1 - a/2) + 1`` of the binomial (n, p) distribution).
+    ``P(X_(lo) <= q_p <= X_(hi)) >= level`` for ``n`` independent draws; see
+    :func:`risk.kernel.measures.interval_indices`.
     """
     return quantiles_ranks(n, (p,), level)[0]
 
 
 def quantiles_ranks(n: int, probs: tuple[float, ...], level: float = 0.95) -> list[tuple[int, int]]:
-    """:func:`quantile_ranks` for several probabilities in one vectorised binomial ppf call."""
-    alpha = 1.0 - level
-    p = np.asarray(probs, dtype=float)
-    q = np.concatenate([np.full(p.size, alpha / 2), np.full(p.size, 1 - alpha / 2)])
-    ranks = sps.binom.ppf(q, n, np.concatenate([p, p]))
-    lo, hi = ranks[: p.size], ranks[p.size :] + 1
-    return [(max(int(a), 1) - 1, min(int(b), n) - 1) for a, b in zip(lo, hi, strict=True)]
+    """:func:`quantile_ranks` for several probabilities in one vectorised binomial call."""
+    return [(int(lo), int(hi)) for lo, hi in measures.interval_indices(n, probs, level)]
 
 
 def quantiles_with_ci(
@@ -61,7 +51,9 @@ def quantiles_with_ci(
     *,
     presorted: bool = False,
 ) -> list[QuantileEstimate]:
-    """Quantiles (linear interpolation, as ``numpy.quantile``) with order-statistic CIs.
+    """Inverted-CDF quantiles with order-statistic intervals.
+
+    See :func:`risk.kernel.measures.quantiles`.
 
     Parameters
     ----------
@@ -73,25 +65,7 @@ def quantiles_with_ci(
     presorted : bool
         ``values`` is already sorted ascending (one sort then serves every statistic).
     """
-    n = values.size
-    ordered = values if presorted else np.sort(values)
-    out = []
-    for p, (lo, hi) in zip(probs, quantiles_ranks(n, probs, level), strict=True):
-        x = (n - 1) * p
-        below = int(np.floor(x))
-        above = min(below + 1, n - 1)
-        value = ordered[below] + (x - below) * (ordered[above] - ordered[below])
-        out.append(QuantileEstimate(p, float(value), float(ordered[lo]), float(ordered[hi])))
-    return out
-
-
-@dataclass(frozen=True)
-class Tail:
-    """Value at risk and expected shortfall at one level, as losses from a reference value."""
-
-    level: float
-    var: float
-    es: float
+    return measures.quantiles(values, probs, level, presorted=presorted)
 
 
 def tail_risk(
@@ -101,22 +75,13 @@ def tail_risk(
     *,
     presorted: bool = False,
 ) -> list[Tail]:
-    """VaR and ES as losses from ``reference`` (the point value).
+    """VaR and ES as losses from ``reference`` (the point value), with standard errors.
 
-    ``VaR_a = reference - q_{1-a}``; ``ES_a = reference - mean of the worst (1 - a) share of
-    paths`` (the ceil((1 - a) n) lowest values). ``presorted``: ``values`` is sorted ascending.
+    ``VaR_a = reference - q_{1-a}``; ``ES_a`` the Acerbi-Tasche mean of the worst ``1 - a``
+    share, as a loss from ``reference`` (:func:`risk.kernel.measures.tail`).
     """
-    n = values.size
     ordered = values if presorted else np.sort(values)
-    out = []
-    for a in levels:
-        k = max(int(np.ceil((1 - a) * n)), 1)
-        x = (n - 1) * (1 - a)
-        below = int(np.floor(x))
-        above = min(below + 1, n - 1)
-        q = ordered[below] + (x - below) * (ordered[above] - ordered[below])
-        out.append(Tail(a, reference - float(q), reference - float(ordered[:k].mean())))
-    return out
+    return [measures.tail(ordered, reference, a, presorted=True) for a in levels]
 
 
 @dataclass(frozen=True)
@@ -129,7 +94,7 @@ class Moments:
 
 
 def moments(values: FloatArray, pair_means: FloatArray | None = None) -> Moments:
-    """Mean, sd and standard error of the mean.
+    """Mean, sd and standard error of the mean (:func:`risk.kernel.measures.mean`).
 
     Parameters
     ----------
@@ -138,14 +103,8 @@ def moments(values: FloatArray, pair_means: FloatArray | None = None) -> Moments
         With antithetic variates, the average of each (path, mirror path) pair; these are
         independent, so the standard error comes from them.
     """
-    n = values.size
-    mean = float(values.mean())
-    sd = float(values.std(ddof=1)) if n > 1 else 0.0
-    if pair_means is not None and pair_means.size > 1:
-        se = float(pair_means.std(ddof=1) / np.sqrt(pair_means.size))
-    else:
-        se = sd / float(np.sqrt(n))
-    return Moments(mean, sd, se)
+    m = measures.mean(values, pair_means)
+    return Moments(m.value, m.sd, m.se)
 
 
 @dataclass(frozen=True)
@@ -159,11 +118,10 @@ class ProbabilityBelow:
 
 def prob_below(values: FloatArray, thresholds: ArrayLike) -> list[ProbabilityBelow]:
     """P(value < threshold) for each threshold (currency)."""
-    n = values.size
     out = []
     for t in np.asarray(thresholds, dtype=float).ravel():
-        p = float(np.count_nonzero(values < t)) / n
-        out.append(ProbabilityBelow(float(t), p, float(np.sqrt(p * (1 - p) / n))))
+        p = measures.proportion(values < t)
+        out.append(ProbabilityBelow(float(t), p.value, p.se))
     return out
 
 

@@ -19,17 +19,17 @@ from ipvalue.models.simulation import (
 )
 from ipvalue.models.simulation import DistributionSummary as DistributionModel
 from ipvalue.risk.montecarlo import stats
-from ipvalue.risk.montecarlo.chunks import (
+from ipvalue.risk.montecarlo.chunks import ChunkOut
+from ipvalue.risk.montecarlo.legal import HazardSchedule
+from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
+from ipvalue.risk.montecarlo.plan import (
     CHUNK_PATHS,
     SENSITIVITY_PATHS,
     STREAM_VALUE_PATHS,
     STREAM_VOLATILITY_DRAWS,
-    ChunkOut,
     Plan,
-    _generator,
+    generator,
 )
-from ipvalue.risk.montecarlo.legal import HazardSchedule
-from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
 from ipvalue.valuation.discounting import FloatArray
 
 CI_LEVEL = 0.95
@@ -68,7 +68,14 @@ def _distribution(
             for k, q in named.items()
         },
         tail=TailRisk(
-            var95=tails[0.95].var, es95=tails[0.95].es, var99=tails[0.99].var, es99=tails[0.99].es
+            var95=tails[0.95].var,
+            es95=tails[0.95].es,
+            var99=tails[0.99].var,
+            es99=tails[0.99].es,
+            se_var95=tails[0.95].se_var,
+            se_es95=tails[0.95].se_es,
+            se_var99=tails[0.99].se_var,
+            se_es99=tails[0.99].se_es,
         ),
         prob_below=[
             ProbabilityBelow(threshold=p.threshold, probability=p.probability, se=p.se)
@@ -138,7 +145,7 @@ def _value_paths(
     draws = np.atleast_1d(np.asarray(sim.volatility, dtype=float))
     sigma: FloatArray | float = float(draws[0])
     if draws.size > 1:  # posterior draws: each path takes one, so the bands carry their spread
-        pick = _generator(plan.seed, STREAM_VOLATILITY_DRAWS).integers(0, draws.size, total.size)
+        pick = generator(plan.seed, STREAM_VOLATILITY_DRAWS).integers(0, draws.size, total.size)
         sigma = draws[pick]
     vp = simulate_value_paths(
         total,
@@ -146,7 +153,7 @@ def _value_paths(
         sim.horizon_years,
         sim.steps_per_year,
         paths=total.size,
-        seed=_generator(plan.seed, STREAM_VALUE_PATHS),
+        seed=generator(plan.seed, STREAM_VALUE_PATHS),
         drift=sim.drift,
         legal=jumps,
         keep_paths=False,

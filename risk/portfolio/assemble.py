@@ -6,12 +6,12 @@ asset's own worst 5 % of outcomes and ``k = es_multiple`` (default 0.5, a conven
 unit of tail loss per unit of expected value). A riskless asset scores its value; the score
 falls with volatility and with the chance of losing protection, and unlike p05 (or ``value -
 ES95``) it does not collapse to zero for every asset whose chance of losing protection exceeds
-5 %. Ties rank by ``id``.
+5 %. ``rank_by: risk_adjusted_ratio`` ranks by the score per unit of value today instead
+(``risk_adjusted_value / value``), so a small, safe holding can outrank a large, risky one.
+Ties rank by ``id``.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -19,20 +19,14 @@ from ipvalue.models.portfolio import (
     AssetRisk,
     PortfolioRequest,
     PortfolioResult,
+    PortfolioTail,
     PortfolioTotals,
     ScreenSettings,
-    TailRisk,
 )
+from ipvalue.risk.kernel import measures
 from ipvalue.risk.portfolio.concentration import concentration
 from ipvalue.risk.portfolio.legal import LegalOutlook
-from ipvalue.risk.portfolio.screen import (
-    BLOCK_ASSETS,
-    Z95,
-    PartialStats,
-    ScreenPlan,
-    ci_indices,
-    order_index,
-)
+from ipvalue.risk.portfolio.screen import BLOCK_ASSETS, PartialStats, ScreenPlan
 from ipvalue.valuation.discounting import FloatArray
 
 MODEL = (
@@ -41,23 +35,27 @@ MODEL = (
 )
 
 
-def score_text(es_multiple: float) -> str:
+def score_text(es_multiple: float, rank_by: str = "risk_adjusted_value") -> str:
     """How assets are ranked, in words."""
+    score = f"risk_adjusted_value = mean - {es_multiple:g} x es95"
+    if rank_by == "risk_adjusted_ratio":
+        score = f"risk_adjusted_ratio = ({score}) / value"
     return (
-        f"risk_adjusted_value = mean - {es_multiple:g} x es95, highest first; "
+        f"{score}, highest first; "
         "es95 = value - mean of the asset's worst 5 % of outcomes at the horizon; ties by id"
     )
 
 
 def tail_risk(
-    totals: FloatArray, total_value: float, level: float, standalone_var_sum: float
-) -> TailRisk:
-    """VaR and ES of the portfolio at ``level``, losses from ``total_value``.
+    ordered: FloatArray, total_value: float, level: float, standalone_var_sum: float
+) -> PortfolioTail:
+    """VaR and ES of the portfolio at ``level``, losses from ``total_value``
+    (:func:`risk.kernel.measures.tail`).
 
     Parameters
     ----------
-    totals : array (paths,)
-        Portfolio value at the horizon on each path, currency.
+    ordered : array (paths,)
+        Portfolio value at the horizon on each path, sorted ascending, currency.
     total_value : float
         Portfolio value today, currency.
     level : float
@@ -65,24 +63,15 @@ def tail_risk(
     standalone_var_sum : float
         Sum of the assets' stand-alone VaRs at ``level``, currency.
     """
-    n = len(totals)
-    beta = 1.0 - level
-    k = order_index(n, beta)
-    lo, hi = ci_indices(n, beta)
-    part = np.partition(totals, sorted({k, lo, hi}))
-    tail = part[: k + 1]
-    var = total_value - float(part[k])
-    es = total_value - float(tail.mean())
-    tail_var = float(tail.var()) if len(tail) > 1 else 0.0
-    se_es = math.sqrt((tail_var + level * (es - var) ** 2) / (n * beta))
-    return TailRisk(
+    t = measures.tail(ordered, total_value, level, presorted=True)
+    return PortfolioTail(
         level=level,
-        var=var,
-        es=es,
-        se_var=float(part[hi] - part[lo]) / (2 * Z95),
-        se_es=se_es,
+        var=t.var,
+        es=t.es,
+        se_var=t.se_var,
+        se_es=t.se_es,
         standalone_var_sum=standalone_var_sum,
-        diversification_benefit=standalone_var_sum - var,
+        diversification_benefit=standalone_var_sum - t.var,
     )
 
 
@@ -91,26 +80,25 @@ def portfolio_totals(
 ) -> PortfolioTotals:
     """Mean, range, VaR, ES and diversification benefit of the whole portfolio."""
     t = stats.path_totals()
-    n = len(t)
+    ordered = np.sort(t)
     total_value = float(plan.values.sum())
-    idx = [order_index(n, p) for p in (0.05, 0.5, 0.95)]
-    part = np.partition(t, idx)
-    sd = float(t.std(ddof=1))
+    p05, p50, p95 = measures.quantiles(ordered, (0.05, 0.5, 0.95), presorted=True)
+    m = measures.mean(t)
     tails = []
     for j, level in enumerate(plan.levels):
         standalone = float(np.sum(plan.values - stats.quantiles[:, 3 + j]))
-        tails.append(tail_risk(t, total_value, level, standalone))
+        tails.append(tail_risk(ordered, total_value, level, standalone))
     by_level = {round(r.level, 6): r for r in tails}
     r95, r99 = by_level[0.95], by_level[0.99]
     return PortfolioTotals(
         n_assets=plan.n_assets,
         total_value=total_value,
-        mean=float(t.mean()),
-        se_mean=sd / math.sqrt(n),
-        sd=sd,
-        p05=float(part[idx[0]]),
-        p50=float(part[idx[1]]),
-        p95=float(part[idx[2]]),
+        mean=m.value,
+        se_mean=m.se,
+        sd=m.sd,
+        p05=p05.value,
+        p50=p50.value,
+        p95=p95.value,
         var95=r95.var,
         es95=r95.es,
         var99=r99.var,
@@ -125,7 +113,7 @@ def portfolio_totals(
 def asset_rows(
     request: PortfolioRequest, plan: ScreenPlan, stats: PartialStats, outlook: LegalOutlook
 ) -> list[AssetRisk]:
-    """One row per asset, ranked by ``risk_adjusted_value`` (highest first, ties by id)."""
+    """One row per asset, ranked by ``request.rank_by`` (highest first, ties by id)."""
     v = plan.values
     levels = [round(a, 6) for a in plan.levels]
     j95, j99 = levels.index(0.95), levels.index(0.99)
@@ -135,8 +123,9 @@ def asset_rows(
     es99 = v - stats.tail_means[:, j99]
     rav = stats.mean - request.es_multiple * es95
     weight = v / v.sum()
+    score = rav / v if request.rank_by == "risk_adjusted_ratio" else rav
     assets = request.assets
-    order = sorted(range(len(assets)), key=lambda i: (-rav[i], assets[i].id))
+    order = sorted(range(len(assets)), key=lambda i: (-score[i], assets[i].id))
     rows = []
     for rank, i in enumerate(order, start=1):
         a = assets[i]
@@ -156,10 +145,12 @@ def asset_rows(
                 p50=float(stats.quantiles[i, 1]),
                 p95=float(stats.quantiles[i, 2]),
                 se_p05=float(stats.se_p05[i]),
+                se_p50=float(stats.se_p50[i]),
                 var95=float(var95[i]),
                 es95=float(es95[i]),
                 var99=float(var99[i]),
                 es99=float(es99[i]),
+                se_es95=float(stats.se_tail_means[i, j95]),
                 prob_protection_loss=float(outlook.q[i]),
                 expires_within_horizon=bool(outlook.expires[i]),
                 under_challenge=a.under_challenge,
@@ -194,7 +185,7 @@ def assemble(
         block_assets=BLOCK_ASSETS,
         es_multiple=request.es_multiple,
         challenge_loss_probability=request.challenge_loss_probability,
-        score=score_text(request.es_multiple),
+        score=score_text(request.es_multiple, request.rank_by),
         model=MODEL,
     )
     return PortfolioResult(

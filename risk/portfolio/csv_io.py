@@ -1,9 +1,10 @@
-"""Portfolio CSV: parse an upload into validated assets (all or nothing), write the ranked table.
+"""Portfolio files: parse a CSV or Excel upload into validated assets, write the ranked table.
 
-Input layout: UTF-8 (a byte-order mark is allowed), comma-separated, one header line, then one
-asset per line. Column names are case-insensitive and may come in any order; unknown columns
-are refused (a misspelt ``volatilty`` would otherwise be dropped silently). Empty cells of
-optional columns mean "not given".
+Input layout (an Excel workbook's first sheet is laid out the same way, with number, date and
+boolean cells read as such): UTF-8 (a byte-order mark is allowed), comma-separated, one header
+line, then one asset per line. Column names are case-insensitive and may come in any order;
+unknown columns are refused (a misspelt ``volatilty`` would otherwise be dropped silently).
+Empty cells of optional columns mean "not given".
 
 ========================  ========  ===================================================
 column                    required  meaning
@@ -20,6 +21,7 @@ column                    required  meaning
 ``jurisdiction``          no        ISO 3166-1 alpha-2 code
 ``status``                no        pending, granted (default), registered, lapsed,
                                     expired, invalidated
+``filing_date``           no        ISO date; dates the statutory term when no expiry is given
 ``grant_date``            no        ISO date; dates the patent maintenance-fee schedule
 ``expiry_date``           no        ISO date protection ends (or ...)
 ``remaining_life_years``  no        ... years of protection left; not both
@@ -28,26 +30,42 @@ column                    required  meaning
 ``lapse_hazard``          no        yearly probability, decimal in [0, 1)
 ========================  ========  ===================================================
 
-Errors: every problem in the file is collected (up to :data:`MAX_PROBLEMS`) and raised at once
-as :class:`~models.errors.InputError`; nothing is returned from a file with any problem. Field
-paths are ``rows[N].column`` where N is the 1-based data row (the header is not counted, blank
-lines are skipped); each message says ``row N (line L)`` with L the line in the file. File-wide
-problems use ``file``, ``columns.<name>`` or ``rows``.
+Errors: every problem in the file is collected (up to :data:`MAX_PROBLEMS`), every bad cell of
+a row included, and raised at once as :class:`~ipvalue.models.errors.InputError`; by default
+(``on_error="reject"``) nothing is returned from a file with any problem. With
+``on_error="skip"`` the good rows are returned and each bad row is listed as a
+:class:`~ipvalue.models.portfolio.RejectedRow` with its line; file-wide problems (encoding,
+header, too many rows, no valid row) still refuse the file. Field paths are ``rows[N].column``
+where N is the 1-based data row (the header is not counted, blank lines are skipped); each
+message says ``row N (line L)`` with L the line in the file (``sheet row L`` in a workbook).
+File-wide problems use ``file``, ``columns.<name>`` or ``rows``.
+
+Output: :func:`to_csv` and :func:`to_xlsx` write the ranked table, :data:`RESULT_COLUMNS`: the
+input columns (:data:`INPUT_COLUMNS`: volatility, jurisdiction, status, dates, hazards) beside
+each asset's results.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 
 from ipvalue.models.errors import FieldProblem, InputError
 from ipvalue.models.fields import house_message
-from ipvalue.models.portfolio import AssetRisk, PortfolioAsset, PortfolioResult
+from ipvalue.models.portfolio import (
+    PortfolioAsset,
+    PortfolioResult,
+    RejectedRow,
+    RowProblem,
+)
 
 REQUIRED = ("id", "kind", "sector", "value", "volatility")
 OPTIONAL = (
@@ -55,6 +73,7 @@ OPTIONAL = (
     "technology",
     "jurisdiction",
     "status",
+    "filing_date",
     "grant_date",
     "expiry_date",
     "remaining_life_years",
@@ -68,6 +87,8 @@ NUMBERS = frozenset(
 )
 BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 MAX_PROBLEMS = 50
+OnError = Literal["reject", "skip"]
+ON_ERROR: tuple[OnError, ...] = ("reject", "skip")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -234,6 +255,130 @@ def _records(text: str, max_rows: int) -> tuple[list[str], list[tuple[int, list[
     return header, records
 
 
+@dataclass(frozen=True)
+class PortfolioUpload:
+    """A parsed upload: the assets to screen and, under ``on_error="skip"``, the rows left out.
+
+    Attributes
+    ----------
+    assets : list of PortfolioAsset
+        One per accepted data row, in file order.
+    rejected : list of RejectedRow
+        Rows left out, each with its line and problems (empty under ``on_error="reject"``).
+    """
+
+    assets: list[PortfolioAsset]
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+
+def _row_asset(
+    row: int, where: str, cells: list[str], names: list[str]
+) -> tuple[PortfolioAsset | None, list[FieldProblem]]:
+    """The asset of one data row, or the row's problems (every bad cell, not only the first)."""
+    if len(cells) != len(names):
+        message = f"{where} has {len(cells)} cells but the header has {len(names)} columns"
+        return None, [FieldProblem(f"rows[{row}]", message)]
+    raw = dict(zip(names, cells, strict=True))
+    values: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for name, cell in raw.items():
+        if not cell.strip():
+            continue
+        value, error = _cell(name, cell, where)
+        if error:
+            problems.append(FieldProblem(f"rows[{row}].{name}", error))
+        else:
+            values[name] = value
+    try:
+        asset = PortfolioAsset.model_validate(values)
+    except ValidationError as exc:
+        # Cells that could not be read are reported above; the model speaks for the others.
+        unread = {p.field for p in problems}
+        problems += [
+            FieldProblem(f, m)
+            for f, m in _pydantic_problems(exc, row, where, raw)
+            if f not in unread
+        ]
+        return None, problems
+    return (None, problems) if problems else (asset, [])
+
+
+def _assets(
+    header: list[str],
+    records: list[tuple[int, list[str]]],
+    on_error: OnError,
+    place: str,
+    what: str = "portfolio CSV",
+) -> PortfolioUpload:
+    """Validate the data records: all or nothing, or (``skip``) the good rows and the rejected."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}; got {on_error!r}")
+    names = _header(header)
+    if not records:
+        raise _fail("rows", "the file has a header but no data rows")
+    problems = _Problems()
+    assets: list[PortfolioAsset] = []
+    rejected: list[RejectedRow] = []
+    first_row: dict[str, int] = {}
+    for row, (line, cells) in enumerate(records, start=1):
+        where = f"row {row} ({place} {line})"
+        asset, found = _row_asset(row, where, cells, names)
+        if asset is not None and asset.id in first_row:
+            message = f"{where}: id {asset.id!r} repeats the id of row {first_row[asset.id]}"
+            found = [FieldProblem(f"rows[{row}].id", message)]
+        elif asset is not None:
+            first_row[asset.id] = row
+            assets.append(asset)
+        for problem in found:
+            problems.add(problem.field, problem.message)
+        if found and on_error == "skip":
+            cell_id = dict(zip(names, cells, strict=False)).get("id", "").strip()
+            rejected.append(
+                RejectedRow(
+                    row=row,
+                    line=line,
+                    id=cell_id or None,
+                    errors=[RowProblem(field=p.field, message=p.message) for p in found],
+                )
+            )
+    if on_error == "reject" or not assets:
+        problems.raise_if_any(f"{what} refused" if assets else f"{what} has no valid row")
+    return PortfolioUpload(assets, rejected)
+
+
+def read_portfolio_csv(data: bytes, max_rows: int, on_error: OnError = "reject") -> PortfolioUpload:
+    """Parse and validate a portfolio CSV upload.
+
+    Parameters
+    ----------
+    data : bytes
+        The file as uploaded (UTF-8, comma-separated; layout in the module docstring).
+    max_rows : int
+        Largest number of data rows accepted (the header is not counted), >= 1.
+    on_error : {"reject", "skip"}
+        ``reject`` (default) refuses the whole file when any row is bad; ``skip`` keeps the
+        good rows and lists the bad ones in ``rejected`` with their lines and problems.
+
+    Returns
+    -------
+    PortfolioUpload
+        The assets, in file order, and the rejected rows.
+
+    Raises
+    ------
+    InputError
+        With one :class:`~ipvalue.models.errors.FieldProblem` per problem (``rows[N].column``,
+        ``columns.<name>``, ``rows`` or ``file``): any problem under ``reject``; under
+        ``skip`` a file-wide problem (encoding, header, size) or no valid row at all.
+    """
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1; got {max_rows}")
+    if not data.strip():
+        raise _fail("file", f"is empty; expected a header line with {', '.join(REQUIRED)}, ...")
+    header, records = _records(_decode(data), max_rows)
+    return _assets(header, records, on_error, "line")
+
+
 def parse_portfolio_csv(data: bytes, max_rows: int) -> list[PortfolioAsset]:
     """Parse and validate a portfolio CSV upload, all or nothing.
 
@@ -252,61 +397,101 @@ def parse_portfolio_csv(data: bytes, max_rows: int) -> list[PortfolioAsset]:
     Raises
     ------
     InputError
-        With one :class:`~models.errors.FieldProblem` per problem (``rows[N].column``,
+        With one :class:`~ipvalue.models.errors.FieldProblem` per problem (``rows[N].column``,
         ``columns.<name>``, ``rows`` or ``file``); the file is refused whole.
+    """
+    return read_portfolio_csv(data, max_rows).assets
+
+
+def _excel_text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV cell would hold (dates ISO, booleans true/false)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+_NOT_XLSX = (
+    "is not a readable Excel workbook (.xlsx); save it as Excel Workbook (.xlsx) or send CSV "
+    "with Content-Type: text/csv"
+)
+
+
+def _sheet_records(
+    sheet: Any, max_rows: int
+) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """Header cells and (sheet row, cells) of each non-blank row, refusing too many rows."""
+    header: list[str] | None = None
+    records: list[tuple[int, list[str]]] = []
+    for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [_excel_text(v) for v in values]
+        while cells and not cells[-1].strip():
+            cells.pop()
+        if not cells:
+            continue
+        if header is None:
+            header = cells
+            continue
+        if len(records) >= max_rows:
+            raise _fail(
+                "rows",
+                f"the sheet has more than {max_rows} data rows (the limit is {max_rows}); "
+                "split the portfolio or ask for a higher limit",
+            )
+        records.append((line, cells + [""] * (len(header) - len(cells))))
+    return header, records
+
+
+def read_portfolio_xlsx(
+    data: bytes, max_rows: int, on_error: OnError = "reject"
+) -> PortfolioUpload:
+    """Parse and validate a portfolio Excel workbook (.xlsx): the first sheet, laid out as the CSV.
+
+    The first non-blank row is the header, one asset per row below it; number, date and
+    boolean cells are read as such, text cells as in a CSV. Line numbers in messages and in
+    ``rejected`` are the sheet's row numbers. Parameters, result and errors as
+    :func:`read_portfolio_csv`.
     """
     if max_rows < 1:
         raise ValueError(f"max_rows must be at least 1; got {max_rows}")
-    if not data.strip():
-        raise _fail("file", f"is empty; expected a header line with {', '.join(REQUIRED)}, ...")
-    header, records = _records(_decode(data), max_rows)
-    names = _header(header)
-    if not records:
-        raise _fail("rows", "the file has a header but no data rows")
-    problems = _Problems()
-    assets: list[PortfolioAsset] = []
-    first_row: dict[str, int] = {}
-    for row, (line, cells) in enumerate(records, start=1):
-        where = f"row {row} (line {line})"
-        if len(cells) != len(names):
-            problems.add(
-                f"rows[{row}]",
-                f"{where} has {len(cells)} cells but the header has {len(names)} columns",
-            )
-            continue
-        raw = dict(zip(names, cells, strict=True))
-        values: dict[str, Any] = {}
-        failed: set[str] = set()
-        for name, cell in raw.items():
-            if not cell.strip():
-                continue
-            value, error = _cell(name, cell, where)
-            if error:
-                problems.add(f"rows[{row}].{name}", error)
-                failed.add(f"rows[{row}].{name}")
-            else:
-                values[name] = value
-        try:
-            asset = PortfolioAsset.model_validate(values)
-        except ValidationError as exc:
-            # every bad cell of the row is reported, not only the first kind of problem
-            for field, message in _pydantic_problems(exc, row, where, raw):
-                if field not in failed:
-                    problems.add(field, message)
-            continue
-        if failed:
-            continue
-        if asset.id in first_row:
-            problems.add(
-                f"rows[{row}].id",
-                f"{where}: id {asset.id!r} repeats the id of row {first_row[asset.id]}",
-            )
-        else:
-            first_row[asset.id] = row
-        assets.append(asset)
-    problems.raise_if_any("portfolio CSV refused")
-    return assets
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # any library failure on a foreign file means "not a workbook"
+        raise _fail("file", _NOT_XLSX) from exc
+    try:
+        header, records = _sheet_records(book.worksheets[0], max_rows)
+    except InputError:
+        raise
+    except Exception as exc:  # a damaged part inside the zip shows only when read
+        raise _fail("file", _NOT_XLSX) from exc
+    finally:
+        book.close()
+    if header is None:
+        raise _fail(
+            "file", f"has an empty first sheet; expected a header row with {', '.join(REQUIRED)}"
+        )
+    return _assets(header, records, on_error, "sheet row", "portfolio workbook")
 
+
+INPUT_COLUMNS = (
+    "jurisdiction",
+    "status",
+    "filing_date",
+    "grant_date",
+    "expiry_date",
+    "remaining_life_years",
+    "volatility",
+    "invalidation_hazard",
+    "lapse_hazard",
+)
+"""Input columns the ranked table repeats beside the results (from the screened assets)."""
 
 RESULT_COLUMNS = (
     "rank",
@@ -315,7 +500,16 @@ RESULT_COLUMNS = (
     "kind",
     "sector",
     "technology",
+    "jurisdiction",
+    "status",
+    "filing_date",
+    "grant_date",
+    "expiry_date",
+    "remaining_life_years",
     "value",
+    "volatility",
+    "invalidation_hazard",
+    "lapse_hazard",
     "weight",
     "mean",
     "se_mean",
@@ -333,9 +527,40 @@ RESULT_COLUMNS = (
     "risk_adjusted_value",
     "risk_adjusted_ratio",
 )
-_TEXT = frozenset({"id", "name", "kind", "sector", "technology"})
-_SHARES = frozenset({"weight", "prob_protection_loss", "risk_adjusted_ratio"})
+"""Columns of the ranked table, CSV and Excel alike."""
+
+_TEXT = frozenset(
+    {"id", "name", "kind", "sector", "technology", "jurisdiction", "status", "grant_date"}
+    | {"filing_date", "expiry_date"}
+)
+_SHARES = frozenset(
+    {"weight", "prob_protection_loss", "risk_adjusted_ratio", "volatility"}
+    | {"invalidation_hazard", "lapse_hazard"}
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def ranked_rows(
+    result: PortfolioResult, assets: Sequence[PortfolioAsset] = ()
+) -> Iterator[dict[str, Any]]:
+    """The ranked table's rows as typed values (keys :data:`RESULT_COLUMNS`), rank order.
+
+    Parameters
+    ----------
+    result : PortfolioResult
+        The screening.
+    assets : sequence of PortfolioAsset
+        The screened assets, for the :data:`INPUT_COLUMNS` (empty cells when not given).
+    """
+    by_id = {a.id: a for a in assets}
+    for r in result.assets:
+        data: dict[str, Any] = dict.fromkeys(INPUT_COLUMNS)
+        given = by_id.get(r.id)
+        if given is not None:
+            data |= given.model_dump(include=set(INPUT_COLUMNS))
+        data |= r.model_dump()
+        yield {c: data[c] for c in RESULT_COLUMNS}
 
 
 def _out(name: str, value: Any) -> str:
@@ -343,6 +568,8 @@ def _out(name: str, value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if name in _TEXT:
         text = str(value)
         # A leading quote stops spreadsheets from running cell text as a formula (OWASP).
@@ -352,21 +579,67 @@ def _out(name: str, value: Any) -> str:
     return f"{value:.6f}" if name in _SHARES else f"{value:.2f}"
 
 
-def _rows(rows: Iterable[AssetRisk]) -> Iterable[list[str]]:
-    for r in rows:
-        data = r.model_dump()
+def _rows(rows: Iterable[dict[str, Any]]) -> Iterable[list[str]]:
+    for data in rows:
         yield [_out(c, data[c]) for c in RESULT_COLUMNS]
 
 
-def to_csv(result: PortfolioResult) -> str:
+def to_csv(result: PortfolioResult, assets: Sequence[PortfolioAsset] = ()) -> str:
     """The ranked table as CSV text (header + one line per asset, rank order).
 
-    Columns are :data:`RESULT_COLUMNS`; money to 2 decimals, shares and probabilities to 6,
-    booleans ``true``/``false``. Text starting with ``= + - @`` gets a leading ``'`` so a
-    spreadsheet shows it instead of evaluating it.
+    Columns are :data:`RESULT_COLUMNS`: the input columns of ``assets`` (volatility,
+    jurisdiction, status, dates, hazards) beside the results; money to 2 decimals, shares and
+    probabilities to 6, booleans ``true``/``false``, dates ISO. Text starting with
+    ``= + - @`` gets a leading ``'`` so a spreadsheet shows it instead of evaluating it.
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(RESULT_COLUMNS)
-    writer.writerows(_rows(result.assets))
+    writer.writerows(_rows(ranked_rows(result, assets)))
+    return buf.getvalue()
+
+
+def _append(sheet: Any, values: Sequence[Any]) -> None:
+    """Append a row; every text cell stays text (openpyxl would run ``=...`` as a formula)."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def to_xlsx(result: PortfolioResult, assets: Sequence[PortfolioAsset] = ()) -> bytes:
+    """The screening as an Excel workbook (.xlsx bytes).
+
+    Sheets: ``ranked`` (the table of :func:`to_csv`, numbers as numbers, dates as dates),
+    ``totals`` (the portfolio's figures and concentration, one per row) and, when an upload
+    had rows left out, ``rejected`` (row, line, id, field, message).
+    """
+    book = Workbook()
+    ranked = book.active
+    ranked.title = "ranked"
+    _append(ranked, RESULT_COLUMNS)
+    for data in ranked_rows(result, assets):
+        _append(ranked, [data[c] for c in RESULT_COLUMNS])
+    ranked.freeze_panes = "C2"
+    totals = book.create_sheet("totals")
+    _append(totals, ("figure", "value"))
+    _append(totals, ("currency", result.currency))
+    for name, value in result.totals.model_dump(exclude={"tail"}).items():
+        _append(totals, (name, value))
+    for name, value in result.concentration.model_dump().items():
+        if isinstance(value, dict):
+            for key, share in value.items():
+                _append(totals, (f"{name}.{key}", share))
+        else:
+            _append(totals, (name, value))
+    _append(totals, ("seed_entropy", str(result.settings.seed_entropy)))
+    _append(totals, ("score", result.settings.score))
+    if result.rejected:
+        rejected = book.create_sheet("rejected")
+        _append(rejected, ("row", "line", "id", "field", "message"))
+        for bad in result.rejected:
+            for problem in bad.errors:
+                _append(rejected, (bad.row, bad.line, bad.id, problem.field, problem.message))
+    buf = io.BytesIO()
+    book.save(buf)
     return buf.getvalue()

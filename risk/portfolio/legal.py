@@ -4,8 +4,10 @@ On a path where protection ends before the horizon the asset is worth nothing at
 so screening needs only the probability ``q`` of that event, not its time:
 
 - a right already lapsed, expired or invalidated (``status``) has ``q = 1``;
-- a right whose legal life (``expiry_date`` from the valuation date, or
-  ``remaining_life_years``) ends within the horizon has ``q = 1``;
+- a right whose legal life ends within the horizon has ``q = 1``: ``remaining_life_years`` when
+  given, else the service's one legal life (:func:`valuation.life.legal_life`): ``expiry_date``,
+  or the statutory term of its kind from ``filing_date``; a registered trademark renews, so its
+  ``expiry_date`` does not end it;
 - otherwise ``q = 1 - S_inv(H) S_lapse(H) (1 - c [under_challenge])``, where ``S`` are the
   survival functions of the yearly invalidation and lapse hazards and ``c`` is the request's
   ``challenge_loss_probability`` (a pending challenge is assumed to be decided within the
@@ -22,16 +24,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ipvalue.models.asset import DEAD_STATUSES
+from ipvalue.models.asset import DEAD_STATUSES, Asset, Legal
 from ipvalue.models.portfolio import PortfolioAsset
 from ipvalue.risk.montecarlo.legal import DEFAULTS, HazardSchedule, flat, maintenance_fee_schedule
+from ipvalue.valuation.dates import years_between
 from ipvalue.valuation.discounting import FloatArray
-from ipvalue.valuation.life import DAYS_PER_YEAR
+from ipvalue.valuation.life import legal_life
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,42 @@ class LegalOutlook:
     dead: np.ndarray
 
 
+@functools.lru_cache(maxsize=65536)
+def _legal_years(
+    kind: str,
+    jurisdiction: str | None,
+    status: str,
+    dates: tuple[dt.date | None, dt.date | None, dt.date | None],
+    valuation_date: dt.date,
+) -> float:
+    filing, grant, expiry = dates
+    legal = Legal.model_construct(
+        status=status,
+        filing_date=filing,
+        grant_date=grant,
+        expiry_date=expiry,
+        renewal=None,
+        renewal_fee=None,
+    )
+    asset = Asset.model_construct(
+        name=kind, kind=kind, jurisdiction=jurisdiction, sector=None, legal=legal, indicators={}
+    )
+    return legal_life(asset, valuation_date).years
+
+
 def remaining_life(asset: PortfolioAsset, valuation_date: dt.date) -> float:
-    """Remaining legal life in years (``inf`` when neither expiry field is given)."""
+    """Remaining legal life in years: ``remaining_life_years``, else the asset's legal life.
+
+    Returns
+    -------
+    float
+        Years (``inf`` without a legal end, 0 for a dead right); cached, since a portfolio
+        repeats few combinations of kind, status and dates.
+    """
     if asset.remaining_life_years is not None:
         return asset.remaining_life_years
-    if asset.expiry_date is not None:
-        return (asset.expiry_date - valuation_date).days / DAYS_PER_YEAR
-    return math.inf
+    dates = (asset.filing_date, asset.grant_date, asset.expiry_date)
+    return _legal_years(asset.kind, asset.jurisdiction, asset.status, dates, valuation_date)
 
 
 def _lapse_schedule(lapse_hazard: float | None, kind: str, age: float) -> HazardSchedule:
@@ -86,7 +117,7 @@ def survival_probability(
     age = 0.0
     by_age = asset.lapse_hazard is None and DEFAULTS[asset.kind].lapse is None
     if asset.grant_date is not None and by_age:
-        age = max((valuation_date - asset.grant_date).days / DAYS_PER_YEAR, 0.0)
+        age = max(years_between(asset.grant_date, valuation_date), 0.0)
     s = _hazard_survival(
         asset.kind, asset.invalidation_hazard, asset.lapse_hazard, age, horizon_years
     )

@@ -1,6 +1,9 @@
 """Monte Carlo screening of a portfolio: value ranges, tail risk with dependence, ranking.
 
-Model, per asset i with value ``V_i`` today, annual volatility ``sigma_i`` and horizon ``H``::
+Model, per asset i with value ``V_i`` today, annual volatility ``sigma_i`` and horizon ``H``,
+the kernel's lognormal value process with a legal stop at the horizon
+(:func:`risk.kernel.process.lognormal_factor` and :func:`~risk.kernel.process.apply_stops` on
+float32 blocks, the same arithmetic as the float64 paths of the other endpoints)::
 
     X_i = V_i exp((mu - sigma_i^2 / 2) H + sigma_i sqrt(H) Z_i) 1[protection survives]
 
@@ -12,24 +15,22 @@ the horizon is zero. With ``mu = 0`` the expected value at the horizon is ``V_i 
 
 Computation: assets are processed in blocks of :data:`BLOCK_ASSETS`; each block draws from its
 own stream ``SeedSequence(entropy, spawn_key=(1, block))`` and the factors from
-``spawn_key=(0,)``, so results are bit-identical whatever the order or the process that runs
-a block (sequentially here, or as Dask tasks in ``benchmarks/portfolio.py``). Each block holds
-``(block, paths)`` float32 arrays; each block's total per path is kept in float64 (a
-``(blocks, paths)`` array, summed in block order).
+``spawn_key=(0,)`` (:func:`risk.kernel.seeds.child`), so results are bit-identical whatever
+the order or the process that runs a block (sequentially here, or as Dask tasks in
+``benchmarks/portfolio.py``). Each block holds ``(block, paths)`` float32 arrays; each block's
+total per path is kept in float64 (a ``(blocks, paths)`` array, summed in block order).
 Peak memory is a few times ``BLOCK_ASSETS x paths x 4`` bytes plus ``(groups + 2) x paths``.
 
 Per asset, the block's draws are sorted in place along the paths after the path totals are
-taken. Quantiles are order statistics: the p-quantile of n draws is the ``ceil(n p)``-th smallest
-(no interpolation). ``VaR_a = V - x_(m)`` and ``ES_a = V - mean(x_(1..m))`` with
-``m = ceil(n (1 - a))``. A quantile's standard error is the width of its 95 % order-statistic
-interval divided by 3.92; ES's is the asymptotic one of Manistre & Hancock (2005),
-``sqrt((Var(L | L >= VaR) + a (ES - VaR)^2) / (n (1 - a)))``.
+taken. Figures follow the kernel's one convention (:mod:`risk.kernel.measures`): the p-quantile
+of n draws is the ``ceil(n p)``-th smallest (inverted CDF, no interpolation), ``VaR_a = V -
+q_{1-a}``, ``ES_a = V -`` the Acerbi-Tasche mean of the worst ``1 - a`` share; a quantile's
+standard error is the width of its 95 % binomial order-statistic interval divided by 3.92.
 """
 
 from __future__ import annotations
 
 import math
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +38,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ipvalue.models.portfolio import PortfolioRequest
+from ipvalue.risk.kernel import measures, seeds
+from ipvalue.risk.kernel.measures import Z95, order_index
+from ipvalue.risk.kernel.process import apply_stops, lognormal_factor
 from ipvalue.risk.portfolio.legal import LegalOutlook, legal_outlook
 from ipvalue.valuation.discounting import FloatArray
 
@@ -45,20 +49,9 @@ F32Array = NDArray[np.float32]
 BLOCK_ASSETS = 256
 """Assets per random stream and per chunk of work."""
 
-Z95 = 1.959963984540054
 Progress = Callable[[int, int], None]
 
-
-def order_index(n: int, p: float) -> int:
-    """0-based index of the p-quantile among n sorted draws: ``ceil(n p) - 1``, at least 0."""
-    return max(math.ceil(n * p - 1e-9) - 1, 0)
-
-
-def ci_indices(n: int, p: float) -> tuple[int, int]:
-    """0-based indices bounding the 95 % order-statistic interval of the p-quantile."""
-    k = order_index(n, p)
-    h = math.ceil(Z95 * math.sqrt(n * p * (1.0 - p)))
-    return max(k - h, 0), min(k + h, n - 1)
+__all__ = ["BLOCK_ASSETS", "Z95", "order_index"]
 
 
 @dataclass(frozen=True)
@@ -120,10 +113,10 @@ class PartialStats:
     ----------
     start : int
         Index of the first asset.
-    mean, se_mean, se_p05 : arrays (assets,)
+    mean, se_mean, se_p05, se_p50 : arrays (assets,)
     quantiles : array (assets, len(plan.probabilities))
-    tail_means : array (assets, len(plan.levels))
-        Mean of the worst ``ceil(n (1 - level))`` outcomes.
+    tail_means, se_tail_means : arrays (assets, len(plan.levels))
+        Acerbi-Tasche mean of the worst ``1 - level`` share of outcomes, and its standard error.
     totals : array (blocks, paths)
         Per block, the sum over its assets of the value at the horizon on each path, float64;
         :func:`path_totals` adds the blocks in block order, so the sum does not depend on how
@@ -134,8 +127,10 @@ class PartialStats:
     mean: FloatArray
     se_mean: FloatArray
     se_p05: FloatArray
+    se_p50: FloatArray
     quantiles: FloatArray
     tail_means: FloatArray
+    se_tail_means: FloatArray
     totals: FloatArray
 
     def path_totals(self) -> FloatArray:
@@ -161,10 +156,7 @@ def plan_screen(request: PortfolioRequest, outlook: LegalOutlook | None = None) 
         math.sqrt(corr.intra - corr.inter),
         math.sqrt(1.0 - corr.intra),
     )
-    entropy = request.seed
-    if entropy is None:
-        # Fresh OS entropy, cut to 63 bits so it is a valid ``seed`` to repeat the run.
-        entropy = int(typing.cast(int, np.random.SeedSequence().entropy)) >> 65
+    entropy = seeds.record_seed(request.seed)
     return ScreenPlan(
         values=np.array([a.value for a in assets]),
         log_drift=(request.drift - 0.5 * sigma**2) * h,
@@ -181,7 +173,7 @@ def plan_screen(request: PortfolioRequest, outlook: LegalOutlook | None = None) 
 
 def factor_scores(plan: ScreenPlan) -> tuple[F32Array, F32Array]:
     """Market factor ``G`` (paths,) and group factors ``S`` (groups, paths), float32."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(plan.entropy, spawn_key=(0,))))
+    rng = seeds.child(plan.entropy, 0)
     draws = rng.standard_normal((1 + plan.n_groups, plan.paths), dtype=np.float32)
     return draws[0], draws[1:]
 
@@ -190,8 +182,7 @@ def _ratios(plan: ScreenPlan, factors: tuple[F32Array, F32Array], block: int) ->
     """Value at the horizon over value today, array (block assets, paths) float32."""
     lo = block * BLOCK_ASSETS
     hi = min(lo + BLOCK_ASSETS, plan.n_assets)
-    seq = np.random.SeedSequence(plan.entropy, spawn_key=(1, block))
-    rng = np.random.Generator(np.random.PCG64(seq))
+    rng = seeds.child(plan.entropy, 1, block)
     a_market, a_group, a_own = plan.loadings
     x = rng.standard_normal((hi - lo, plan.paths), dtype=np.float32)
     x *= np.float32(a_own)
@@ -200,13 +191,11 @@ def _ratios(plan: ScreenPlan, factors: tuple[F32Array, F32Array], block: int) ->
         x += np.float32(a_market) * g
     if a_group:
         x += np.float32(a_group) * s[plan.group[lo:hi]]
-    x *= plan.scale[lo:hi, None].astype(np.float32)
-    x += plan.log_drift[lo:hi, None].astype(np.float32)
-    np.exp(x, out=x)
+    lognormal_factor(x, plan.log_drift[lo:hi, None], plan.scale[lo:hi, None], out=x)
     q = plan.q[lo:hi]
     if np.any(q > 0):
         u = rng.random((hi - lo, plan.paths), dtype=np.float32)
-        x[u < q[:, None].astype(np.float32)] = 0.0
+        apply_stops(x, u < q[:, None].astype(np.float32))
     return x
 
 
@@ -223,20 +212,24 @@ def simulate_block(
     sd = x.std(axis=1, dtype=np.float64)
     probs = plan.probabilities
     idx = [order_index(n, p) for p in probs]
-    ci = ci_indices(n, 0.05)
+    (lo05, hi05), (lo50, hi50) = measures.interval_indices(n, (0.05, 0.5))
     x.sort(axis=1)  # in place, after the path totals; a SIMD sort beats a many-kth partition
     ordered = x
     quantiles = ordered[:, idx].astype(np.float64)
-    tails = [order_index(n, 1.0 - a) + 1 for a in plan.levels]
-    tail_means = np.stack([ordered[:, :m].mean(axis=1, dtype=np.float64) for m in tails], axis=1)
-    se_p05 = (ordered[:, ci[1]].astype(np.float64) - ordered[:, ci[0]]) / (2 * Z95)
+    betas = [1.0 - a for a in plan.levels]
+    tail_means = np.stack([measures.lower_tail_mean(ordered, b) for b in betas], axis=1)
+    se_tails = np.stack([measures.lower_tail_se(ordered, b) for b in betas], axis=1)
+    se_p05 = (ordered[:, hi05].astype(np.float64) - ordered[:, lo05]) / (2 * Z95)
+    se_p50 = (ordered[:, hi50].astype(np.float64) - ordered[:, lo50]) / (2 * Z95)
     return PartialStats(
         start=lo,
         mean=mean * v,
         se_mean=sd / math.sqrt(n) * v,
         se_p05=se_p05 * v,
+        se_p50=se_p50 * v,
         quantiles=quantiles * v[:, None],
         tail_means=tail_means * v[:, None],
+        se_tail_means=se_tails * v[:, None],
         totals=total[None, :],
     )
 
@@ -265,7 +258,9 @@ def merge(parts: list[PartialStats]) -> PartialStats:
         mean=np.concatenate([p.mean for p in parts]),
         se_mean=np.concatenate([p.se_mean for p in parts]),
         se_p05=np.concatenate([p.se_p05 for p in parts]),
+        se_p50=np.concatenate([p.se_p50 for p in parts]),
         quantiles=np.concatenate([p.quantiles for p in parts]),
         tail_means=np.concatenate([p.tail_means for p in parts]),
+        se_tail_means=np.concatenate([p.se_tail_means for p in parts]),
         totals=np.concatenate([p.totals for p in parts]),
     )

@@ -9,12 +9,12 @@ a severity, a reason quoting the numbers and an action. Thresholds come from
 - an independent valuer at least every 3 years for exposures above EUR 3m or 5 % of own funds:
   CRR Art. 208(3)(b) -> ``independent_valuer``;
 - 10 % (desk review) and 20 % (full revaluation) value declines: policy choices, since no
-  regulation fixes a percentage for a "material decline" (DOMAIN.md, "Lending practice");
+  regulation fixes a percentage for a "material decline" (docs/domain.md, "Lending practice");
 - volatility rise (posterior probability above 0.9 or estimate up 25 %), royalties down 20 %:
   issue 6;
 - PTAB figures quoted in legal-event reasons: FY2024, about 68-74 % of petitions instituted and
   about 74 % of instituted claims cancelled; patent holders win about 33 % of district-court cases
-  (DOMAIN.md, "Legal risk figures").
+  (docs/domain.md, "Legal risk on simulated paths").
 
 Pure functions: no I/O, no randomness.
 """
@@ -72,7 +72,7 @@ RULES: tuple[Callable[[TriggerState], list[Trigger]], ...] = (
     rule_remaining_life,
     rule_credit_event,
 )
-"""The rules, in the order of API.md."""
+"""The rules, in the order of docs/api.md."""
 
 
 def evaluate_triggers(state: TriggerState) -> TriggerResult:

@@ -1,5 +1,5 @@
 """The ``legal_event`` rule: invalidation petitions, oppositions, suits, missed fees, ownership
-changes and lost licensees, each by its status (PTAB and court figures from DOMAIN.md)."""
+changes and lost licensees, each by its status (PTAB and court figures from docs/domain.md)."""
 
 from __future__ import annotations
 

@@ -7,41 +7,21 @@ Public API::
     VolatilityEstimate.posterior_sigma_draws              # per-path draws for Monte Carlo
 
 Compile caches live under ``$IPVALUE_CACHE_DIR`` (default ``~/.cache/ipvalue``), created on
-demand: PyTensor's in ``pytensor/`` (unless ``PYTENSOR_FLAGS`` already names a
-``base_compiledir``; this takes effect only if PyTensor has not been imported yet) and nutpie's
-compiled models in ``nutpie/`` (:mod:`risk.volatility.compiled`). PyMC and nutpie are imported
-on first use, so importing this package is cheap; a model found in the ``nutpie/`` cache is
-sampled without importing PyMC or PyTensor at all.
+demand, private to the service's user: PyTensor's in ``pytensor/`` (unless ``PYTENSOR_FLAGS``
+already names a ``base_compiledir``; set before the first compile, never on import) and nutpie's
+compiled models in ``nutpie/`` (:mod:`risk.volatility.compiled`, signed entries). PyMC and nutpie
+are imported on first use, so importing this package is cheap and changes no environment
+variable; a model found in the ``nutpie/`` cache is sampled without importing PyMC or PyTensor.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
-
-def _configure_compile_dir() -> None:
-    flags = os.environ.get("PYTENSOR_FLAGS", "")
-    if "compiledir" in flags or "pytensor" in sys.modules:
-        return
-    root = os.environ.get("IPVALUE_CACHE_DIR") or str(Path.home() / ".cache" / "ipvalue")
-    setting = f"base_compiledir={Path(root) / 'pytensor'}"
-    os.environ["PYTENSOR_FLAGS"] = f"{flags},{setting}" if flags else setting
-
-
-_configure_compile_dir()
-
-from ipvalue.risk.volatility.fit import (  # noqa: E402
-    choose_model,
-    clear_cache,
-    estimate_volatility,
-    parse_request,
-    to_returns,
-    warm_up,
-)
-from ipvalue.risk.volatility.priors import VolatilityPrior, choose_prior  # noqa: E402
-from ipvalue.risk.volatility.results import (  # noqa: E402
+from ipvalue.risk.volatility.choice import choose_model, to_returns
+from ipvalue.risk.volatility.fit import estimate_volatility, warm_up
+from ipvalue.risk.volatility.model_cache import clear_cache
+from ipvalue.risk.volatility.priors import VolatilityPrior, choose_prior
+from ipvalue.risk.volatility.request import parse_request
+from ipvalue.risk.volatility.results import (
     Diagnostics,
     VolatilityEstimate,
     prob_volatility_rose,

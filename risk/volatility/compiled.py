@@ -1,67 +1,39 @@
-"""On-disk cache of nutpie-compiled models, and the sampler's starting points.
+"""On-disk cache of nutpie-compiled models: where entries live, their names, save and load.
 
-Why this exists
----------------
-nutpie wraps PyTensor's numba-compiled log density in two numba ``cfunc`` callbacks. PyTensor
-keeps its own numba functions in its disk cache, but numba refuses to disk-cache nutpie's
-wrappers (they close over per-process objects and, through the Student-t's digamma, call
-``scipy.special.cython_special.psi`` by its address, a "dynamic global"), so every new process
-spent about five seconds re-typing and re-optimising the wrappers (nutpie issue #115; the
-unmerged nutpie PR #334 attempts the same fix inside nutpie).
-
-This module persists the finished machine code of both callbacks (numba's own object-code
-serialisation, as its ``cache=True`` does) with what nutpie needs to sample them (sizes,
-names, coordinates, the layout of its shared-data record). The dynamic globals are recorded by
-what they point to and re-pointed on load: a ``cython_special`` function to its address in the
-new process, a Python object pointer (which only boxing would read, never the compiled call
-path) to NULL; any other dynamic global means the model is not persisted. A loaded model must
-reproduce, bit for bit, the log density, gradient and expansion recorded when it was saved at a
-few points, or it is discarded and compiled afresh. A new process then needs neither PyMC nor
+Why this exists: numba refuses to disk-cache nutpie's wrappers of PyTensor's log density, so
+every new process spent about five seconds re-typing and re-optimising them (nutpie issue #115;
+the unmerged nutpie PR #334 attempts the same fix inside nutpie). An entry holds their finished
+machine code (:mod:`risk.volatility.machine_code`), so a new process needs neither PyMC nor
 PyTensor for a model it has seen before.
 
 Entries live in ``$IPVALUE_CACHE_DIR/nutpie`` (default ``~/.cache/ipvalue/nutpie``), one file
 per model shape, named by a hash of the model source, the sampled variables, the versions of
 every package that shapes the machine code, the CPU and the numba/PyTensor settings. A stale or
-unreadable entry is ignored (and overwritten by the next compile). The files are pickles: the
-cache folder must be writable by the service's user only, like PyTensor's and numba's caches.
-
-Starting points
----------------
-nutpie's PyMC route starts each chain at PyMC's initial point, computed from the data the model
-was *compiled* with, not the data of the current request. :class:`InitialPoint` replaces it:
-the prior's centre in unconstrained space for the current request plus PyMC's uniform(-1, 1)
-jitter, drawn from the per-chain seed nutpie passes. Fresh and loaded models therefore start
-from the same points, and a seeded estimate gives the same draws in a cold and a warm process.
+unreadable entry is ignored (and overwritten by the next compile). An entry holds machine code
+and a pickle, so whoever writes one runs code in the service: entries are signed files
+(:mod:`risk.volatility.signed_files`), refused (at WARNING) unless the folder and file belong to
+the service's user, nobody else can write them, and their HMAC under a key kept outside the
+cache matches; nothing is unpickled before that check.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import logging
-import math
 import os
 import pickle
 import platform
 import sys
-import tempfile
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from ipvalue.risk.volatility.priors import VolatilityPrior
+from ipvalue.risk.volatility import machine_code, signed_files
+from ipvalue.risk.volatility.machine_code import FORMAT
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
-"""Version of the entry layout; bump to invalidate every entry."""
 _VERSIONED = ("nutpie", "numba", "llvmlite", "pytensor", "pymc", "numpy", "scipy")
-"""Packages whose versions are part of an entry's key."""
-_CYTHON_SPECIAL = "scipy.special.cython_special"
 
 
 def cache_root() -> Path:
@@ -73,76 +45,6 @@ def cache_root() -> Path:
 def cache_dir() -> Path:
     """Folder of the compiled-model entries (not created here)."""
     return cache_root() / "nutpie"
-
-
-# ---------------------------------------------------------------------------- starting points
-
-_LOG_SCALE_OF_PRIOR: dict[str, str] = {
-    "sigma_annual_log__": "sigma_median",
-    "sigma_population_log__": "sigma_median",
-    "sigma_level_log__": "sigma_median",
-    "pooling_sd_log__": "pooling_sd",
-    "step_annual_log__": "step_sd",
-}
-"""Log-transformed free variables centred on the log of a prior scale."""
-NU_MINUS_2_CENTRE = math.log(20.0)
-"""Log of the mean of the Gamma(2, 0.1) prior of ``nu - 2`` (see ``models.NU_ALPHA``)."""
-
-
-def initial_centre(
-    names: list[str], sizes: list[int], prior: VolatilityPrior
-) -> NDArray[np.float64]:
-    """Centre of the starting points in nutpie's unconstrained coordinates.
-
-    Parameters
-    ----------
-    names, sizes : list
-        Free (value) variables in nutpie's order and their sizes.
-    prior : VolatilityPrior
-        The request's prior: log scales start at the log of the prior's scale (the log-normal's
-        median, the half-normal's scale), ``nu - 2`` at its prior mean, everything else
-        (drifts, standardised innovations) at 0.
-    """
-    parts = []
-    for name, size in zip(names, sizes, strict=True):
-        if name in _LOG_SCALE_OF_PRIOR:
-            value = math.log(float(getattr(prior, _LOG_SCALE_OF_PRIOR[name])))
-        elif name == "nu_minus_2_log__":
-            value = NU_MINUS_2_CENTRE
-        else:
-            value = 0.0
-        parts.append(np.full(size, value))
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-@dataclass(frozen=True)
-class InitialPoint:
-    """nutpie's ``initial_point_func``: ``centre + uniform(-1, 1)`` from the chain's seed."""
-
-    centre: NDArray[np.float64]
-
-    def __call__(self, seed: int | None = None) -> NDArray[np.float64]:
-        rng = np.random.default_rng(seed)
-        out = self.centre + rng.uniform(-1.0, 1.0, size=self.centre.shape)
-        return np.ascontiguousarray(out, dtype=np.float64)
-
-
-def free_variables(compiled: Any) -> tuple[list[str], list[int]]:
-    """Names and sizes of a compiled model's free variables, in its flat order."""
-    names, slices, _ = compiled.shape_info
-    free = [(n, s.stop - s.start) for n, s in zip(names, slices, strict=True)]
-    total = 0
-    out_names, out_sizes = [], []
-    for name, size in free:
-        if total >= compiled.n_dim:
-            break
-        out_names.append(name)
-        out_sizes.append(size)
-        total += size
-    return out_names, out_sizes
-
-
-# ------------------------------------------------------------------------------ disk entries
 
 
 def entry_key(model_key: tuple[Any, ...], var_names: list[str], model_source: bytes) -> str:
@@ -174,316 +76,64 @@ def entry_key(model_key: tuple[Any, ...], var_names: list[str], model_source: by
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
-def _capsule_pointers(module_name: str) -> dict[int, str]:
-    import importlib
-
-    module = importlib.import_module(module_name)
-    get_name = ctypes.pythonapi.PyCapsule_GetName
-    get_name.restype = ctypes.c_char_p
-    get_name.argtypes = (ctypes.py_object,)
-    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-    get_pointer.restype = ctypes.c_void_p
-    get_pointer.argtypes = (ctypes.py_object, ctypes.c_char_p)
-    out = {}
-    for name, capsule in getattr(module, "__pyx_capi__", {}).items():
-        pointer = get_pointer(capsule, get_name(capsule))
-        if pointer:
-            out[int(pointer)] = name
-    return out
-
-
-def _capsule_pointer(module_name: str, name: str) -> int:
-    for pointer, found in _capsule_pointers(module_name).items():
-        if found == name:
-            return pointer
-    raise KeyError(f"{module_name}.{name}")
-
-
-def _wrapper_object_ids() -> set[int]:
-    """Ids of live numba function-pointer wrappers (their ``py_addr`` is a dynamic global)."""
-    import gc
-
-    from numba.core.types import WrapperAddressProtocol
-
-    return {id(o) for o in gc.get_objects() if issubclass(type(o), WrapperAddressProtocol)}
-
-
-def _relocations(library: Any) -> dict[str, tuple[str, str] | None] | None:
-    """What each dynamic global of ``library`` points to, or None if one is not understood."""
-    names = list(library._dynamic_globals)
-    if not names:
-        return {}
-    capsules = _capsule_pointers(_CYTHON_SPECIAL)
-    wrappers = _wrapper_object_ids()
-    out: dict[str, tuple[str, str] | None] = {}
-    for name in names:
-        address = int(name.rsplit(".", 1)[1], 16)
-        if address in capsules:
-            out[name] = (_CYTHON_SPECIAL, capsules[address])
-        elif address in wrappers:
-            out[name] = None
-        else:
-            return None
-    return out
-
-
-def _environments(library: Any) -> dict[str, list[Any]]:
-    """Constants of the numba environments ``library`` refers to, by environment name.
-
-    Environments hold the Python constants nopython code needs to box values. numba's own cache
-    rebuilds them by importing the defining module (PyTensor); here they are rebuilt with their
-    constants and empty globals, which is all compiled nopython code reads.
-    """
-    from numba.core.environment import lookup_environment
-
-    out = {}
-    for gv in library._final_module.global_variables:
-        if gv.name.startswith("_ZN08NumbaEnv"):
-            env = lookup_environment(gv.name)
-            out[gv.name] = list(env.consts) if env is not None else []
-    pickle.dumps(out)  # fail here, not when loading, if a constant cannot be stored
-    return out
-
-
-def _call_logp(func_address: int, user_data: Any, x: NDArray[np.float64]) -> tuple[int, Any]:
-    proto = ctypes.CFUNCTYPE(
-        ctypes.c_int64,
-        ctypes.c_uint64,
-        ctypes.POINTER(ctypes.c_double),
-        ctypes.POINTER(ctypes.c_double),
-        ctypes.POINTER(ctypes.c_double),
-        ctypes.c_void_p,
-    )
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    logp = np.zeros(())
-    code = proto(func_address)(
-        x.size,
-        x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-        grad.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-        logp.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-        user_data.ctypes.data,
-    )
-    return int(code), np.concatenate([logp.reshape(1), grad])
-
-
-def _call_expand(
-    func_address: int, user_data: Any, x: NDArray[np.float64], n_expanded: int
-) -> tuple[int, Any]:
-    proto = ctypes.CFUNCTYPE(
-        ctypes.c_int64,
-        ctypes.c_uint64,
-        ctypes.c_uint64,
-        ctypes.POINTER(ctypes.c_double),
-        ctypes.POINTER(ctypes.c_double),
-        ctypes.c_void_p,
-    )
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    out = np.zeros(n_expanded)
-    code = proto(func_address)(
-        x.size,
-        n_expanded,
-        x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-        out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-        user_data.ctypes.data,
-    )
-    return int(code), out
-
-
-def _check_points(n_dim: int) -> NDArray[np.float64]:
-    return np.random.default_rng(20240901).uniform(-1.0, 1.0, size=(3, n_dim))
-
-
-def _fingerprint(
-    logp_address: int, expand_address: int, user_data: Any, n_dim: int, n_expanded: int
-) -> list[tuple[int, Any, int, Any]]:
-    rows = []
-    for x in _check_points(n_dim):
-        code, value = _call_logp(logp_address, user_data, x)
-        ecode, expanded = _call_expand(expand_address, user_data, x, n_expanded)
-        rows.append((code, value, ecode, expanded))
-    return rows
-
-
-def _same(a: list[tuple[int, Any, int, Any]], b: list[tuple[int, Any, int, Any]]) -> bool:
-    return len(a) == len(b) and all(
-        ra[0] == rb[0]
-        and ra[2] == rb[2]
-        and np.array_equal(ra[1], rb[1], equal_nan=True)
-        and np.array_equal(ra[3], rb[3], equal_nan=True)
-        for ra, rb in zip(a, b, strict=True)
-    )
-
-
 def save(path: Path, compiled: Any) -> bool:
     """Write ``compiled`` (a nutpie ``CompiledPyMCModel``) to ``path``; False if it cannot be.
 
     Best effort: a model whose machine code refers to something that cannot be re-pointed in
-    another process, or a folder that cannot be written, leaves no entry (logged at debug).
+    another process leaves no entry (logged at debug); a cache folder or key that others could
+    write leaves none either (logged at WARNING). The entry is signed (`signed_files`).
     """
+    try:
+        key = signed_files.load_key()
+    except (OSError, signed_files.UntrustedError) as exc:
+        log.warning("not caching compiled models: the cache key is not safe to use: %s", exc)
+        return False
     try:
         from numba.core.compiler_lock import global_compiler_lock
 
         with global_compiler_lock:
-            entry = _entry(path, compiled)
+            entry = machine_code.entry_of(path, compiled)
         if entry is None:
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return True
+        payload = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # a cache must never break an estimate
-        log.debug("could not cache a compiled model in %s", path, exc_info=True)
+        log.debug("could not serialise a compiled model for %s", path, exc_info=True)
         return False
-
-
-def _entry(path: Path, compiled: Any) -> dict[str, Any] | None:
-    """The picklable entry of ``compiled``, or None when it cannot be persisted."""
-    functions = {}
-    for field in ("compiled_logp_func", "compiled_expand_func"):
-        cfunc = getattr(compiled, field)
-        relocations = _relocations(cfunc._library)
-        if relocations is None:
-            log.debug("not caching %s: a dynamic global is not understood", path.name)
-            return None
-        functions[field] = (
-            cfunc._wrapper_name,
-            cfunc._library.serialize_using_object_code(),
-            relocations,
-            _environments(cfunc._library),
-        )
-    entry = {
-        "format": FORMAT,
-        "functions": functions,
-        "n_dim": compiled.n_dim,
-        "n_expanded": compiled.n_expanded,
-        "shape_info": compiled.shape_info,
-        "dims": {str(k): tuple(v) for k, v in (compiled.dims or {}).items()},
-        "coords": compiled._coords,
-        "shapes": compiled._shapes,
-        "user_data_dtype": compiled.user_data.dtype,
-        "shared_data": compiled.shared_data,
-        "fingerprint": _fingerprint(
-            compiled.compiled_logp_func.address,
-            compiled.compiled_expand_func.address,
-            compiled.user_data,
-            compiled.n_dim,
-            compiled.n_expanded,
-        ),
-    }
-    return entry
-
-
-class _LoadedCFunc:
-    """What nutpie reads of a numba ``CFunc`` (its address), keeping its code alive."""
-
-    def __init__(self, library: Any, address: int, environments: list[Any]) -> None:
-        self._library = library
-        self._environments = environments
-        self.address = address
-
-
-def _set_environments(codegen: Any, consts_by_name: dict[str, list[Any]]) -> list[Any] | None:
-    from numba.core.environment import Environment, lookup_environment
-
-    kept = []
-    for name, consts in consts_by_name.items():
-        env = lookup_environment(name)
-        if env is None:
-            env = Environment({})
-            env.consts[:] = consts
-            env.env_name = name
-            Environment._memo[name] = env
-        if not codegen._engine.get_global_value_address(name):
-            return None
-        codegen.set_env(name, env)
-        kept.append(env)
-    return kept
+    try:
+        signed_files.write_signed(path, key, payload)
+    except signed_files.UntrustedError as exc:
+        log.warning("not caching compiled models in %s: %s", path.parent, exc)
+        return False
+    except OSError:
+        log.debug("could not write compiled-model entry %s", path, exc_info=True)
+        return False
+    return True
 
 
 def load(path: Path) -> Any | None:
-    """The nutpie ``CompiledPyMCModel`` stored at ``path``, or None (missing, stale, wrong)."""
-    try:
-        with open(path, "rb") as f:
-            entry = pickle.load(f)
-    except FileNotFoundError:
-        return None
-    except Exception:
-        log.debug("unreadable compiled-model entry %s", path, exc_info=True)
+    """The nutpie ``CompiledPyMCModel`` stored at ``path``, or None (missing, refused, stale).
+
+    The entry is unpickled only after `signed_files.read_signed` has checked its folder, owner,
+    mode and HMAC; a refused one is logged at WARNING and compiled afresh by the caller.
+    """
+    if not path.exists():
         return None
     try:
-        if entry.get("format") != FORMAT:
+        key = signed_files.load_key()
+    except (OSError, signed_files.UntrustedError) as exc:
+        log.warning("refused compiled-model cache: the cache key is not safe to use: %s", exc)
+        return None
+    payload = signed_files.read_signed(path, key)
+    if payload is None:
+        return None
+    try:
+        entry = pickle.loads(payload)  # authenticated: written by this service with this key
+        if entry.get("format") != machine_code.FORMAT:
             return None
         from numba.core.compiler_lock import global_compiler_lock
 
         with global_compiler_lock:  # numba's code generator is not thread-safe
-            return _rebuild(path, entry)
+            return machine_code.rebuild(path, entry)
     except Exception:
         log.debug("could not load compiled-model entry %s", path, exc_info=True)
         return None
-
-
-def _rebuild(path: Path, entry: dict[str, Any]) -> Any | None:
-    """A ``CompiledPyMCModel`` from an entry, or None when it does not check out."""
-    from numba.core import registry
-    from nutpie.compile_pymc import CompiledPyMCModel, update_user_data
-
-    codegen = registry.cpu_target.target_context.codegen()
-    engine = codegen._engine
-    loaded = {}
-    for field, (wrapper_name, libdata, relocations, envs) in entry["functions"].items():
-        targets = {
-            name: _capsule_pointer(*target) if target is not None else 0
-            for name, target in relocations.items()
-        }
-        for name, address in targets.items():
-            # A global of the same name loaded before (another entry saved by the same
-            # process) is shared: accept it only if it already holds the same value.
-            slot = engine.get_global_value_address(name)
-            if slot and (ctypes.c_void_p.from_address(slot).value or 0) != address:
-                return None
-        library = codegen.unserialize_library(libdata)
-        for name, address in targets.items():
-            slot = engine.get_global_value_address(name)
-            if not slot:
-                return None
-            ctypes.c_void_p.from_address(slot).value = address or None
-        kept = _set_environments(codegen, envs)
-        if kept is None:
-            return None
-        address = library.get_pointer_to_function(wrapper_name)
-        loaded[field] = _LoadedCFunc(library, address, kept)
-    shared = entry["shared_data"]
-    user_data = update_user_data(np.zeros((), dtype=entry["user_data_dtype"]), shared)
-    compiled = CompiledPyMCModel(
-        _n_dim=entry["n_dim"],
-        dims=entry["dims"],
-        _coords=entry["coords"],
-        _shapes=entry["shapes"],
-        compiled_logp_func=loaded["compiled_logp_func"],
-        compiled_expand_func=loaded["compiled_expand_func"],
-        initial_point_func=InitialPoint(np.zeros(entry["n_dim"])),
-        shared_data=shared,
-        user_data=user_data,
-        n_expanded=entry["n_expanded"],
-        shape_info=entry["shape_info"],
-        logp_func=None,
-        expand_func=None,
-    )
-    check = _fingerprint(
-        compiled.compiled_logp_func.address,
-        compiled.compiled_expand_func.address,
-        compiled.user_data,
-        compiled.n_dim,
-        compiled.n_expanded,
-    )
-    if not _same(check, entry["fingerprint"]):
-        log.warning("compiled-model entry %s does not reproduce its log density", path)
-        return None
-    return compiled

@@ -3,7 +3,7 @@
 Notation: ``r_t`` is the log return of period ``t``, ``P`` the periods per year. Every model is
 written in annual units so its priors read as annual figures, and every prior hyperparameter
 and the data are ``pm.Data`` containers: a compiled model is reused for new data and new priors
-(the compile cache in :mod:`risk.volatility.fit` keys on the model and its shape only).
+(the compile cache in :mod:`risk.volatility.model_cache` keys on the model and its shape only).
 
 Student-t log growth (short series)::
 

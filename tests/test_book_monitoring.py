@@ -1,0 +1,206 @@
+"""Monitoring runs over the book: evaluations stored, alerts raised once, leases, job and CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from test_book_api import loan_body, make_asset
+
+from ipvalue.api.book import BookStore
+from ipvalue.api.cli import main
+from ipvalue.api.db import engine_for
+from ipvalue.api.monitor import run_monitoring
+
+AS_OF = "2026-06-01"
+
+
+def url_of(client: Any) -> str:
+    return str(client.application.config["DATABASE_URL"])
+
+
+def run(client: Any, as_of: str = AS_OF, **kw: Any) -> dict[str, Any]:
+    import datetime as dt
+
+    return run_monitoring(
+        url_of(client), "test-tenant", dt.date.fromisoformat(as_of), paths=2_000, **kw
+    )
+
+
+def loan(client: Any, *asset_ids: str, **extra: Any) -> dict[str, Any]:
+    made = client.post("/v1/loans", json=loan_body(*asset_ids, **extra))
+    assert made.status_code == 201, made.get_json()
+    return dict(made.get_json())
+
+
+def test_a_run_stores_the_evaluation_and_raises_alerts_once(client: Any) -> None:
+    a = make_asset(client)
+    b = make_asset(client, name="B", number="8000001")
+    l1 = loan(client, a["id"], b["id"])
+    first = run(client)
+    assert first["loans_checked"] == 1 and first["failures"] == []
+    shown = client.get(f"/v1/loans/{l1['id']}").get_json()["monitoring"]
+    assert shown["as_of"] == AS_OF
+    assert (
+        shown["collateral"]["ltv"] > 0 and 0 <= shown["collateral"]["prob_ltv_breach"]["value"] <= 1
+    )
+    assert shown["next_revaluation_date"]
+    alerts_before = client.get("/v1/alerts?status=open").get_json()["items"]
+    assert len(alerts_before) == first["alerts_raised"]
+    again = run(client)
+    assert again["alerts_raised"] == 0  # nothing new fired
+    # the right lapses: remaining life ends at once, new alerts on that asset
+    lapse = {
+        "events": [
+            {"type": "lapsed", "date": "2026-05-01", "code": "EXP.", "source": "uspto-maintfee"}
+        ]
+    }
+    assert client.post(f"/v1/assets/{a['id']}/events", json=lapse).status_code == 201
+    third = run(client)
+    assert third["alerts_raised"] >= 1
+    raised = client.get(f"/v1/alerts?status=open&loan_id={l1['id']}").get_json()["items"]
+    assert ("remaining_life", a["id"], "critical") in {
+        (x["rule"], x["asset_id"], x["severity"]) for x in raised
+    }
+    line = third["loans"][0]
+    assert line["value"] < first["loans"][0]["value"]  # the lapsed right counts zero
+    target = next(x for x in raised if x["rule"] == "remaining_life")
+    ack = client.post(
+        f"/v1/alerts/{target['id']}/acknowledge", json={"by": "officer", "note": "seen"}
+    )
+    assert ack.status_code == 200
+    assert (
+        ack.get_json()["status"] == "acknowledged"
+        and ack.get_json()["acknowledged_by"] == "officer"
+    )
+    assert run(client)["alerts_raised"] == 0  # acknowledged, still firing: not raised again
+    assert client.post(f"/v1/alerts/{target['id']}/acknowledge", json={}).status_code == 422
+
+
+def test_failures_are_reported_and_the_rest_go_on(client: Any) -> None:
+    good = make_asset(client)
+    bare = client.post("/v1/assets", json={"asset": {"name": "No appraisal", "kind": "patent"}})
+    bad_loan = loan(client, bare.get_json()["id"])
+    good_loan = loan(client, good["id"])
+    out = run(client)
+    assert out["loans_checked"] == 1
+    assert [f["loan_id"] for f in out["failures"]] == [bad_loan["id"]]
+    assert "appraisal" in out["failures"][0]["problem"]["detail"]
+    assert out["loans"][0]["loan_id"] == good_loan["id"]
+
+
+def test_sort_by_risk_puts_the_riskiest_loan_first(client: Any) -> None:
+    a = make_asset(client)
+    safe = loan(client, a["id"], amount=10_000)
+    risky = loan(client, a["id"], amount=400_000, max_ltv=0.5)
+    unmonitored = loan(client, a["id"], start_date="2026-11-01")
+    run(client)
+    order = [x["id"] for x in client.get("/v1/loans?sort=risk").get_json()["items"]]
+    assert order == [risky["id"], safe["id"], unmonitored["id"]]
+    page = client.get("/v1/loans?sort=risk&limit=1").get_json()
+    rest = client.get(f"/v1/loans?sort=risk&limit=5&cursor={page['next_cursor']}").get_json()
+    assert [x["id"] for x in rest["items"]] == order[1:]
+
+
+def test_one_run_at_a_time_per_loan(client: Any) -> None:
+    a = make_asset(client)
+    held = loan(client, a["id"])
+    store = BookStore(engine_for(url_of(client)))
+    assert store.take_lease(held["id"], "other-run", 60)
+    assert not store.take_lease(held["id"], "me", 60)
+    out = run(client)
+    assert out["loans_checked"] == 0 and out["skipped"][0]["loan_id"] == held["id"]
+    store.release_lease(held["id"], "other-run")
+    assert run(client)["loans_checked"] == 1
+
+
+def test_monitoring_run_as_a_job(client: Any) -> None:
+    a = make_asset(client)
+    loan(client, a["id"])
+    started = client.post("/v1/monitoring/runs", json={"as_of": AS_OF})
+    assert started.status_code == 202, started.get_json()
+    job_id = started.get_json()["job_id"]
+    deadline = time.monotonic() + 120
+    while True:
+        out = client.get(f"/v1/monitoring/runs/{job_id}").get_json()
+        if out["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert out["status"] == "succeeded", out
+    assert out["as_of"] == AS_OF and out["loans_checked"] == 1
+    again = client.get(f"/v1/monitoring/runs/{out['id']}").get_json()
+    assert again["loans_checked"] == 1 and again["kind"] == "monitoring_run"
+
+
+def test_bad_run_bodies(client: Any, other_client: Any) -> None:
+    assert client.post("/v1/monitoring/runs", json={"as_of": "2999-01-01"}).status_code == 422
+    assert client.post("/v1/monitoring/runs", json={"loan_ids": ["nope"]}).status_code == 404
+    assert client.get("/v1/monitoring/runs/nope").status_code == 404
+    a = make_asset(client)
+    mine = loan(client, a["id"])
+    refused = other_client.post("/v1/monitoring/runs", json={"loan_ids": [mine["id"]]})
+    assert refused.status_code == 404
+
+
+def test_cli_monitor_run(client: Any, capsys: Any) -> None:
+    a = make_asset(client)
+    loan(client, a["id"])
+    code = main(
+        [
+            "monitor",
+            "run",
+            "--as-of",
+            AS_OF,
+            "--database-url",
+            url_of(client),
+            "--tenant",
+            "test-tenant",
+            "--json",
+        ]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["tenant"] == "test-tenant" and out["loans_checked"] == 1
+    assert main(["monitor", "run", "--as-of", "june", "--database-url", url_of(client)]) == 2
+    assert main(["monitor", "deliver", "--database-url", url_of(client)]) == 0
+    assert "webhook deliveries" in capsys.readouterr().out
+    assert main(["monitor", "book", "--database-url", url_of(client)]) == 0
+    listed = capsys.readouterr().out
+    assert "test-tenant: 1 loan(s), riskiest first" in listed and "Acme GmbH" in listed
+    assert main(["monitor", "alerts", "--database-url", url_of(client)]) == 0
+    assert capsys.readouterr().out.count("test-tenant") == out["alerts_raised"]
+
+
+def test_book_totals_and_export(client: Any) -> None:
+    import csv
+    import io
+    import zipfile
+
+    a = make_asset(client)
+    b = make_asset(client, name="B", number="8000001")
+    loan(client, a["id"], b["id"])
+    loan(client, a["id"], currency="USD")  # another currency: never added to EUR
+    before = client.get("/v1/book").get_json()["currencies"]
+    assert before["EUR"]["exposure"] == 100_000 and before["EUR"]["monitored"] == 0
+    run(client)
+    totals = client.get("/v1/book").get_json()
+    eur = totals["currencies"]["EUR"]
+    assert eur["loans"] == 1 and eur["monitored"] == 1
+    assert eur["expected_loss"] >= eur["expected_loss_after_risk_sharing"] >= 0
+    kinds = eur["concentration"]["kind"]
+    assert kinds["shares"] == [{"name": "patent", "share": 1.0, "exposure": 100_000}]
+    assert kinds["hhi"] == 1.0
+    assert set(totals["currencies"]) == {"EUR", "USD"}
+    exported = client.get("/v1/loans/export?format=csv")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+    assert len(rows) == 2 and {r["currency"] for r in rows} == {"EUR", "USD"}
+    monitored = next(r for r in rows if r["currency"] == "EUR")
+    assert float(monitored["ltv"]) > 0 and monitored["as_of"] == AS_OF
+    sheet = client.get("/v1/loans/export?format=xlsx")
+    assert sheet.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(sheet.get_data())) as package:
+        xml = package.read("xl/worksheets/sheet1.xml").decode()
+    assert "prob_ltv_breach" in xml and xml.count("<row ") == 3
+    assert client.get("/v1/loans/export?format=pdf").status_code == 422

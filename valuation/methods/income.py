@@ -1,0 +1,215 @@
+"""The income family: the request's inputs of each income method meet their formula.
+
+Each ``value_<method>`` has the registry's signature ``(inputs, call) -> MethodOutcome``. The
+shared steps live in :func:`_income`: the economic life cut, a renewing trademark's renewal fees,
+and for the point value the assumptions and the warning when the legal expiry cuts the income.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ipvalue.models.methods import (
+    DCFInputs,
+    EquivalentInvestmentSplitInputs,
+    ExcessEarningsInputs,
+    ProfitSplitInputs,
+    ReliefFromRoyaltyInputs,
+    WithAndWithoutInputs,
+)
+from ipvalue.valuation import income as formulas
+from ipvalue.valuation.discounting import IncomeValue, periodic_cost_pv
+from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
+from ipvalue.valuation.resolve import resolve_series
+
+Computed = tuple[IncomeValue, Any, dict[str, Any]]
+"""An income formula's result, the discount rate it used and method-specific audit figures."""
+
+
+def _common(m: Any, call: MethodCall, life: Any) -> dict[str, Any]:
+    return {
+        "life_years": life,
+        "mid_year": m.mid_year,
+        "terminal_growth": optional(call.draw, f"{call.path}.terminal_growth", m.terminal_growth),
+    }
+
+
+def renewal_fees_pv(call: MethodCall, rate: Any, life: Any, years: int, terminal: bool) -> Any:
+    """Present value of a renewing trademark's renewal fees while its income lasts, or None.
+
+    Income lasts for the method's explicit ``years`` (for ever with a terminal value), cut at
+    ``life``; a renewal at or after that end is not paid.
+    """
+    renewal = call.legal.renewal
+    if renewal is None or renewal.fee == 0:
+        return None
+    until = life if terminal else np.minimum(life, years)
+    return periodic_cost_pv(renewal.fee, rate, renewal.first_years, renewal.every_years, until)
+
+
+def cut_by_expiry(call: MethodCall, life: Any, years: int, terminal: bool) -> bool:
+    """True when the legal expiry, not the economic life, ends income the method projects."""
+    legal = call.legal
+    if not legal.limited:
+        return False
+    ends = float(np.min(np.asarray(life, dtype=float)))
+    return ends >= legal.years and (terminal or legal.years < years)
+
+
+def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
+    def value(m: Any, call: MethodCall) -> MethodOutcome:
+        p, draw = call.path, call.draw
+        life: Any = call.life
+        economic = optional(draw, f"{p}.economic_life_years", m.economic_life_years)
+        if economic is not None:
+            life = np.minimum(life, economic)
+        result, rate, extra = compute(m, call, life)
+        out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
+        terminal = m.terminal_growth is not None
+        n_years = result.income.shape[-1]
+        fee_life: Any = life
+        if call.fee_life is not None:
+            fee_life = call.fee_life if economic is None else np.minimum(call.fee_life, economic)
+        fees = renewal_fees_pv(call, rate, fee_life, n_years, terminal)
+        if fees is not None:
+            out.value = result.value - fees
+            out.figures["renewal_fees_pv"] = fees
+        if call.point:
+            _explain(m, call, out, economic, fees is not None)
+            out.cut_by_expiry = cut_by_expiry(call, life, n_years, terminal)
+        return out
+
+    value.__name__ = compute.__name__.replace("_compute", "value")
+    value.__doc__ = compute.__doc__
+    return value
+
+
+def _explain(m: Any, call: MethodCall, out: MethodOutcome, economic: Any, fees: bool) -> None:
+    if economic is not None:
+        out.assumptions.append(
+            f"economic life {float(np.asarray(economic)):g} years, "
+            "shorter than or equal to legal life where it cuts"
+        )
+    if m.terminal_growth is not None:
+        out.assumptions.append("terminal value by Gordon growth, ended at the remaining legal life")
+    if getattr(m, "tab_years", None):
+        out.assumptions.append(
+            f"tax amortisation benefit over {m.tab_years} years: factor 1 / (1 - T/n x PVA(k, n))"
+        )
+    if fees:
+        renewal = call.legal.renewal
+        assert renewal is not None
+        out.assumptions.append(
+            f"renewal fee {renewal.fee:,.2f} every {renewal.every_years:g} years from "
+            f"{call.legal.expiry_date}, deducted at its present value while income lasts"
+        )
+    out.assumptions.append(
+        "cash flows mid-year (t - 0.5)" if m.mid_year else "cash flows at year ends"
+    )
+
+
+def _dcf_compute(m: DCFInputs, call: MethodCall, life: Any) -> Computed:
+    """Discounted cash flow of the asset's own cash flows."""
+    k = call.draw(f"{call.path}.discount_rate", m.discount_rate)
+    flows = resolve_series(m.cash_flows, f"{call.path}.cash_flows", call.draw)
+    return formulas.dcf(flows, k, **_common(m, call, life)), k, {"discount_rate": k}
+
+
+def _relief_from_royalty_compute(
+    m: ReliefFromRoyaltyInputs, call: MethodCall, life: Any
+) -> Computed:
+    """Relief from royalty: the after-tax royalty saved, discounted (x TAB)."""
+    p, draw = call.path, call.draw
+    k = draw(f"{p}.discount_rate", m.discount_rate)
+    rev = resolve_series(m.revenue, f"{p}.revenue", draw)
+    rr, tax = draw(f"{p}.royalty_rate", m.royalty_rate), draw(f"{p}.tax_rate", m.tax_rate)
+    extra = {"discount_rate": k, "royalty_rate": rr, "tax_rate": tax, "revenue": rev}
+    result = formulas.relief_from_royalty(
+        rev, rr, tax, k, tab_years=m.tab_years, **_common(m, call, life)
+    )
+    return result, k, extra
+
+
+def _excess_earnings_compute(m: ExcessEarningsInputs, call: MethodCall, life: Any) -> Computed:
+    """Multi-period excess earnings with contributory asset charges."""
+    p, draw = call.path, call.draw
+    k = draw(f"{p}.discount_rate", m.discount_rate)
+    rev = resolve_series(m.revenue, f"{p}.revenue", draw)
+    margin = draw(f"{p}.operating_margin", m.operating_margin)
+    tax = draw(f"{p}.tax_rate", m.tax_rate)
+    charges = {
+        c.name: draw(f"{p}.contributory_charges[{i}].rate", c.rate)
+        for i, c in enumerate(m.contributory_charges)
+    }
+    total = sum((np.asarray(v, dtype=float) for v in charges.values()), np.float64(0.0))
+    extra = {
+        "discount_rate": k,
+        "operating_margin": margin,
+        "tax_rate": tax,
+        "contributory_charges": charges,
+        "contributory_charge_total_rate": total,
+    }
+    result = formulas.excess_earnings(
+        rev, margin, tax, total, k, tab_years=m.tab_years, **_common(m, call, life)
+    )
+    return result, k, extra
+
+
+def _with_and_without_compute(m: WithAndWithoutInputs, call: MethodCall, life: Any) -> Computed:
+    """With and without: the pre-tax profit the right adds, after tax, discounted."""
+    p, draw = call.path, call.draw
+    k = draw(f"{p}.discount_rate", m.discount_rate)
+    profit = resolve_series(m.incremental_profit, f"{p}.incremental_profit", draw)
+    tax = draw(f"{p}.tax_rate", m.tax_rate)
+    result = formulas.with_and_without(profit, tax, k, **_common(m, call, life))
+    return result, k, {"discount_rate": k, "tax_rate": tax}
+
+
+def _profit_split_compute(m: ProfitSplitInputs, call: MethodCall, life: Any) -> Computed:
+    """Profit split: a given split rate, or royalty rate / operating margin."""
+    p, draw = call.path, call.draw
+    k = draw(f"{p}.discount_rate", m.discount_rate)
+    tax = draw(f"{p}.tax_rate", m.tax_rate)
+    extra: dict[str, Any] = {"discount_rate": k}
+    if m.profit is not None:
+        profit = resolve_series(m.profit, f"{p}.profit", draw)
+        split = draw(f"{p}.split_rate", m.split_rate)
+        extra["split_basis"] = "given split_rate"
+    else:
+        rev = resolve_series(m.revenue, f"{p}.revenue", draw)
+        margin = draw(f"{p}.operating_margin", m.operating_margin)
+        royalty = draw(f"{p}.royalty_rate", m.royalty_rate)
+        profit = rev * np.asarray(margin, dtype=float)[..., None]
+        split = formulas.split_rate_from_royalty(royalty, margin)
+        extra["split_basis"] = "royalty_rate / operating_margin"
+        extra |= {"royalty_rate": royalty, "operating_margin": margin, "profit": profit}
+    extra |= {"split_rate": split, "tax_rate": tax}
+    return formulas.profit_split(profit, split, tax, k, **_common(m, call, life)), k, extra
+
+
+def _equivalent_investment_split_compute(
+    m: EquivalentInvestmentSplitInputs, call: MethodCall, life: Any
+) -> Computed:
+    """Equivalent-investment split of after-tax profit."""
+    p, draw = call.path, call.draw
+    k = draw(f"{p}.discount_rate", m.discount_rate)
+    split = formulas.equivalent_investment_split_rate(
+        draw(f"{p}.ip_cost", m.ip_cost),
+        draw(f"{p}.ip_cost_profit_rate", m.ip_cost_profit_rate),
+        draw(f"{p}.other_investment", m.other_investment),
+        draw(f"{p}.other_investment_profit_rate", m.other_investment_profit_rate),
+    )
+    profit = resolve_series(m.profit, f"{p}.profit", draw)
+    extra = {"discount_rate": k, "split_rate": split, "split_basis": "equivalent investment"}
+    return formulas.profit_split(profit, split, 0.0, k, **_common(m, call, life)), k, extra
+
+
+value_dcf = _income(_dcf_compute)
+value_relief_from_royalty = _income(_relief_from_royalty_compute)
+value_excess_earnings = _income(_excess_earnings_compute)
+value_with_and_without = _income(_with_and_without_compute)
+value_profit_split = _income(_profit_split_compute)
+value_equivalent_investment_split = _income(_equivalent_investment_split_compute)
