@@ -3,7 +3,7 @@
 A failure is a 5xx, an answer that breaks the schema (status, content type, body, headers), or
 an invalid request that is accepted (``negative_data_rejection``: data the schema forbids must
 get a 4xx). Seeded and bounded, so a CI run is repeatable and takes under three minutes on two
-cores: ``IPVALUE_FUZZ_EXAMPLES`` random requests per operation and mode (default 20, positive
+cores: ``IPVALUE_FUZZ_EXAMPLES`` random requests per operation and mode (default 15, positive
 and negative), then every field of every POST body but the valuation's once with each kind of
 wrong value (the coverage phase, about 1,300 requests). Pending endpoints answer 501 by design,
 so for them only "no other 5xx" is checked.
@@ -24,7 +24,7 @@ from schemathesis import GenerationMode, checks
 
 from ipvalue.api import create_app
 
-EXAMPLES = int(os.environ.get("IPVALUE_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("IPVALUE_FUZZ_EXAMPLES", "15"))
 
 
 def _build_app() -> Any:
