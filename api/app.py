@@ -13,6 +13,8 @@ from flask import Blueprint, Flask
 
 from ipvalue.api import config as settings
 from ipvalue.api.auth import install_auth
+from ipvalue.api.console import views as console
+from ipvalue.api.console.session import install_console_session
 from ipvalue.api.db import default_url, engine_for, migrate
 from ipvalue.api.errors import register_error_handlers
 from ipvalue.api.executors import make_executor
@@ -21,6 +23,7 @@ from ipvalue.api.keys import KeyRing
 from ipvalue.api.limits import install_body_limit
 from ipvalue.api.logs import configure_logging, install_request_ids
 from ipvalue.api.metrics import install_metrics
+from ipvalue.api.monitor import install_monitor_schedule
 from ipvalue.api.ratelimit import install_rate_limit
 from ipvalue.api.routes import (
     alerts,
@@ -43,6 +46,7 @@ from ipvalue.api.store import SqlStore
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     alerts.bp,
+    console.bp,
     assets.bp,
     collateral.bp,
     docs.bp,
@@ -108,5 +112,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_rate_limit(app)
     install_body_limit(app)
     register_error_handlers(app)
+    install_console_session(app)
     _register_routes(app)
+    install_monitor_schedule(app)
     return app

@@ -215,34 +215,51 @@ class BookStore:
         InputError
             When another change made that version first (the caller reads and retries).
         """
+        self.add_versions(kind, tenant, [(item_id, version, document, facts, idempotency_key)])
+        return self.get(kind, tenant, item_id)
+
+    def add_versions(
+        self,
+        kind: str,
+        tenant: str,
+        changes: list[tuple[str, int, dict[str, Any], dict[str, Any], str | None]],
+    ) -> None:
+        """Store several changes ``(id, version, document, facts, idempotency_key)`` in one
+        transaction: all of them, or none (a bulk import is never half-written).
+
+        Raises
+        ------
+        InputError
+            When another change moved any of them first (nothing is stored; read and retry).
+        """
         stamp = now()
         try:
             with self.engine.begin() as conn:
-                moved = conn.execute(
-                    update(book_heads)
-                    .where(
-                        book_heads.c.id == item_id,
-                        book_heads.c.tenant == tenant,
-                        book_heads.c.version == version,
+                for item_id, version, document, facts, key in changes:
+                    moved = conn.execute(
+                        update(book_heads)
+                        .where(
+                            book_heads.c.id == item_id,
+                            book_heads.c.tenant == tenant,
+                            book_heads.c.version == version,
+                        )
+                        .values(
+                            version=version + 1,
+                            updated_at=stamp,
+                            **{k: facts.get(k) for k in FACTS},
+                        )
+                    ).rowcount
+                    if not moved:
+                        raise IntegrityError(item_id, None, Exception("version conflict"))
+                    self._insert_version(
+                        conn, kind, tenant, item_id, version + 1, document, stamp, key
                     )
-                    .values(
-                        version=version + 1,
-                        updated_at=stamp,
-                        **{k: facts.get(k) for k in FACTS},
-                    )
-                ).rowcount
-                if not moved:
-                    raise IntegrityError("head moved", None, Exception("version conflict"))
-                self._insert_version(
-                    conn, kind, tenant, item_id, version + 1, document, stamp, idempotency_key
-                )
         except IntegrityError as exc:
             raise InputError.for_field(
                 "version",
-                f"{kind} {item_id!r} changed while this change was made (version {version} is "
-                "no longer the latest); send it again",
+                f"{kind} {exc.statement!r} changed while this change was made (its version is "
+                "no longer the one read); send it again",
             ) from exc
-        return self.get(kind, tenant, item_id)
 
     def _head(self, conn: Connection, kind: str, tenant: str, item_id: str) -> Any:
         head = (

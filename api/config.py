@@ -94,6 +94,8 @@ DEFAULTS: dict[str, Any] = {
     "INSTANCE_PATH": None,
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
+    "SECRET_KEY": None,
+    "CONSOLE_SESSION_MINUTES": 60.0,
 }
 
 

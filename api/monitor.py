@@ -7,7 +7,9 @@ CLI, for cron). For each loan open on the run date (started, not matured, not ar
 1. take the loan's lease (`BookStore.take_lease`), so exactly one run handles a loan at a time
    across web workers and job processes; a loan another run holds is reported in ``skipped``;
 2. evaluate it (:func:`ipvalue.risk.book.monitor.evaluate_loan`): appraisals re-run as of the
-   date with the legal record as it now stands, the bundle's collateral, every trigger rule;
+   date with the legal record as it now stands, volatility re-estimated from an asset's
+   observations when they changed (`posterior_draws`; its posterior draws feed the collateral),
+   the bundle's collateral, every trigger rule;
 3. decide its alerts (:func:`ipvalue.risk.book.alerts.decide_alerts`) and store, in one
    transaction, the evaluation (record kind ``loan_evaluation``, subject the loan id), the new
    and cleared alerts and the loan's risk for ``GET /v1/loans?sort=risk``: a crash leaves a
@@ -20,6 +22,7 @@ A loan that fails (no appraisal, no volatility, a currency that differs) is repo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -29,7 +32,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select
 
 from ipvalue.api.book import BookStore
-from ipvalue.api.db import engine_for
+from ipvalue.api.db import dumps, engine_for
 from ipvalue.api.jobs import process_tag
 from ipvalue.api.store import record_row
 from ipvalue.api.tables import records, tenants
@@ -69,17 +72,54 @@ def _baseline(store: BookStore, tenant: str, loan_id: str) -> Baseline | None:
     return Baseline(dt.date.fromisoformat(base["date"]), float(base["value"]), base["volatility"])
 
 
+def posterior_draws(
+    store: BookStore, tenant: str, asset_id: str, asset: Asset, observations: dict[str, Any]
+) -> tuple[float, ...]:
+    """Posterior draws of an asset's volatility from its observations: estimated (MCMC, as
+    ``POST /v1/volatility``) once per distinct set of observations and kept as a
+    ``volatility`` record about ``observations:<asset id>:<digest>``; new observations (a new
+    asset version with other ``observations``) are estimated afresh."""
+    body = {
+        "series": observations["series"],
+        "kind": observations.get("kind", "levels"),
+        "periods_per_year": observations.get("periods_per_year", 12),
+        "asset_kind": asset.kind,
+    }
+    digest = hashlib.sha256(dumps(body).encode()).hexdigest()
+    body["seed"] = int(digest[:15], 16)
+    subject = f"observations:{asset_id}:{digest[:16]}"
+    cached = store.latest_record("volatility", tenant, subject)
+    if cached is None:
+        from ipvalue.api.capabilities import volatility_job
+
+        result = volatility_job(body)
+        row = record_row(
+            "volatility",
+            tenant,
+            {"request": body, "result": result, "subject": subject, "seed": body["seed"]},
+        )
+        with store.engine.begin() as conn:
+            conn.execute(insert(records), row)
+        cached = result
+    return tuple(float(d) for d in cached["posterior_sigma_draws"])
+
+
 def _pledged(store: BookStore, tenant: str, loan: LoanBody) -> list[PledgedAsset]:
     out = []
     for asset_id in loan.pledged_asset_ids:
         doc = store.get("asset", tenant, asset_id)["document"]
         appraisal = doc.get("appraisal")
+        asset = Asset.model_validate(doc["asset"])
+        observations = doc.get("observations")
         out.append(
             PledgedAsset(
                 id=asset_id,
-                asset=Asset.model_validate(doc["asset"]),
+                asset=asset,
                 events=tuple(BookEvent.model_validate(e) for e in doc.get("events", [])),
                 appraisal=None if appraisal is None else Appraisal.model_validate(appraisal),
+                volatility_draws=None
+                if not observations
+                else posterior_draws(store, tenant, asset_id, asset, observations),
             )
         )
     return out
@@ -242,3 +282,91 @@ def store_run(db_url: str, tenant: str, request: dict[str, Any], result: dict[st
     with engine_for(db_url).begin() as conn:
         conn.execute(insert(records), row)
     return str(row["id"])
+
+
+SCHEDULE_LEASE = "schedule:monitoring"
+"""The lease that makes one process of the whole service start each scheduled run."""
+
+
+def parse_every(text: str | None) -> float | None:
+    """``IPVALUE_MONITOR_EVERY`` in seconds: a number of seconds, or ``30m``, ``6h``, ``1d``;
+    None (no schedule) when unset, empty or ``0``.
+
+    Raises
+    ------
+    ValueError
+        Naming the setting, for anything else.
+    """
+    if text is None or str(text).strip() in ("", "0"):
+        return None
+    raw = str(text).strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    factor = units.get(raw[-1], 1)
+    number = raw[:-1] if raw[-1] in units else raw
+    try:
+        seconds = float(number) * factor
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 60:
+        raise ValueError(
+            f"IPVALUE_MONITOR_EVERY: give seconds (at least 60) or 30m, 6h, 1d; got {text!r}"
+        )
+    return seconds
+
+
+def scheduled_tick(runner: Any, db_url: str, every: float, owner: str) -> list[str]:
+    """Start a monitoring job per tenant if this process takes the schedule's lease (held for
+    ``every`` seconds, so the whole service starts one run per period); returns the job ids."""
+    store = BookStore(engine_for(db_url))
+    if not store.take_lease(SCHEDULE_LEASE, owner, every):
+        return []
+    as_of = dt.datetime.now(dt.UTC).date().isoformat()
+    jobs = []
+    for tenant in tenant_names(db_url):
+        run_id = str(uuid.uuid4())
+        payload = {
+            "db_url": db_url,
+            "tenant": tenant,
+            "as_of": as_of,
+            "loan_ids": None,
+            "run_id": run_id,
+        }
+        inputs = {"as_of": as_of, "loan_ids": None, "run_id": run_id, "scheduled": True}
+        context = {
+            "request": {"as_of": as_of, "scheduled": True},
+            "inputs": inputs,
+            "seed": None,
+            "location": "/v1/monitoring/runs/{id}",
+            "subject": None,
+        }
+        try:
+            jobs.append(runner.create("monitoring_run", tenant, monitoring_job, payload, context))
+        except IPValueError as exc:  # e.g. the tenant's job limit: the others still run
+            log.warning("scheduled monitoring run of tenant %s not started: %s", tenant, exc)
+    return jobs
+
+
+def install_monitor_schedule(app: Any) -> None:
+    """Start the in-service schedule when ``MONITOR_EVERY`` (or ``IPVALUE_MONITOR_EVERY``) is
+    set: a daemon thread per server process ticks every minute; the schedule's lease lets one of
+    them start each period's run, as jobs through the service's job runner."""
+    import os
+    import threading
+    import time
+
+    every = parse_every(app.config.get("MONITOR_EVERY", os.environ.get("IPVALUE_MONITOR_EVERY")))
+    if every is None:
+        return
+    runner = app.extensions["ipvalue.jobs"]
+    db_url = app.config["DATABASE_URL"]
+    owner = f"{process_tag('schedule')}:{uuid.uuid4().hex[:8]}"[:64]
+
+    def loop() -> None:
+        while True:
+            try:
+                scheduled_tick(runner, db_url, every, owner)
+            except Exception:
+                log.exception("scheduled monitoring run could not start")
+            time.sleep(min(60.0, every))
+
+    threading.Thread(target=loop, name="ipvalue-monitor-schedule", daemon=True).start()

@@ -281,8 +281,8 @@ def build_document(
         (JobAccepted, "serialization"),
     ]
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint == "static":
-            continue
+        if rule.endpoint == "static" or rule.endpoint.startswith("console."):
+            continue  # the console's pages are for people, not part of the HTTP API
         view = app.view_functions[rule.endpoint]
         op: Operation = getattr(view, ATTRIBUTE, None) or Operation()
         params = _PARAM.findall(rule.rule)

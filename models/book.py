@@ -1,7 +1,8 @@
 """The pledge book's nouns: kept assets, their legal events, loans and alerts.
 
 Bodies of ``POST /v1/assets``, ``POST /v1/assets/{id}/events`` and ``POST /v1/loans`` and the
-alert a monitoring run raises (API.md, "The pledge book"; field names are part of the contract).
+alert a monitoring run raises (docs/api.md, "The pledge book"; field names are part of the
+contract).
 The rules that read them live in :mod:`ipvalue.risk.book`.
 
 Dates are ISO 8601, money is in the loan's ``currency``, rates are decimals (0.30 = 30 %).
@@ -47,7 +48,7 @@ BookEventType = Literal[
     "pledge_registered",
     "pledge_released",
 ]
-"""Legal event types of the pledge book (API.md): the trigger event types, plus these."""
+"""Legal event types of the pledge book (docs/api.md): the trigger event types, plus these."""
 
 TRIGGER_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType))
 """Book event types the ``legal_event`` trigger rule reads."""
@@ -254,7 +255,7 @@ class Acknowledgement(Strict):
 
 
 class Alert(_Strict):
-    """An alert: a trigger rule that newly fired on a loan (API.md field names)."""
+    """An alert: a trigger rule that newly fired on a loan (docs/api.md field names)."""
 
     id: str
     loan_id: str

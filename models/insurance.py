@@ -89,16 +89,16 @@ class Pricing(Strict):
         return self
 
 
-class Simulation(Strict):
-    """Monte Carlo settings.
+class QuoteSimulation(Strict):
+    """Monte Carlo settings of a quote (a valuation's are :class:`models.valuation.Simulation`).
 
     Parameters
     ----------
     paths : int
         Simulated paths (policy periods), 1,000 to 2,000,000. Default 100,000.
     seed : int, optional
-        Seed of the ``numpy.random.SeedSequence``; when omitted a fresh one is drawn and reported
-        in the quote, so the run can be repeated.
+        Seed of the ``numpy.random.SeedSequence``, in [0, 2**63); when omitted a fresh one is
+        drawn and reported in the quote, so the run can be repeated.
     """
 
     paths: int = Field(default=100_000, ge=1_000, le=2_000_000)
@@ -190,7 +190,7 @@ class CollateralQuoteRequest(Strict):
     retention: _Money = 0.0
     share_insured: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
     pricing: Pricing = Field(default_factory=Pricing)
-    simulation: Simulation = Field(default_factory=Simulation)
+    simulation: QuoteSimulation = Field(default_factory=QuoteSimulation)
 
     @model_validator(mode="after")
     def _retention_below_loan(self) -> CollateralQuoteRequest:
@@ -311,7 +311,7 @@ class LitigationQuoteRequest(Strict):
     aggregate_retention: _Money = 0.0
     share_insured: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
     pricing: Pricing = Field(default_factory=Pricing)
-    simulation: Simulation = Field(default_factory=Simulation)
+    simulation: QuoteSimulation = Field(default_factory=QuoteSimulation)
 
     @model_validator(mode="after")
     def _check(self) -> LitigationQuoteRequest:

@@ -124,16 +124,6 @@ class ValuationRequest(Strict):
         return self
 
     @model_validator(mode="after")
-    def _not_before_filing(self) -> ValuationRequest:
-        filed = self.asset.legal.filing_date
-        if filed is not None and self.valuation_date < filed:
-            raise ValueError(
-                f"valuation_date: {self.valuation_date} is before the asset's filing_date "
-                f"{filed}; a right is valued on or after the day it is filed"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _keys_and_weights(self) -> ValuationRequest:
         keys = method_keys(self.methods)
         seen: set[str] = set()

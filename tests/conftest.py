@@ -164,6 +164,8 @@ def gunicorn_server(
         "IPVALUE_DATABASE_URL": db_url,
         "IPVALUE_RATE_LIMIT": "0",
         "IPVALUE_LOG_LEVEL": "WARNING",
+        # its own instance folder: control socket and metrics never shared with another server
+        "IPVALUE_INSTANCE_PATH": str(log_path.parent / f"instance-{port}"),
         **env,
     }
     ipvalue = str(Path(sys.executable).with_name("ipvalue"))

@@ -189,3 +189,22 @@ def test_alerts_list_and_acknowledge_unknown(client: Any) -> None:
     assert client.get("/v1/alerts").get_json() == {"items": [], "next_cursor": None}
     assert client.get("/v1/alerts?status=bogus").status_code == 422
     assert client.post("/v1/alerts/nope/acknowledge", json={"by": "me"}).status_code == 404
+
+
+def test_a_bulk_change_is_all_or_nothing(client: Any) -> None:
+    from ipvalue.api.book import BookStore
+    from ipvalue.api.db import engine_for
+    from ipvalue.models.errors import InputError
+
+    a = make_asset(client)
+    b = make_asset(client, name="B", number="8000001")
+    store = BookStore(engine_for(client.application.config["DATABASE_URL"]))
+    doc_a = store.get("asset", "test-tenant", a["id"])["document"]
+    doc_b = store.get("asset", "test-tenant", b["id"])["document"]
+    stale = [(a["id"], 1, doc_a, {}, None), (b["id"], 7, doc_b, {}, None)]
+    try:
+        store.add_versions("asset", "test-tenant", stale)
+        raise AssertionError("a stale version must be refused")
+    except InputError as exc:
+        assert "changed while this change was made" in str(exc)
+    assert store.get("asset", "test-tenant", a["id"])["version"] == 1  # nothing half-written

@@ -110,3 +110,22 @@ def test_missing_volatility_names_the_field() -> None:
     )
     with pytest.raises(Exception, match=r"appraisal\.simulation\.volatility"):
         evaluate_loan("L1", LOAN, [no_vol], D(2026, 6, 1), paths=2_000)
+
+
+def test_posterior_draws_feed_the_bundle_and_the_rules() -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from ipvalue.risk.book.monitor import Baseline, bundle_draws
+
+    same = bundle_draws([1, 1], [np.full(4, 0.4), np.full(4, 0.4)], 0.0, 4)
+    assert same == pytest.approx(np.full(4, 0.4 / math.sqrt(2)))
+    cycled = bundle_draws([1], [np.array([0.1, 0.2])], 1.0, 5)
+    assert cycled.tolist() == pytest.approx([0.1, 0.2, 0.1, 0.2, 0.1])
+    a = dataclasses.replace(pledged("a"), volatility_draws=(0.6, 0.7, 0.8, 0.9))
+    out = evaluate_loan(
+        "L1", LOAN, [a], D(2026, 6, 1), baseline=Baseline(D(2026, 1, 1), 1e6, 0.4), paths=2_000
+    )
+    assert out.volatility == pytest.approx(0.75)  # the posterior's mean, not the appraisal's 0.4
+    assert ("volatility_rise", None) in {(f.rule, f.asset_id) for f in out.fired}

@@ -6,12 +6,15 @@ import json
 import time
 from typing import Any
 
-from test_book_api import loan_body, make_asset
+import pytest
+from sqlalchemy import select
+from test_book_api import asset_body, loan_body, make_asset
 
 from ipvalue.api.book import BookStore
 from ipvalue.api.cli import main
 from ipvalue.api.db import engine_for
 from ipvalue.api.monitor import run_monitoring
+from ipvalue.api.tables import records
 
 AS_OF = "2026-06-01"
 
@@ -204,3 +207,82 @@ def test_book_totals_and_export(client: Any) -> None:
         xml = package.read("xl/worksheets/sheet1.xml").decode()
     assert "prob_ltv_breach" in xml and xml.count("<row ") == 3
     assert client.get("/v1/loans/export?format=pdf").status_code == 422
+
+
+def test_racing_runs_take_a_loan_lease_once(db_url: str) -> None:
+    """Eight runs race for one loan's lease on each database: exactly one holds it."""
+    import threading
+
+    from ipvalue.api.db import migrate
+
+    engine = engine_for(db_url)
+    migrate(engine)
+    store = BookStore(engine)
+    start = threading.Barrier(8)
+    won: list[bool] = []
+
+    def race(k: int) -> None:
+        start.wait()
+        won.append(store.take_lease("loan-1", f"run-{k}", 60))
+
+    threads = [threading.Thread(target=race, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(won) == [False] * 7 + [True]
+    assert not store.take_lease("loan-1", "late", 60)
+    store.release_lease("loan-1", "late")  # only the holder can give it back
+    assert not store.take_lease("loan-1", "late", 60)
+
+
+@pytest.mark.slow
+def test_observations_are_re_estimated_once_and_feed_the_collateral(client: Any) -> None:
+    body = asset_body()
+    body["observations"] = {
+        "series": [100 * 1.01**k * (1.08 if k % 2 else 0.93) for k in range(24)],
+        "kind": "levels",
+        "periods_per_year": 12,
+    }
+    made = client.post("/v1/assets", json=body)
+    assert made.status_code == 201, made.get_json()
+    loan(client, made.get_json()["id"])
+    first = run(client)
+    assert first["failures"] == [] and first["loans_checked"] == 1
+    engine = engine_for(url_of(client))
+    with engine.connect() as conn:
+        estimates = conn.execute(
+            select(records.c.subject).where(records.c.kind == "volatility")
+        ).all()
+    assert len(estimates) == 1
+    evaluation = client.get(f"/v1/loans/{first['loans'][0]['loan_id']}").get_json()
+    assert evaluation["monitoring"]["collateral"]["ltv"] > 0
+    run(client, as_of="2026-07-01")  # same observations: no new estimate
+    with engine.connect() as conn:
+        assert (
+            len(conn.execute(select(records.c.id).where(records.c.kind == "volatility")).all()) == 1
+        )
+
+
+def test_schedule_setting_and_one_tick_per_period(client: Any) -> None:
+    from ipvalue.api.monitor import parse_every, scheduled_tick
+
+    assert parse_every(None) is None and parse_every("0") is None
+    assert parse_every("6h") == 21_600 and parse_every("1d") == 86_400 and parse_every("90") == 90
+    with pytest.raises(ValueError, match="IPVALUE_MONITOR_EVERY"):
+        parse_every("often")
+    with pytest.raises(ValueError, match="at least 60"):
+        parse_every("5s")
+
+    class Runner:
+        def __init__(self) -> None:
+            self.jobs: list[tuple[str, str]] = []
+
+        def create(self, kind: str, tenant: str, fn: Any, payload: Any, context: Any) -> str:
+            self.jobs.append((kind, tenant))
+            return f"job-{len(self.jobs)}"
+
+    runner = Runner()
+    assert scheduled_tick(runner, url_of(client), 3600, "worker-1") == ["job-1"]
+    assert scheduled_tick(runner, url_of(client), 3600, "worker-2") == []  # same period
+    assert runner.jobs == [("monitoring_run", "test-tenant")]

@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import http.server
 import json
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -98,28 +101,32 @@ def test_a_failed_delivery_is_retried_later_and_kept(client: Any, receiver: Rece
     assert len(receiver.got) == 2  # at least once: the first try and the retry
 
 
-def test_committed_deliveries_survive_a_process_that_never_sent(
-    client: Any, receiver: Receiver
-) -> None:
-    """A run that committed its alerts and died before sending: the outbox still holds them,
-    and the next deliverer (another process, the next run, ``ipvalue monitor deliver``) sends
-    them."""
+KILLED_RUN = """
+import datetime as dt, os, signal, sys
+import ipvalue.api.monitor as monitor
+# killed between the commit of the alerts (and their outbox rows) and the first send
+monitor.deliver_due = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+monitor.run_monitoring(sys.argv[1], "test-tenant", dt.date(2026, 6, 1), paths=2000)
+"""
+
+
+def test_committed_deliveries_survive_a_killed_process(client: Any, receiver: Receiver) -> None:
+    """A run SIGKILLed after committing its alerts and before sending: the outbox still holds
+    them, and the next deliverer (the next run, ``ipvalue monitor deliver``) sends them."""
     client.post("/v1/webhooks", json={"url": receiver.url, "events": ["alert.raised"]})
     a = make_asset(client)
     client.post("/v1/loans", json=loan_body(a["id"]))
-    engine = engine_for(url_of(client))
-    import ipvalue.api.monitor as monitor
-
-    real = monitor.deliver_due
-    monitor.deliver_due = lambda *a, **k: (_ for _ in ()).throw(SystemExit("killed"))  # type: ignore[assignment]
-    try:
-        with pytest.raises(SystemExit):
-            run(client)
-    finally:
-        monitor.deliver_due = real  # type: ignore[assignment]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, url_of(client)], capture_output=True, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
     assert receiver.got == []
-    assert deliver_due(engine)["delivered"] >= 1
-    assert all(json.loads(b)["event"] == "alert.raised" for _, b in receiver.got)
+    raised = client.get("/v1/alerts").get_json()["items"]
+    assert raised  # committed before the kill
+    engine = engine_for(url_of(client))
+    assert deliver_due(engine)["delivered"] == len(raised)
+    sent = sorted(json.loads(b)["data"]["id"] for _, b in receiver.got)
+    assert sent == sorted(x["id"] for x in raised)
 
 
 def test_bad_webhook_bodies(client: Any, other_client: Any) -> None:

@@ -18,7 +18,12 @@ from scipy import stats as sps
 from ipvalue.models.uncertain import Distribution, DistributionBase, Pert, Triangular, Uniform
 from ipvalue.risk.montecarlo import normals
 from ipvalue.risk.montecarlo.normals import combine, compiled, numpy_tables, standard_normal
-from ipvalue.risk.montecarlo.sampling import PERT_SHAPE, distribution_mean, from_normal_scores
+from ipvalue.risk.montecarlo.sampling import (
+    PERT_SHAPE,
+    distribution_mean,
+    from_normal_scores,
+    warm_up,
+)
 
 DIST: TypeAdapter[DistributionBase] = TypeAdapter(Distribution)
 
@@ -195,3 +200,32 @@ def test_an_unwritable_cache_folder_only_costs_the_compile(tmp_path, monkeypatch
         return 3 * x
 
     assert compiled(thrice)(2) == 6
+
+
+def test_a_cache_folder_others_can_write_is_not_used(tmp_path, monkeypatch, caplog):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # anyone could plant an index (a pickle) here
+    monkeypatch.setenv("IPVALUE_CACHE_DIR", str(shared))
+
+    @numba.njit
+    def four_times(x):  # pragma: no cover - compiled
+        return 4 * x
+
+    assert compiled(four_times)(2) == 8
+    assert not list(shared.rglob("*.nbi"))
+    assert "not cached on disk" in caplog.text and "writable by other users" in caplog.text
+
+
+def test_warm_up_compiles_the_signatures_a_simulation_uses():
+    from ipvalue.risk.montecarlo import sampling
+
+    kernels = (normals._fill_normals, normals._combine, sampling._inverse_cdf)
+    warm_up()
+    before = [list(k.signatures) for k in kernels]
+    assert all(before)
+    z = standard_normal(_pcg(4), (3, 100))
+    x = combine(np.linalg.cholesky(np.full((3, 3), 0.5) + 0.5 * np.eye(3)), z)
+    for index in (0, 1, 4):
+        from_normal_scores(DIST.validate_python(CASES[index][0]), x[0])
+    assert [list(k.signatures) for k in kernels] == before, "a simulation compiled anew"

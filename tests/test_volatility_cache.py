@@ -234,3 +234,27 @@ def test_an_estimate_never_runs_a_pickle_planted_at_its_entry(tmp_path: Path) ->
     assert answer["model"] == "student_t" and 0.05 < answer["sigma"] < 1.5
     assert answer["entry_signed"] is True
     assert "refused cache entry" in out.stderr and "HMAC" in out.stderr
+
+
+def test_numba_machine_code_is_not_cached_in_a_folder_others_can_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """numba's own cache (the Monte Carlo sampler's) unpickles its index: same folder rule."""
+    import numba
+
+    from ipvalue.risk.montecarlo.normals import compiled as with_disk_cache
+
+    root = tmp_path / "shared"
+    (root / "numba").mkdir(parents=True)
+    root.chmod(0o777)
+    (root / "numba").chmod(0o777)
+    monkeypatch.setenv("IPVALUE_CACHE_DIR", str(root))
+
+    @numba.njit
+    def four_times(x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+        return 4 * x
+
+    with caplog.at_level(logging.WARNING):
+        assert with_disk_cache(four_times)(2) == 8
+    assert not list(root.rglob("*.nbi")) and not list(root.rglob("*.nbc"))
+    assert any("writable by other users" in r.getMessage() for r in caplog.records)

@@ -170,52 +170,63 @@ def check_event(asset: Asset, event: BookEvent, field: str, latest: dt.date) -> 
         )
 
 
+def _with_events(
+    entry: dict[str, Any], events: list[BookEvent], unclassified: list[UnclassifiedEvent]
+) -> tuple[dict[str, Any] | None, int]:
+    """The asset document with the events it does not hold yet (by ``(source, code, date)``),
+    or None when nothing is new; and how many events are new."""
+    doc = entry["document"]
+    known = {BookEvent.model_validate(e).key() for e in doc.get("events", [])}
+    fresh = []
+    for event in events:
+        if event.key() not in known:
+            known.add(event.key())
+            fresh.append(event)
+    kept = {(u["source"], u["code"], u["date"]) for u in doc.get("unclassified_events", [])}
+    new_unclassified = [
+        u for u in unclassified if (u.source, u.code, u.date.isoformat()) not in kept
+    ]
+    if not fresh and not new_unclassified:
+        return None, 0
+    document = {
+        **doc,
+        "events": [
+            *doc.get("events", []),
+            *(e.model_dump(mode="json", exclude_none=True) for e in fresh),
+        ],
+        "unclassified_events": [
+            *doc.get("unclassified_events", []),
+            *(u.model_dump(mode="json", exclude_none=True) for u in new_unclassified),
+        ],
+    }
+    return document, len(fresh)
+
+
 def add_events(
     tenant: str,
-    asset_id: str,
-    events: list[BookEvent],
-    unclassified: list[UnclassifiedEvent] = (),  # type: ignore[assignment]
+    by_asset: dict[str, tuple[list[BookEvent], list[UnclassifiedEvent]]],
     key: str | None = None,
     attempts: int = 3,
-) -> tuple[dict[str, Any], int]:
-    """Add events to an asset as one new version; duplicates by ``(source, code, date)`` are
-    no-ops. Returns the entry and the number added (0: nothing changed, no new version)."""
+) -> dict[str, int]:
+    """Add events to assets, each changed asset one new version, all in one transaction;
+    duplicates by ``(source, code, date)`` are no-ops. Returns the number added per asset."""
     store = book()
     for attempt in range(attempts):
-        entry = store.get("asset", tenant, asset_id)
-        doc = entry["document"]
-        known = {BookEvent.model_validate(e).key() for e in doc.get("events", [])}
-        fresh = []
-        for event in events:
-            if event.key() not in known:
-                known.add(event.key())
-                fresh.append(event)
-        kept = {(u["source"], u["code"], u["date"]) for u in doc.get("unclassified_events", [])}
-        new_unclassified = [
-            u for u in unclassified if (u.source, u.code, u.date.isoformat()) not in kept
-        ]
-        if not fresh and not new_unclassified:
-            return entry, 0
-        document = {
-            **doc,
-            "events": [
-                *doc.get("events", []),
-                *(e.model_dump(mode="json", exclude_none=True) for e in fresh),
-            ],
-            "unclassified_events": [
-                *doc.get("unclassified_events", []),
-                *(u.model_dump(mode="json", exclude_none=True) for u in new_unclassified),
-            ],
-        }
+        changes = []
+        added: dict[str, int] = {}
+        for asset_id, (events, unclassified) in by_asset.items():
+            entry = store.get("asset", tenant, asset_id)
+            document, count = _with_events(entry, events, unclassified)
+            added[asset_id] = count
+            if document is not None:
+                changes.append((asset_id, entry["version"], document, asset_facts(document), key))
         try:
-            updated = store.add_version(
-                "asset", tenant, asset_id, entry["version"], document, asset_facts(document), key
-            )
+            store.add_versions("asset", tenant, changes)
         except InputError:
             if attempt == attempts - 1:
                 raise
             continue
-        return updated, len(fresh)
+        return added
     raise AssertionError("unreachable")
 
 
@@ -241,7 +252,8 @@ def post_events(asset_id: str) -> tuple[dict[str, Any], int]:
     latest = today()
     for i, event in enumerate(body.events):
         check_event(asset, event, f"events[{i}]", latest)
-    updated, added = add_events(tenant, asset_id, body.events, key=key)
+    added = add_events(tenant, {asset_id: (body.events, [])}, key=key)[asset_id]
+    updated = store.get("asset", tenant, asset_id)
     return {**asset_answer(updated), "added": added, "replayed": False}, 201 if added else 200
 
 
@@ -311,10 +323,7 @@ def import_legal_status() -> tuple[dict[str, Any], int]:
             "or send ?on_error=skip to import the rest",
             [FieldProblem(f"line {r['line']}", str(r["message"])) for r in rejected[:100]],
         )
-    imported = 0
-    for asset_id, (events, kept) in by_asset.items():
-        _, added = add_events(tenant, asset_id, events, kept)
-        imported += added
+    imported = sum(add_events(tenant, by_asset).values()) if by_asset else 0
     return {
         "format": fmt,
         "lines": len(parsed.rows) + len(parsed.rejected),

@@ -26,7 +26,7 @@ from ipvalue.api.limits import check_limit, limit_value
 from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
 from ipvalue.api.schemas import RecordList
-from ipvalue.models.errors import InputError
+from ipvalue.models.errors import FieldProblem, InputError
 from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest, PortfolioResult
 from ipvalue.risk.portfolio import PortfolioUpload, read_portfolio_csv, read_portfolio_xlsx, to_xlsx
 from ipvalue.risk.portfolio.csv_io import ON_ERROR, XLSX_MEDIA_TYPE
@@ -84,13 +84,17 @@ def _parameters() -> list[dict[str, Any]]:
 
 
 def _check_query(upload: bool) -> None:
-    """Refuse unknown query parameters, and any on a JSON body (settings go in the body)."""
+    """Refuse unknown query parameters (every one named), and any on a JSON body (settings go
+    in the body)."""
+    unknown = [name for name in request.args if name not in UPLOAD_PARAMETERS]
+    if unknown:
+        allowed = ", ".join(UPLOAD_PARAMETERS)
+        message = f"is not a query parameter of this endpoint; an upload takes {allowed}"
+        raise InputError(
+            f"{unknown[0]}: {message}" + (f" (and {len(unknown) - 1} more)" if unknown[1:] else ""),
+            [FieldProblem(name, message) for name in unknown],
+        )
     for name in request.args:
-        if name not in UPLOAD_PARAMETERS:
-            allowed = ", ".join(UPLOAD_PARAMETERS)
-            raise InputError.for_field(
-                name, f"is not a query parameter of this endpoint; an upload takes {allowed}"
-            )
         if not upload and name == "on_error":
             raise InputError.for_field(
                 name,
@@ -173,7 +177,7 @@ def screen() -> Any:
         }
         rejected = [r.model_dump(mode="json") for r in parsed_file.rejected]
     else:
-        payload = json_body("text/csv, an Excel workbook or multipart/form-data for a file")
+        payload = json_body("text/csv, an .xlsx workbook or multipart/form-data for a file")
     assets = payload.get("assets")
     if isinstance(assets, list):
         check_limit("max_assets", len(assets), "assets")
@@ -188,7 +192,7 @@ def screen() -> Any:
     sent = {
         "upload": file_format,
         "upload_rows": len(parsed.assets) + len(rejected),
-        **request.args,
+        **{name: _setting(name, request.args[name]) for name in request.args},
     }
     body, status, headers = submit_or_run(
         "portfolio",

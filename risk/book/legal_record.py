@@ -44,7 +44,7 @@ class LegalRecord:
     ----------
     as_of : datetime.date
     status : str
-        Legal status after the events (API.md ``legal.status`` values).
+        Legal status after the events (docs/api.md ``legal.status`` values).
     life : LegalLife
         Remaining protected life (years, expiry date, alive, basis).
     ended_on : datetime.date or None

@@ -11,6 +11,10 @@ For a loan and its pledged assets, as of the run date:
    (``appraisal.simulation.volatility``) with the loan's ``asset_correlation`` rho:
    sigma_B^2 = sum_ij w_i w_j sigma_i sigma_j rho_ij (w_i = v_i / V; rho_ii = 1), the variance of
    the value-weighted sum of the rights' returns;
+   When a right has value observations, its volatility is their posterior (the API
+   re-estimates it when new observations arrive): each path of the collateral takes one draw
+   of the bundle's volatility (`bundle_draws`), and ``prob_volatility_rose`` is the share of
+   draws above the baseline's volatility;
 4. the collateral on the remaining term (:func:`ipvalue.risk.collateral.assess_collateral`),
    with the remaining life of the longest-lived right (the bundle's value ends when the last one
    ends) and a seed fixed by the loan and the date, so a re-run gives the same numbers;
@@ -60,6 +64,9 @@ class PledgedAsset:
     asset: Asset
     events: tuple[BookEvent, ...]
     appraisal: Appraisal | None
+    volatility_draws: tuple[float, ...] | None = None
+    """Posterior draws of the right's annual volatility, re-estimated from its observations;
+    when given they stand over ``appraisal.simulation.volatility``."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +149,22 @@ def bundle_volatility(values: list[float], sigmas: list[float], rho: float) -> f
     return float(math.sqrt(float(ws @ corr @ ws)))
 
 
+def bundle_draws(values: list[float], draws: list[np.ndarray], rho: float, size: int) -> np.ndarray:
+    """Draws of the bundle's volatility: draw k takes each right's k-th draw (cycled to
+    ``size``) in `bundle_volatility`'s formula, so the rights' own uncertainty carries into the
+    collateral's paths."""
+    v = np.asarray(values, dtype=float)
+    w = v / v.sum()
+    corr = np.full((v.size, v.size), rho)
+    np.fill_diagonal(corr, 1.0)
+    stacked = np.stack([np.resize(d, size) for d in draws])  # (rights, size)
+    ws = w[:, None] * stacked
+    return np.sqrt(np.einsum("ik,ij,jk->k", ws, corr, ws))
+
+
 def _asset_volatility(pledged: PledgedAsset) -> float:
+    if pledged.volatility_draws:
+        return float(np.mean(pledged.volatility_draws))
     sim = (pledged.appraisal.simulation or {}) if pledged.appraisal else {}
     vol = sim.get("volatility")
     if vol is None:
@@ -223,9 +245,18 @@ def evaluate_loan(
     sigmas = [_asset_volatility(p) for p in pledged]
     total = float(sum(values))
     sigma = bundle_volatility(values, sigmas, loan.asset_correlation) if total > 0 else max(sigmas)
-    base = baseline or first_baseline(loan, pledged, as_of, sigma)
     remaining_term = (loan.maturity() - as_of).days / DAYS_PER_YEAR
     cap = loan.max_ltv or LENDER_PRACTICE_MAX_LTV.get(loan.lender_practice or "cn", 0.30)
+    draws = None
+    if total > 0 and any(p.volatility_draws for p in pledged):
+        size = max(len(p.volatility_draws or ()) for p in pledged)
+        per_right = [
+            np.asarray(p.volatility_draws if p.volatility_draws else [s], dtype=float)
+            for p, s in zip(pledged, sigmas, strict=True)
+        ]
+        draws = bundle_draws(values, per_right, loan.asset_correlation, size)
+        sigma = float(draws.mean())
+    base = baseline or first_baseline(loan, pledged, as_of, sigma)
     collateral = None
     if total > 0:
         lives = [r.life.years for r in records if r.life.alive]
@@ -233,7 +264,7 @@ def evaluate_loan(
         request = CollateralRequest.model_validate(
             {
                 "value": total,
-                "volatility": sigma,
+                "volatility": sigma if draws is None else [float(d) for d in draws],
                 "currency": loan.currency,
                 "horizon_years": max(remaining_term, 1 / 365),
                 "loan_amount": loan.amount,
@@ -260,7 +291,13 @@ def evaluate_loan(
                 "value": base.value,
                 "volatility": base.volatility,
             },
-            "current": {"value": max(total, WORTHLESS), "volatility": sigma},
+            "current": {
+                "value": max(total, WORTHLESS),
+                "volatility": sigma,
+                "prob_volatility_rose": None
+                if draws is None or base.volatility is None
+                else float(np.mean(draws > base.volatility)),
+            },
             "loan": {
                 "amount": loan.amount,
                 "max_ltv": cap,

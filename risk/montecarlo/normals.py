@@ -22,13 +22,15 @@ How it matches numpy
   :func:`standard_normal` calls numpy itself: the numbers are the same, only slower.
 
 Compiled code is cached on disk in ``$IPVALUE_CACHE_DIR/numba`` (default
-``~/.cache/ipvalue/numba``), created on first use; importing this module compiles nothing and
+``~/.cache/ipvalue/numba``), created on first use (mode 0700) and used only while nobody else
+can write into it, as the volatility model cache; importing this module compiles nothing and
 changes no environment variable.
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import math
 import struct
 from collections.abc import Callable
@@ -43,6 +45,8 @@ from numba.core import caching, types
 from numba.extending import get_cython_function_address, intrinsic
 
 from ipvalue.valuation.discounting import FloatArray
+
+log = logging.getLogger(__name__)
 
 ZIGGURAT_R = 3.6541528853610087963519472518
 """Start of the ziggurat's tail: the base layer's right edge (Marsaglia and Tsang 2000)."""
@@ -69,6 +73,24 @@ class _ServiceCacheLocator(caching._SourceFileBackedLocatorMixin, caching._Cache
 
     def get_cache_path(self) -> str:
         return self._cache_path
+
+    def ensure_cache_path(self) -> None:
+        """Create the folder (mode 0700) and use it only if nobody else can write into it.
+
+        The index numba keeps there is a pickle: whoever can write the folder runs code in
+        the service, so the folder and its parents must pass the same check as the volatility
+        model cache (:func:`~ipvalue.risk.volatility.signed_files.check_folder`).
+        """
+        from ipvalue.risk.volatility import signed_files
+
+        path = Path(self._cache_path)
+        try:
+            signed_files.private_folder(path.parent)
+            signed_files.private_folder(path)
+        except signed_files.UntrustedError as exc:
+            log.warning("compiled Monte Carlo code is not cached on disk: %s", exc)
+            raise OSError(str(exc)) from exc
+        super().ensure_cache_path()
 
 
 class _ServiceCacheImpl(caching.CompileResultCacheImpl):  # type: ignore[misc]

@@ -33,7 +33,7 @@ from ipvalue.models.uncertain import (
     Uniform,
     is_uncertain,
 )
-from ipvalue.risk.montecarlo.normals import compiled, scipy_function
+from ipvalue.risk.montecarlo.normals import combine, compiled, scipy_function, standard_normal
 from ipvalue.valuation.discounting import FloatArray
 
 PERT_SHAPE = 4.0
@@ -109,6 +109,18 @@ def _transform(kind: int, z: FloatArray, *params: float) -> FloatArray:
         scipy_function("__pyx_fuse_0betaincinv", 3),
     )
     return out
+
+
+def warm_up() -> None:
+    """Load (or compile, then cache) every compiled kernel of the sampler now.
+
+    A new process otherwise pays numba's start-up and the cache load (about a second) in its
+    first simulation; a server calls this once per worker before taking requests.
+    """
+    z = standard_normal(np.random.Generator(np.random.PCG64(0)), (1, 2))
+    combine(np.eye(1), z)
+    for kind in (UNIFORM, TRIANGULAR, PERT):
+        _transform(kind, z[0], 0.0, 1.0, 0.5, 0.5, 0.5)
 
 
 def _truncated_normal(d: Normal, z: FloatArray) -> FloatArray:
