@@ -46,7 +46,7 @@ ATTRIBUTE = "__openapi__"
 REF = "#/components/schemas/{model}"
 _PARAM = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
 _ERROR_TITLES = {
-    400: "Bad request (not a JSON object)",
+    400: "Bad request (not a plain JSON object)",
     401: "No valid API key",
     404: "Not found (or another tenant's)",
     405: "Method not allowed",
@@ -322,7 +322,7 @@ def build_document(
                 "required": True,
                 "content": {"application/json": {"schema": schema}, **_uploads(op.uploads)},
             }
-            statuses |= {400, 413, 422}
+            statuses |= {400, 413, 415, 422}
         if path.startswith("/v1/"):
             entry["security"] = [{"bearer": []}]
             statuses |= {401, 429}

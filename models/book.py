@@ -16,8 +16,18 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ipvalue.models.asset import Asset
+from ipvalue.models.base import Strict
 from ipvalue.models.collateral import RiskSharing
 from ipvalue.models.errors import field_error
+from ipvalue.models.fields import (
+    DECIMAL,
+    Currency,
+    Finite,
+    IsoDate,
+    PositiveMoney,
+    Rate,
+    YearlyProbability,
+)
 from ipvalue.models.triggers import EventStatus, EventType, RuleName, Severity
 from ipvalue.models.valuation import ValuationRequest
 
@@ -61,7 +71,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ExternalIds(_Strict):
+class ExternalIds(Strict):
     """An asset's numbers at its office, by which bulk legal-status files find it.
 
     Parameters
@@ -76,23 +86,23 @@ class ExternalIds(_Strict):
     registration_number: _Text | None = None
 
 
-class Observations(_Strict):
+class Observations(Strict):
     """Value observations of an asset, as for ``POST /v1/volatility``."""
 
-    series: list[float] = Field(min_length=3, max_length=100_000)
+    series: list[Finite] = Field(min_length=3, max_length=100_000)
     kind: Literal["levels", "returns"] = "levels"
     periods_per_year: float = Field(default=12, gt=0, le=366)
 
 
-class Appraisal(_Strict):
+class Appraisal(Strict):
     """A ``POST /v1/valuations`` body without ``asset``: re-run at each monitoring date.
 
     The monitoring run sets ``valuation_date`` to its own date and the asset's legal status to
     the one its events give, so the remaining life shrinks and a lapsed right counts zero.
     """
 
-    valuation_date: dt.date
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    valuation_date: IsoDate
+    currency: Currency
     methods: list[dict[str, Any]] = Field(min_length=1, max_length=20)
     weights: dict[str, float] | list[float] | None = None
     simulation: dict[str, Any] | None = None
@@ -104,7 +114,7 @@ class Appraisal(_Strict):
         return ValuationRequest.model_validate(body)
 
 
-class AssetBody(_Strict):
+class AssetBody(Strict):
     """Body of ``POST /v1/assets``: the asset and what monitoring needs to re-value it."""
 
     asset: Asset
@@ -127,7 +137,7 @@ class AssetBody(_Strict):
         return self
 
 
-class BookEvent(_Strict):
+class BookEvent(Strict):
     """One legal event of a kept asset.
 
     Parameters
@@ -148,7 +158,7 @@ class BookEvent(_Strict):
     """
 
     type: BookEventType
-    date: dt.date
+    date: IsoDate
     code: str | None = Field(default=None, max_length=16)
     source: str = Field(default="api", min_length=1, max_length=64)
     detail: str | None = Field(default=None, max_length=2000)
@@ -159,7 +169,7 @@ class BookEvent(_Strict):
         return (self.source, self.code or self.type, self.date.isoformat())
 
 
-class EventsBody(_Strict):
+class EventsBody(Strict):
     """Body of ``POST /v1/assets/{id}/events``."""
 
     events: list[BookEvent] = Field(min_length=1, max_length=10_000)
@@ -175,7 +185,7 @@ class UnclassifiedEvent(_Strict):
     detail: str | None = None
 
 
-class LoanBody(_Strict):
+class LoanBody(Strict):
     """Body of ``POST /v1/loans``.
 
     Parameters
@@ -204,19 +214,19 @@ class LoanBody(_Strict):
     """
 
     borrower: _Text
-    amount: float = Field(gt=0, allow_inf_nan=False)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    start_date: dt.date
+    amount: PositiveMoney
+    currency: Currency
+    start_date: IsoDate
     term_years: float = Field(gt=0, le=30, allow_inf_nan=False)
     pledged_asset_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         min_length=1, max_length=100
     )
-    max_ltv: float | None = Field(default=None, gt=0, le=1)
-    annual_pd: float | None = Field(default=None, ge=0, lt=1)
+    max_ltv: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), DECIMAL] | None = None
+    annual_pd: YearlyProbability | None = None
     risk_sharing: RiskSharing = Field(default_factory=RiskSharing)
     lender_practice: Literal["cn", "uk"] | None = None
     large_exposure: bool = False
-    asset_correlation: float = Field(default=1.0, ge=0, le=1)
+    asset_correlation: Rate = 1.0
 
     @model_validator(mode="after")
     def _distinct_assets(self) -> LoanBody:
@@ -237,7 +247,7 @@ class LoanBody(_Strict):
         return self.start_date + dt.timedelta(days=round(self.term_years * 365.25))
 
 
-class Acknowledgement(_Strict):
+class Acknowledgement(Strict):
     """Body of ``POST /v1/alerts/{id}/acknowledge``: who saw it, and a note."""
 
     by: _Text
@@ -263,10 +273,10 @@ class Alert(_Strict):
     run_id: str | None = None
 
 
-class MonitoringRunBody(_Strict):
+class MonitoringRunBody(Strict):
     """Body of ``POST /v1/monitoring/runs`` (all optional): the run date and which loans."""
 
-    as_of: dt.date | None = None
+    as_of: IsoDate | None = None
     loan_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         default=None, max_length=10_000
     )
