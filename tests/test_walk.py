@@ -73,8 +73,12 @@ def counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int
 
 
 def test_a_post_validates_once_and_computes_point_life_and_regression_once(
-    client: Any, monkeypatch: pytest.MonkeyPatch
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from conftest import authed_client, key_for
+
+    app = make_app(SYNC_BUDGET=10**12)  # answered inline: the counts are of one request's walk
+    client = authed_client(app, key_for(app))
     validations: list[int] = []
     original = ValuationRequest.model_validate.__func__  # type: ignore[attr-defined]
 
