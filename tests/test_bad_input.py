@@ -317,13 +317,13 @@ def _nan_result(payload: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_non_finite_result_is_a_422_naming_where_inline_and_in_jobs() -> None:
     from ipvalue.api.errors import non_finite_at
-    from ipvalue.api.jobs import _call
+    from ipvalue.api.jobs import call_job
     from ipvalue.models.errors import InputError
 
     assert non_finite_at({"a": [1.0, {"b": float("-inf")}]}) == "a[1].b"
     assert non_finite_at({"a": [1.0, 2]}) is None
     with pytest.raises(InputError) as caught:
-        _call(_nan_result, {}, lambda _f: None)  # the one call of inline runs and job runs
+        call_job(_nan_result, {}, lambda _f: None)  # the one call of inline runs and job runs
     assert caught.value.status == 422
     assert "not a finite number" in caught.value.problems[0].message
 
