@@ -24,7 +24,7 @@ from ipvalue.risk.portfolio import (
     to_csv,
     to_xlsx,
 )
-from ipvalue.risk.portfolio.csv_io import INPUT_COLUMNS, RESULT_COLUMNS
+from ipvalue.risk.portfolio.ranked_table import INPUT_COLUMNS, RESULT_COLUMNS
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "portfolio.csv"
 HEADER = "id,kind,sector,value,volatility,name"

@@ -29,7 +29,8 @@ from ipvalue.api.schemas import RecordList
 from ipvalue.models.errors import FieldProblem, InputError
 from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest, PortfolioResult
 from ipvalue.risk.portfolio import PortfolioUpload, read_portfolio_csv, read_portfolio_xlsx, to_xlsx
-from ipvalue.risk.portfolio.csv_io import ON_ERROR, XLSX_MEDIA_TYPE
+from ipvalue.risk.portfolio.csv_io import ON_ERROR
+from ipvalue.risk.portfolio.ranked_table import XLSX_MEDIA_TYPE
 
 bp = Blueprint("portfolios", __name__, url_prefix="/v1/portfolios")
 

@@ -17,9 +17,8 @@ from ipvalue.risk.portfolio.csv_io import (
     parse_portfolio_csv,
     read_portfolio_csv,
     read_portfolio_xlsx,
-    to_csv,
-    to_xlsx,
 )
+from ipvalue.risk.portfolio.ranked_table import to_csv, to_xlsx
 from ipvalue.risk.portfolio.run import screen_portfolio
 
 __all__ = [
