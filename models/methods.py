@@ -11,12 +11,12 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from ipvalue.models.base import Strict
+from ipvalue.models.derivations import Derivation, DiscountRateInput
 from ipvalue.models.fields import Finite
 from ipvalue.models.series import AmountSeries, SignedSeries
 from ipvalue.models.uncertain import (
     Amount,
     Bounds,
-    DiscountRate,
     GrowthRate,
     Positive,
     Rate,
@@ -56,7 +56,7 @@ class _Method(Strict):
 class _Income(_Method):
     """Fields shared by the income methods."""
 
-    discount_rate: DiscountRate
+    discount_rate: DiscountRateInput
     mid_year: bool = Field(default=False, description="cash flows fall mid-year (t - 0.5)")
     terminal_growth: GrowthRate | None = Field(
         default=None,
@@ -68,7 +68,7 @@ class _Income(_Method):
 
     @model_validator(mode="after")
     def _growth_below_rate(self) -> _Income:
-        if self.terminal_growth is not None:
+        if self.terminal_growth is not None and not isinstance(self.discount_rate, Derivation):
             g, k = base_value(self.terminal_growth), base_value(self.discount_rate)
             if g >= k:
                 raise ValueError(
@@ -259,7 +259,7 @@ class MarketInputs(_Method):
     comparables: list[Comparable] = Field(min_length=1, max_length=1000)
     revenue: AmountSeries | None = None
     tax_rate: TaxRate | None = None
-    discount_rate: DiscountRate | None = None
+    discount_rate: DiscountRateInput | None = None
     mid_year: bool = False
     subject: dict[str, Finite] = Field(
         default_factory=dict, description="the subject's traits, to predict its royalty rate"

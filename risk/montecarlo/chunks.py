@@ -25,6 +25,7 @@ from ipvalue.risk.montecarlo.plan import (
     Plan,
     generator,
 )
+from ipvalue.valuation.derive import derived_draw
 from ipvalue.valuation.discounting import FloatArray
 from ipvalue.valuation.methods import MethodCall, value_method
 from ipvalue.valuation.reconcile import weighted_value
@@ -101,7 +102,7 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
         size = block.stop - start
         values = _value_methods(
             plan,
-            draw_from({k: v[block] for k, v in samples.items()}),
+            derived_draw(draw_from({k: v[block] for k, v in samples.items()})),
             size,
             {k: v[block] for k, v in times.items()},
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ipvalue.models.errors import InputError
 from ipvalue.models.methods import (
     DCFInputs,
     EquivalentInvestmentSplitInputs,
@@ -20,6 +21,7 @@ from ipvalue.models.methods import (
     ReliefFromRoyaltyInputs,
     WithAndWithoutInputs,
 )
+from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income as formulas
 from ipvalue.valuation.discounting import IncomeValue, periodic_cost_pv
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
@@ -67,6 +69,8 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
         if economic is not None:
             life = np.minimum(life, economic)
         result, rate, extra = compute(m, call, life)
+        if call.point and m.terminal_growth is not None:
+            _check_growth(m, call, rate)
         out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
         terminal = m.terminal_growth is not None
         n_years = result.income.shape[-1]
@@ -85,6 +89,18 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
     value.__name__ = compute.__name__.replace("_compute", "value")
     value.__doc__ = compute.__doc__
     return value
+
+
+def _check_growth(m: Any, call: MethodCall, rate: Any) -> None:
+    """Refuse a terminal growth at or above a derived discount rate (the plain rate is checked
+    when the request is read)."""
+    g, k = base_value(m.terminal_growth), float(np.asarray(rate))
+    if g >= k:
+        raise InputError.for_field(
+            f"{call.path}.terminal_growth",
+            f"must be below the derived discount_rate ({g:g} >= {k:g}); "
+            "the Gordon growth value is infinite otherwise",
+        )
 
 
 def _explain(m: Any, call: MethodCall, out: MethodOutcome, economic: Any, fees: bool) -> None:
