@@ -26,6 +26,9 @@ def _format_table(result: dict[str, Any]) -> str:
             f"{m['key']:<32}{m['approach']:<10}{weights[m['key']]:>8.2f}{m['value']:>22,.2f}"
         )
     lines.append(f"{'reconciled point value':<50}{result['value']['point']:>22,.2f}")
+    derived = _derivation_lines(result["methods"])
+    if derived:
+        lines += ["", "derived inputs:", *derived]
     life = result["legal_life"]
     lines += ["", f"legal life: {life['basis']}"]
     dist = result.get("distribution")
@@ -37,6 +40,16 @@ def _format_table(result: dict[str, Any]) -> str:
     for w in result["warnings"] + [w for m in result["methods"] for w in m["warnings"]]:
         lines.append(f"warning: {w}")
     return "\n".join(lines)
+
+
+def _derivation_lines(methods: list[dict[str, Any]]) -> list[str]:
+    """One line per derived input of each method: where it goes, its practice and its number."""
+    lines = []
+    for m in methods:
+        for path, d in m["audit"].get("derivations", {}).items():
+            shown = f"{d['value']:.6g}" if isinstance(d["value"], int | float) else "?"
+            lines.append(f"  {m['key']}: {path} = {shown} by {d['practice']} ({d['formula']})")
+    return lines
 
 
 def report_bad_input(exc: Exception) -> int:

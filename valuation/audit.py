@@ -71,7 +71,8 @@ def _expand(key: str, value: Any, figures: dict[str, Any]) -> dict[str, Any]:
             "put_value": number(value.put),
         }
     if isinstance(value, Derived):
-        return {key: {"practice": value.practice, "formula": value.formula} | trail(value.figures)}
+        head = {"practice": value.practice, "formula": value.formula, "value": number(value.value)}
+        return {key: head | trail(value.figures)}
     if isinstance(value, RoyaltyRegression):
         return {
             key: {

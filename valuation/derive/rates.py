@@ -46,6 +46,5 @@ def build_up(parts: BuildUpParts, path: str, draw: Draw) -> Derived:
     total: Any = np.float64(0.0)
     for name in _BUILD_UP_PARTS:
         total = total + np.asarray(figures[name], dtype=float)
-    figures["rate"] = total
     formula = "risk_free + equity_premium + size_premium + industry_premium + specific_premium"
     return Derived(value=total, practice="build_up", formula=formula, figures=figures)
