@@ -42,6 +42,7 @@ from ipvalue.models.book import Appraisal, BookEvent, LoanBody
 from ipvalue.models.errors import IPValueError
 from ipvalue.risk.book.alerts import KnownAlert, decide_alerts
 from ipvalue.risk.book.monitor import Baseline, PledgedAsset, evaluate_loan, is_open
+from ipvalue.risk.kernel.seeds import seed_of
 
 log = logging.getLogger("ipvalue.monitor")
 
@@ -85,8 +86,9 @@ def posterior_draws(
         "periods_per_year": observations.get("periods_per_year", 12),
         "asset_kind": asset.kind,
     }
-    digest = hashlib.sha256(dumps(body).encode()).hexdigest()
-    body["seed"] = int(digest[:15], 16)
+    text = dumps(body)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    body["seed"] = seed_of(text)
     subject = f"observations:{asset_id}:{digest[:16]}"
     cached = store.records.latest("volatility", tenant, subject)
     if cached is not None:
