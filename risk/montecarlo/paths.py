@@ -17,10 +17,9 @@ from numpy.typing import ArrayLike
 
 from ipvalue.risk.kernel import hazard, seeds
 from ipvalue.risk.kernel.process import LegalStops, ValueProcess, time_grid
+from ipvalue.risk.kernel.seeds import SeedLike
 from ipvalue.risk.montecarlo.stats import QUANTILES, quantile_name
 from ipvalue.valuation.discounting import FloatArray
-
-SeedLike = seeds.SeedLike
 
 
 @dataclass(frozen=True)
