@@ -211,10 +211,9 @@ def _monitor_list(url: str, args: argparse.Namespace, tenants: list[str]) -> int
     store = BookStore(engine_for(url))
     for tenant in args.tenant or tenants:
         if args.action == "alerts":
+            open_alerts = store.open_alerts(tenant)
             for loan in store.all_current("loan", tenant):
-                for alert in store.loan_alerts(tenant, loan["id"]):
-                    if alert["status"] == "cleared":
-                        continue
+                for alert in open_alerts.get(loan["id"], []):
                     print(
                         f"{tenant}  {alert['raised_at'][:10]}  {alert['severity']:<8} "
                         f"{alert['rule']:<18} loan {alert['loan_id']}  {alert['status']:<12} "
@@ -226,9 +225,11 @@ def _monitor_list(url: str, args: argparse.Namespace, tenants: list[str]) -> int
             key=lambda e: -(e["risk"] if e["risk"] is not None else -1),
         )
         print(f"{tenant}: {len(loans)} loan(s), riskiest first")
+        evaluations = store.records.latest_many(EVALUATION_KIND, tenant)
         for entry in loans:
             doc = entry["document"]
-            latest = store.latest_record(EVALUATION_KIND, tenant, entry["id"]) or {}
+            record = evaluations.get(entry["id"])
+            latest = {} if record is None else record["result"]
             ltv = (latest.get("collateral") or {}).get("ltv")
             risk = entry["risk"]
             print(
