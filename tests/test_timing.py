@@ -256,3 +256,23 @@ def test_bad_timing_input_is_a_422_naming_the_field(client, fields, where, says)
     assert resp.status_code == 422, resp.get_json()
     problems = resp.get_json()["errors"]
     assert any(p["field"] == where and says in p["message"] for p in problems), problems
+
+
+def test_pharma_example_gives_the_readme_figures(client):
+    """README's worked example (examples/valuation-pharma.json) states these numbers."""
+    example = json.loads(
+        (Path(__file__).parents[1] / "examples" / "valuation-pharma.json").read_text()
+    )
+    resp = client.post("/v1/valuations", json=example)
+    assert resp.status_code == 201, resp.get_json()
+    by_method = resp.get_json()["value"]["by_method"]
+    assert by_method["rNPV"] == pytest.approx(38_837_813, abs=1)
+    assert by_method["option to launch"] == pytest.approx(131_957_879, abs=1)
+    methods = {m["key"]: m for m in resp.get_json()["methods"]}
+    stages = methods["rNPV"]["audit"]["stages"]
+    assert stages["cash_flow_weights"][:6] == pytest.approx([1, 1, 0.4, 0.4, 0.24, 0.216])
+    assert stages["costs_pv"] == pytest.approx(69_748_354, abs=1)
+    assert stages["unweighted_value"] == pytest.approx(499_934_894, abs=1)
+    assert methods["option to launch"]["audit"]["black_scholes_value"] == pytest.approx(
+        1_823_218, abs=1
+    )

@@ -123,7 +123,7 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
         if initial is not None:
             out.value = out.value + np.asarray(initial, dtype=float)
             out.figures["initial_cash_flow"] = initial
-        terminal = m.terminal_growth is not None or m.terminal_multiple is not None
+        terminal = m.terminal_growth is not None  # an exit price ends the income at year n
         n_years = result.income.shape[-1]
         fee_life: Any = life
         if call.fee_life is not None:
