@@ -251,3 +251,78 @@ def test_bad_lattice_input_is_a_422_naming_the_field(client, fields, where, says
     assert resp.status_code == 422, resp.get_json()
     problems = resp.get_json()["errors"]
     assert any(p["field"] == where and says in p["message"] for p in problems), problems
+
+
+def _textbook_tree(s, k, t, sigma, r, steps, leak, put=False):
+    """One path, node by node, as a textbook writes the American tree (an independent check):
+    node i of step j is S u^(2i - j) e^{-Q(t_j)}, exercise compared at every node."""
+    dt = t / steps
+    u = np.exp(sigma * np.sqrt(dt))
+    p = (np.exp(r * dt) - 1 / u) / (u - 1 / u)
+    disc = np.exp(-r * dt)
+    sign = -1 if put else 1
+
+    def payoff(j, i):
+        return max(sign * (s * u ** (2 * i - j) * np.exp(-leak(j * dt)) - k), 0.0)
+
+    values = [payoff(steps, i) for i in range(steps + 1)]
+    for j in range(steps - 1, -1, -1):
+        values = [
+            max(disc * (p * values[i + 1] + (1 - p) * values[i]), payoff(j, i))
+            for i in range(j + 1)
+        ]
+    return values[0]
+
+
+@pytest.mark.parametrize("put", [False, True])
+def test_lattice_equals_a_node_by_node_tree(put):
+    constant = _textbook_tree(3422, 2875, 17, 0.47329, 0.067, 40, lambda t: t / 17, put)
+    got = options.binomial(3422, 2875, 17, 0.47329, 0.067, 1 / 17, steps=40, american=True, put=put)
+    assert float(got.value) == pytest.approx(constant, rel=1e-12)
+
+    def rising(t):
+        return float(options.delay_leakage(np.array([t]), 17.0)[0])
+
+    expected = _textbook_tree(3422, 2875, 17, 0.47329, 0.067, 34, rising, put)
+    got = options.binomial(
+        3422, 2875, 17, 0.47329, 0.067, steps=34, american=True, put=put, delay_life=17.0
+    )
+    assert float(got.value) == pytest.approx(expected, rel=1e-12)
+
+
+def test_early_exercise_is_reported_and_exercising_today_recognised(client):
+    m = option(model="binomial", american=True, steps=100)
+    audit = client.post("/v1/valuations", json=body(m)).get_json()["methods"][0]["audit"]
+    assert audit["early_exercise_premium"] > 0
+    assert audit["european_lattice_value"] == pytest.approx(
+        float(options.binomial(3422, 2875, 17, 0.47329, 0.067, 0.0588235, steps=100).value)
+    )
+    assert audit["exercise_now"] is False
+    # Half the value leaks away each year: developing today beats waiting.
+    leaky = option(model="binomial", american=True, steps=100, dividend_yield=0.5, volatility=0.1)
+    out = client.post("/v1/valuations", json=body(leaky)).get_json()["methods"][0]
+    assert out["audit"]["exercise_now"] is True
+    assert out["value"] == pytest.approx(3422 - 2875, rel=1e-12)
+    assert any("exercising today is optimal" in a for a in out["assumptions"])
+
+
+def test_simulation_caps_the_lattice_steps_and_says_so(client):
+    m = option(model="binomial", american=True, steps=1000)
+    sim = {
+        "paths": 200,
+        "seed": 2,
+        "legal_risk": {"invalidation_hazard": 0, "lapse_hazard": 0, "litigation_loss_hazard": 0},
+    }
+    out = client.post("/v1/valuations", json=body(m, simulation=sim)).get_json()
+    method = out["methods"][0]
+    assert any("200 lattice steps" in a for a in method["assumptions"])
+    at_200 = options.binomial(3422, 2875, 17, 0.47329, 0.067, 0.0588235, steps=200, american=True)
+    assert out["distribution"]["mean"] == pytest.approx(float(at_200.value), rel=1e-12)
+    assert method["value"] == pytest.approx(
+        float(
+            options.binomial(
+                3422, 2875, 17, 0.47329, 0.067, 0.0588235, steps=1000, american=True
+            ).value
+        ),
+        rel=1e-12,
+    )

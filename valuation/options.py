@@ -289,10 +289,10 @@ def _induct(
     leak = _leak(q, life, dt, steps)
     disc = np.exp(-r * dt)
     disc_p, disc_q = disc * p, disc * (1.0 - p)
-    # Underlying before leakage at the last step: S u^(2i - steps), i = 0..steps up moves.
+    # The underlying at the last step: S u^(2i - steps) e^{-Q(T)}, i = 0..steps up moves.
     i = np.arange(steps + 1, dtype=float)[:, None]
-    node = s[None, :] * np.exp((2.0 * i - steps) * np.log(up)[None, :])
-    value = sign * (node * leak[steps][None, :] - k[None, :])
+    node = s[None, :] * np.exp((2.0 * i - steps) * np.log(up)[None, :]) * leak[steps][None, :]
+    value = sign * (node - k[None, :])
     np.maximum(value, 0.0, out=value)
     tmp = np.empty_like(value)
     for j in range(steps - 1, -1, -1):
@@ -301,12 +301,12 @@ def _induct(
         lo *= disc_q
         lo += tmp[: j + 1]
         if american:
-            # One step back: S u^(2i - j) = S u^(2i - (j + 1)) u for the same i.
+            # One step back, same i: u^(2i - j) = u^(2i - (j + 1)) u, and the leakage undone.
             nodes = node[: j + 1]
-            nodes *= up
-            np.multiply(nodes, leak[j], out=tmp[: j + 1])
-            tmp[: j + 1] -= k
-            if sign < 0:
-                np.negative(tmp[: j + 1], out=tmp[: j + 1])
+            nodes *= up * (leak[j] / leak[j + 1])
+            if sign > 0:
+                np.subtract(nodes, k, out=tmp[: j + 1])
+            else:
+                np.subtract(k, nodes, out=tmp[: j + 1])
             np.maximum(lo, tmp[: j + 1], out=lo)
     return np.asarray(value[0], dtype=float)

@@ -79,6 +79,8 @@ def value_real_option(m: RealOptionInputs, call: MethodCall) -> MethodOutcome:
         "up_probability": lattice.up_probability,
         "black_scholes_value": european.call,
     }
+    if call.point and m.american:
+        _explain_early_exercise(out, lattice, spot, strike, years, sigma, rate, q, rising)
     if call.point:
         kind = "American (early exercise at any node)" if m.american else "European"
         out.assumptions.append(
@@ -90,6 +92,41 @@ def value_real_option(m: RealOptionInputs, call: MethodCall) -> MethodOutcome:
                 f"(the point value on {m.lattice_steps})"
             )
     return out
+
+
+def _explain_early_exercise(
+    out: MethodOutcome,
+    lattice: options.LatticeValue,
+    spot: Any,
+    strike: Any,
+    years: Any,
+    sigma: Any,
+    rate: Any,
+    q: Any,
+    rising: bool,
+) -> None:
+    """The value of early exercise (American less European on the same lattice), and whether
+    exercising today is optimal (the value is then S - K)."""
+    european = options.binomial(
+        spot,
+        strike,
+        years,
+        sigma,
+        rate,
+        q,
+        steps=lattice.steps,
+        delay_life=years if rising else None,
+    ).value
+    intrinsic = float(np.asarray(spot)) - float(np.asarray(strike))
+    value = float(np.asarray(lattice.value))
+    out.figures["european_lattice_value"] = european
+    out.figures["early_exercise_premium"] = lattice.value - european
+    out.figures["exercise_now"] = bool(intrinsic > 0 and value <= intrinsic * (1 + 1e-12))
+    if out.figures["exercise_now"]:
+        out.assumptions.append(
+            "exercising today is optimal on these inputs: the value is underlying_value - "
+            "exercise_cost"
+        )
 
 
 def _yield_text(m: RealOptionInputs, model: str) -> str:
