@@ -34,8 +34,24 @@ def _broadcast(x: FloatArray, shape: tuple[int, ...]) -> FloatArray:
     return x if x.shape == shape else np.broadcast_to(x, shape)
 
 
-def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
-    """Discount factors (1 + rate)^-t for t = 1..n (or t - 0.5 mid-year).
+TIMING_OFFSETS = {"end": 0.0, "mid": 0.5, "start": 1.0}
+"""Years by which each timing's cash flow comes before its year's end."""
+
+
+def timing_offset(timing: str | None, mid_year: bool = False) -> float:
+    """Years a cash flow comes before its year end: 0 at the end, 0.5 mid-year, 1 at the start.
+
+    ``timing`` (``"end"``, ``"mid"``, ``"start"``) wins over ``mid_year`` when given.
+    """
+    if timing is None:
+        return 0.5 if mid_year else 0.0
+    return TIMING_OFFSETS[timing]
+
+
+def discount_factors(
+    rate: ArrayLike, n_years: int, mid_year: bool = False, timing: str | None = None
+) -> FloatArray:
+    """Discount factors (1 + rate)^-t for t = 1..n (or t - 0.5 mid-year, t - 1 at the start).
 
     Computed as running products of the one-year factor v = 1 / (1 + rate): v^t = v^(t-1) v
     (mid-year, v^(t-1/2) = sqrt(v) v^(t-1)), the same numbers as the power up to rounding.
@@ -48,6 +64,8 @@ def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> F
         Number of years.
     mid_year : bool
         Cash flows fall mid-year.
+    timing : {"end", "mid", "start"}, optional
+        Overrides ``mid_year``; ``"start"`` is an annuity due (t = 0, 1, ..., n - 1).
 
     Returns
     -------
@@ -56,8 +74,9 @@ def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> F
     k = np.asarray(rate, dtype=float)
     v = 1.0 / (1.0 + k)
     out = np.empty((n_years, *k.shape))
+    mid_year = timing == "mid" if timing is not None else mid_year
     if n_years:
-        out[0] = np.sqrt(v) if mid_year else v
+        out[0] = 1.0 if timing == "start" else np.sqrt(v) if mid_year else v
         for t in range(1, n_years):
             np.multiply(out[t - 1, ...], v, out=out[t, ...])
     return years_last(out)
@@ -111,12 +130,15 @@ def terminal_value_pv(
     n_years: int,
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
+    timing: str | None = None,
 ) -> FloatArray:
     """Present value of income after the explicit years, growing at ``growth``, until life ends.
 
     With an unbounded life this is Gordon growth, CF_{n+1} / (k - g), discounted from year n.
     With a finite life L > n it is the growing annuity for the L - n years left, so income after
     legal expiry is not counted; with L <= n it is zero. Requires k > g (validated upstream).
+    Mid-year flows come half a year, start-of-year flows a year, before their year ends
+    (``timing`` as for :func:`discount_factors`).
 
     Returns
     -------
@@ -130,8 +152,44 @@ def terminal_value_pv(
     with np.errstate(over="ignore", invalid="ignore"):
         horizon_share = 1.0 - np.where(np.isinf(remaining), 0.0, ratio**remaining)
     at_n = next_cf / (k - g) * horizon_share
-    timing = (1.0 + k) ** (0.5 if mid_year else 0.0)
-    return np.asarray(at_n * timing / (1.0 + k) ** n_years, dtype=float)
+    shift = (1.0 + k) ** timing_offset(timing, mid_year)
+    return np.asarray(at_n * shift / (1.0 + k) ** n_years, dtype=float)
+
+
+def exit_value_pv(
+    last_cash_flow: ArrayLike,
+    discount_rate: ArrayLike,
+    multiple: ArrayLike,
+    n_years: int,
+    life_years: ArrayLike = np.inf,
+) -> FloatArray:
+    """Present value of an exit value at the end of the explicit years: M CF_n / (1+k)^n.
+
+    The exit value is a price at the end of year n, so it is discounted from n whatever the
+    cash flows' timing. It counts only where the life lasts beyond n (a right that has expired
+    by then has nothing left to sell); elsewhere it is zero.
+
+    Parameters
+    ----------
+    last_cash_flow : float or array (...)
+        Income of the last explicit year, currency.
+    discount_rate : float or array (...)
+        Annual decimal.
+    multiple : float or array (...)
+        Exit multiple of the last year's income (> 0).
+    n_years : int
+        Explicit years.
+    life_years : float or array (...)
+        Remaining life, years.
+
+    Returns
+    -------
+    array (...)
+    """
+    k = np.asarray(discount_rate, dtype=float)
+    alive = np.asarray(life_years, dtype=float) > n_years
+    value = np.asarray(multiple, dtype=float) * np.asarray(last_cash_flow, dtype=float)
+    return np.asarray(np.where(alive, value, 0.0) / (1.0 + k) ** n_years, dtype=float)
 
 
 def periodic_cost_pv(
@@ -188,7 +246,8 @@ class IncomeValue:
     present_values : array (..., years)
         income x life weight x discount factor.
     terminal_value : array (...)
-        Present value of income after the explicit years (0 without ``terminal_growth``).
+        Present value of income after the explicit years (Gordon growth or exit multiple; 0
+        without either).
     value_before_tab : array (...)
     tab_factor : array (...)
         1 without ``tab_years``.
@@ -213,6 +272,8 @@ def discount_income(
     terminal_growth: ArrayLike | None = None,
     tab_years: int | None = None,
     tax_rate: ArrayLike = 0.0,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """Discount an income stream, cut at the end of its life, with optional terminal value and TAB.
 
@@ -233,10 +294,14 @@ def discount_income(
         Tax amortisation period; multiplies the value by the TAB factor.
     tax_rate : float or array (...)
         Tax rate for the TAB factor, decimal.
+    timing : {"end", "mid", "start"}, optional
+        When each year's income falls; overrides ``mid_year`` (:func:`discount_factors`).
+    terminal_multiple : float or array (...), optional
+        Exit multiple of the last year's income instead of Gordon growth (:func:`exit_value_pv`).
     """
     cash = np.asarray(income, dtype=float)
     n_years = cash.shape[-1]
-    factors = discount_factors(discount_rate, n_years, mid_year)
+    factors = discount_factors(discount_rate, n_years, mid_year, timing)
     weights = life_weights(life_years, n_years)
     present = cash * factors
     if weights.ndim > 1 or not np.all(weights == 1.0):
@@ -247,11 +312,16 @@ def discount_income(
         else:
             present = present * weights
     value = present.sum(axis=-1)
-    if terminal_growth is None:
+    if terminal_multiple is not None:
+        terminal = exit_value_pv(
+            cash[..., -1], discount_rate, terminal_multiple, n_years, life_years
+        )
+        value = value + terminal
+    elif terminal_growth is None:
         terminal = np.zeros_like(value)
     else:
         terminal = terminal_value_pv(
-            cash[..., -1], discount_rate, terminal_growth, n_years, life_years, mid_year
+            cash[..., -1], discount_rate, terminal_growth, n_years, life_years, mid_year, timing
         )
         value = value + terminal
     if tab_years is None:

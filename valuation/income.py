@@ -2,7 +2,9 @@
 
 Each function takes per-year series of shape ``(..., years)`` and per-path numbers of shape
 ``(...)`` (scalars for a point value, ``(paths,)`` in a simulation) and returns an
-:class:`~valuation.discounting.IncomeValue`. Money is in the request's currency; rates are
+:class:`~valuation.discounting.IncomeValue`. The keywords shared by all of them (``life_years``,
+``mid_year`` / ``timing``, ``terminal_growth`` / ``terminal_multiple``) are those of
+:func:`~valuation.discounting.discount_income`. Money is in the request's currency; rates are
 annual decimals; lives are in years.
 """
 
@@ -30,6 +32,8 @@ def dcf(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """Discounted cash flow: V = sum CF_t / (1+k)^t (+ Gordon terminal value).
 
@@ -46,6 +50,8 @@ def dcf(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
     )
 
 
@@ -59,6 +65,8 @@ def relief_from_royalty(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """Relief from royalty: V = sum Rev_t RR (1 - T) / (1+k)^t, times the TAB factor if asked.
 
@@ -83,6 +91,8 @@ def relief_from_royalty(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         tab_years=tab_years,
         tax_rate=tax_rate,
     )
@@ -99,6 +109,8 @@ def excess_earnings(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """Multi-period excess earnings: EE_t = Rev_t (margin (1 - T) - sum of CAC rates).
 
@@ -124,6 +136,8 @@ def excess_earnings(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         tab_years=tab_years,
         tax_rate=tax_rate,
     )
@@ -137,6 +151,8 @@ def with_and_without(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """With and without: V = sum (profit_with - profit_without)_t (1 - T) / (1+k)^t.
 
@@ -152,6 +168,8 @@ def with_and_without(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
     )
 
 
@@ -194,6 +212,8 @@ def profit_split(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """Profit split (分成法): V = sum K profit_t (1 - T) / (1+k)^t.
 
@@ -211,4 +231,6 @@ def profit_split(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
     )
