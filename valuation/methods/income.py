@@ -23,6 +23,7 @@ from ipvalue.models.methods import (
 )
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income as formulas
+from ipvalue.valuation.derive.rates import check_term_years, last_rate
 from ipvalue.valuation.discounting import IncomeValue, periodic_cost_pv
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
 from ipvalue.valuation.resolve import resolve_series
@@ -68,12 +69,15 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
         economic = optional(draw, f"{p}.economic_life_years", m.economic_life_years)
         if economic is not None:
             life = np.minimum(life, economic)
+        if call.point and m.terminal_growth is not None:  # before Gordon growth divides by k - g
+            k = draw(f"{p}.discount_rate", m.discount_rate)
+            _check_growth(m, call, last_rate(k))
         result, rate, extra = compute(m, call, life)
-        if call.point and m.terminal_growth is not None:
-            _check_growth(m, call, rate)
+        n_years = result.income.shape[-1]
+        if call.point:
+            check_term_years(rate, n_years, f"{p}.discount_rate")
         out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
         terminal = m.terminal_growth is not None
-        n_years = result.income.shape[-1]
         fee_life: Any = life
         if call.fee_life is not None:
             fee_life = call.fee_life if economic is None else np.minimum(call.fee_life, economic)
