@@ -7,6 +7,7 @@ what the source states; properties hold for any inputs; bad input is a 422 namin
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
 from pathlib import Path
@@ -179,7 +180,7 @@ def test_build_up_rises_with_each_premium(part):
         rate_of(BuildUpRate.model_validate({"build_up": {**parts, part: v}}))
         for v in (0.0, 0.01, 0.02, 0.05)
     ]
-    assert all(b > a for a, b in zip(rates, rates[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(rates))
 
 
 def test_risk_accumulation_score_0_and_100_give_the_range_ends():
