@@ -378,13 +378,6 @@ class WaraParts(Strict):
                 self.capital,
             )
 
-    def weights(self) -> tuple[list[float], float]:
-        """Each asset's share of capital and the subject's (they sum to 1)."""
-        if self.subject_value is None:
-            return [float(a.weight or 0.0) for a in self.assets], float(self.subject_weight or 0)
-        total = sum(float(a.value or 0.0) for a in self.assets) + float(self.subject_value)
-        return [float(a.value or 0.0) / total for a in self.assets], self.subject_value / total
-
 
 class WaraRate(Derivation):
     """The subject's rate as the residual of a weighted average return on assets (WARA)."""

@@ -440,3 +440,44 @@ def test_terminal_growth_at_the_last_rate_of_a_term_structure_is_refused(client)
     method = with_rate({"term_structure": [0.15, 0.12]}, terminal_growth=0.12)
     errors = fields_of(client, method)
     assert "0.12 >= 0.12" in errors["methods[0].terminal_growth"]
+
+
+TRADEMARK = {
+    "name": "test mark",
+    "kind": "trademark",
+    "legal": {"status": "registered", "filing_date": "2019-03-01", "renewal_fee": 20000},
+}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"tab_years": 15},
+        {"mid_year": True, "terminal_growth": 0.02},
+        {"terminal_growth": 0.0, "tab_years": 10, "mid_year": True},
+    ],
+)
+def test_a_flat_term_structure_is_the_plain_rate_everywhere(client, fields):
+    """Terminal value, TAB, mid-year and a trademark's renewal fees: one rate a year for every
+    year gives the plain rate's value."""
+    values = []
+    for rate in (0.12, {"term_structure": [0.12] * 5}, {"term_structure": [0.12, 0.12]}):
+        req = body(with_rate(rate, **fields)) | {"asset": TRADEMARK}
+        resp = client.post("/v1/valuations", json=req)
+        assert resp.status_code == 201, resp.get_json()
+        out = resp.get_json()
+        assert out["methods"][0]["audit"].get("renewal_fees_pv", 0) > 0
+        values.append(out["methods"][0]["value"])
+    assert values[1] == pytest.approx(values[0], rel=1e-12)
+    assert values[2] == pytest.approx(values[0], rel=1e-12)
+
+
+def test_the_cli_values_a_body_with_derived_rates(capsys):
+    from ipvalue.api.cli import main
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "valuation-rates.json"
+    assert main(["value", str(example), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    trail = out["methods"][1]["audit"]["derivations"]["methods[1].discount_rate"]
+    assert trail["practice"] == "risk_accumulation"
+    assert [f["premium"] for f in trail["factors"]] == pytest.approx([0.03, 0.02, 0.015, 0.02])

@@ -179,6 +179,15 @@ def wacc(parts: WaccParts, path: str, draw: Draw) -> Derived:
     return Derived(value=rate, practice="wacc", formula=formula, figures=figures)
 
 
+def _shares(parts: WaraParts) -> tuple[list[float], float]:
+    """Each asset's share of the WACC's capital and the subject's (they sum to 1): the weights
+    given, or each value over the values' total."""
+    if parts.subject_value is None:
+        return [float(a.weight or 0.0) for a in parts.assets], float(parts.subject_weight or 0)
+    total = sum(float(a.value or 0.0) for a in parts.assets) + parts.subject_value
+    return [float(a.value or 0.0) / total for a in parts.assets], parts.subject_value / total
+
+
 def wara(parts: WaraParts, path: str, draw: Draw) -> Derived:
     """The subject's rate solved so the weighted returns on assets reconcile to the WACC.
 
@@ -203,7 +212,7 @@ def wara(parts: WaraParts, path: str, draw: Draw) -> Derived:
         ``irr_tolerance``.
     """
     k_wacc = _f(draw(f"{path}.wacc", parts.wacc))
-    weights, subject_weight = parts.weights()
+    weights, subject_weight = _shares(parts)
     rows: list[dict[str, Any]] = []
     others: Any = np.float64(0.0)
     for i, (asset, w) in enumerate(zip(parts.assets, weights, strict=True)):
