@@ -276,3 +276,17 @@ def test_pharma_example_gives_the_readme_figures(client):
     assert methods["option to launch"]["audit"]["black_scholes_value"] == pytest.approx(
         1_823_218, abs=1
     )
+
+
+def test_a_rate_per_year_takes_every_timing() -> None:
+    """A flat rate per year discounts as the one rate does, at year ends, mid-year and starts."""
+    from ipvalue.valuation.discounting import TermRates, discount_factors, terminal_value_pv
+
+    flat = TermRates(np.full(4, 0.1))
+    for timing in ("end", "mid", "start"):
+        assert discount_factors(flat, 6, timing=timing) == pytest.approx(
+            discount_factors(0.1, 6, timing=timing), rel=1e-12
+        )
+        assert terminal_value_pv(100.0, flat, 0.02, 6, timing=timing) == pytest.approx(
+            terminal_value_pv(100.0, 0.1, 0.02, 6, timing=timing), rel=1e-12
+        )

@@ -48,8 +48,56 @@ def timing_offset(timing: str | None, mid_year: bool = False) -> float:
     return TIMING_OFFSETS[timing]
 
 
+@dataclass(frozen=True)
+class TermRates:
+    """A discount rate per year (a term structure of one-year forward rates).
+
+    Year t's cash flow discounts by prod_{s <= t} (1 + k_s) (mid-year: by the product to year
+    t - 1 times (1 + k_t)^(1/2)). Years after the last rate given keep the last rate (the
+    terminal value and a TAB period longer than the rates are discounted at it).
+
+    Attributes
+    ----------
+    rates : array (..., m)
+        k_1..k_m, annual decimals, years last (``(paths, m)`` in the simulation).
+    """
+
+    rates: FloatArray
+
+    @property
+    def years(self) -> int:
+        """How many years have their own rate."""
+        return int(self.rates.shape[-1])
+
+    def year(self, t: int) -> FloatArray:
+        """The rate of year ``t`` (1-based; the last rate after the last year given), (...)."""
+        return np.asarray(self.rates[..., min(max(t, 1), self.years) - 1], dtype=float)
+
+    def factors(
+        self, n_years: int, mid_year: bool = False, timing: str | None = None
+    ) -> FloatArray:
+        """Discount factors of years 1..n, array (..., n_years) (``timing`` as for
+        :func:`discount_factors`: at the start, year t's flow discounts to the end of t - 1)."""
+        v = 1.0 / (1.0 + np.asarray(self.rates, dtype=float))
+        out = np.empty((n_years, *v.shape[:-1]))
+        end = np.ones(v.shape[:-1])
+        offset = timing_offset(timing, mid_year)
+        for t in range(n_years):
+            v_t = v[..., min(t, self.years - 1)]
+            out[t] = end if offset == 1.0 else end * np.sqrt(v_t) if offset == 0.5 else end * v_t
+            end = end * v_t
+        return years_last(out)
+
+    def end_factor(self, n_years: int) -> FloatArray:
+        """Discount factor of the end of year ``n_years``, prod (1 + k_s)^-1 over s <= n, (...)."""
+        return self.factors(n_years)[..., -1] if n_years else np.ones(self.rates.shape[:-1])
+
+
 def discount_factors(
-    rate: ArrayLike, n_years: int, mid_year: bool = False, timing: str | None = None
+    rate: ArrayLike | TermRates,
+    n_years: int,
+    mid_year: bool = False,
+    timing: str | None = None,
 ) -> FloatArray:
     """Discount factors (1 + rate)^-t for t = 1..n (or t - 0.5 mid-year, t - 1 at the start).
 
@@ -58,8 +106,8 @@ def discount_factors(
 
     Parameters
     ----------
-    rate : float or array of shape (...)
-        Annual discount rate, decimal.
+    rate : float or array of shape (...), or TermRates
+        Annual discount rate, decimal (a rate per year: :meth:`TermRates.factors`).
     n_years : int
         Number of years.
     mid_year : bool
@@ -71,6 +119,8 @@ def discount_factors(
     -------
     array of shape (..., n_years)
     """
+    if isinstance(rate, TermRates):
+        return rate.factors(n_years, mid_year, timing)
     k = np.asarray(rate, dtype=float)
     v = 1.0 / (1.0 + k)
     out = np.empty((n_years, *k.shape))
@@ -100,13 +150,16 @@ def life_weights(life_years: ArrayLike, n_years: int) -> FloatArray:
     return years_last(out)
 
 
-def annuity_factor(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
+def annuity_factor(rate: ArrayLike | TermRates, n_years: int, mid_year: bool = False) -> FloatArray:
     """Present value of 1 a year for ``n_years`` years: PVA(k, n) = sum (1+k)^-t."""
     return discount_factors(rate, n_years, mid_year).sum(axis=-1)
 
 
 def tab_factor(
-    tax_rate: ArrayLike, discount_rate: ArrayLike, tab_years: int, mid_year: bool = False
+    tax_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
+    tab_years: int,
+    mid_year: bool = False,
 ) -> FloatArray:
     """Tax amortisation benefit factor: 1 / (1 - (T / n) * PVA(k, n)).
 
@@ -125,7 +178,7 @@ def tab_factor(
 
 def terminal_value_pv(
     last_cash_flow: ArrayLike,
-    discount_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
     growth: ArrayLike,
     n_years: int,
     life_years: ArrayLike = np.inf,
@@ -139,12 +192,15 @@ def terminal_value_pv(
     legal expiry is not counted; with L <= n it is zero. Requires k > g (validated upstream).
     Mid-year flows come half a year, start-of-year flows a year, before their year ends
     (``timing`` as for :func:`discount_factors`).
+    With a rate per year (:class:`TermRates`) k is year n's rate and the value is discounted
+    from year n through each year's rate.
 
     Returns
     -------
     array of shape (...)
     """
-    k = np.asarray(discount_rate, dtype=float)
+    term = discount_rate if isinstance(discount_rate, TermRates) else None
+    k = term.year(n_years) if term else np.asarray(discount_rate, dtype=float)
     g = np.asarray(growth, dtype=float)
     remaining = np.maximum(np.asarray(life_years, dtype=float) - n_years, 0.0)
     next_cf = np.asarray(last_cash_flow, dtype=float) * (1.0 + g)
@@ -153,12 +209,14 @@ def terminal_value_pv(
         horizon_share = 1.0 - np.where(np.isinf(remaining), 0.0, ratio**remaining)
     at_n = next_cf / (k - g) * horizon_share
     shift = (1.0 + k) ** timing_offset(timing, mid_year)
+    if term is not None:  # discounted from year n through each year's rate
+        return np.asarray(at_n * shift * term.end_factor(n_years), dtype=float)
     return np.asarray(at_n * shift / (1.0 + k) ** n_years, dtype=float)
 
 
 def exit_value_pv(
     last_cash_flow: ArrayLike,
-    discount_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
     multiple: ArrayLike,
     n_years: int,
     life_years: ArrayLike = np.inf,
@@ -186,15 +244,18 @@ def exit_value_pv(
     -------
     array (...)
     """
-    k = np.asarray(discount_rate, dtype=float)
+    if isinstance(discount_rate, TermRates):
+        factor = discount_rate.end_factor(n_years)
+    else:
+        factor = (1.0 + np.asarray(discount_rate, dtype=float)) ** -n_years
     alive = np.asarray(life_years, dtype=float) > n_years
     value = np.asarray(multiple, dtype=float) * np.asarray(last_cash_flow, dtype=float)
-    return np.asarray(np.where(alive, value, 0.0) / (1.0 + k) ** n_years, dtype=float)
+    return np.asarray(np.where(alive, value, 0.0) * factor, dtype=float)
 
 
 def periodic_cost_pv(
     amount: ArrayLike,
-    discount_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
     first_years: float,
     every_years: float,
     until_years: ArrayLike = np.inf,
@@ -220,6 +281,8 @@ def periodic_cost_pv(
     -------
     array (...)
     """
+    if isinstance(discount_rate, TermRates):
+        return _term_periodic_cost_pv(amount, discount_rate, first_years, every_years, until_years)
     k = np.asarray(discount_rate, dtype=float)
     until = np.asarray(until_years, dtype=float)
     v_every = (1.0 + k) ** -every_years
@@ -228,6 +291,35 @@ def periodic_cost_pv(
         share = np.where(np.isinf(count), 1.0, 1.0 - v_every**count)
     pv = np.asarray(amount, dtype=float) * (1.0 + k) ** -first_years * share / (1.0 - v_every)
     return np.asarray(pv, dtype=float)
+
+
+def _term_periodic_cost_pv(
+    amount: ArrayLike,
+    term: TermRates,
+    first_years: float,
+    every_years: float,
+    until_years: ArrayLike,
+) -> FloatArray:
+    """:func:`periodic_cost_pv` with a rate per year.
+
+    A payment at time t within the years given discounts by the factor to year floor(t) times
+    (1 + k_{floor(t)+1})^-(t - floor(t)); the payments after the last year m given are the
+    closed form at the last rate, from year m's factor.
+    """
+    m = term.years
+    ends = term.factors(m)
+    until = np.asarray(until_years, dtype=float)
+    a = np.asarray(amount, dtype=float)
+    total: FloatArray = np.zeros(np.broadcast_shapes(a.shape, ends.shape[:-1], until.shape))
+    t = first_years
+    while t <= m:
+        whole = int(np.floor(t))
+        before = ends[..., whole - 1] if whole else 1.0
+        factor = before * (1.0 + term.year(whole + 1)) ** -(t - whole)
+        total = total + np.where(until > t, a * factor, 0.0)
+        t += every_years
+    tail = periodic_cost_pv(a * ends[..., -1], term.year(m + 1), t - m, every_years, until - m)
+    return np.asarray(total + tail, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -265,7 +357,7 @@ class IncomeValue:
 
 def discount_income(
     income: ArrayLike,
-    discount_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
     *,
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
@@ -281,8 +373,8 @@ def discount_income(
     ----------
     income : array (..., years)
         Income attributable to the asset at each year end (after tax), in currency.
-    discount_rate : float or array (...)
-        Annual discount rate, decimal.
+    discount_rate : float or array (...), or TermRates
+        Annual discount rate, decimal (or one per year).
     life_years : float or array (...)
         Remaining life (the shortest of legal and economic life), years; income after it is not
         counted.

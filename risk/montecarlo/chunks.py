@@ -95,12 +95,17 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
     for start in range(0, n, VALUE_BLOCK):
         block = slice(start, min(start + VALUE_BLOCK, n))
         size = block.stop - start
+        derived_clipped: dict[str, int] = {}
         values = _value_methods(
             plan,
-            derived_draw(draw_from({k: v[block] for k, v in samples.items()})),
+            derived_draw(
+                draw_from({k: v[block] for k, v in samples.items()}), None, derived_clipped
+            ),
             size,
             {k: v[block] for k, v in times.items()},
         )
+        for k, count in derived_clipped.items():  # derived rates clipped into their range
+            clipped[k] = clipped.get(k, 0) + count
         for key, v in values.items():
             by_method[key][block] = v
         total[block] = weighted_value(dict[str, Any](values), plan.weights)

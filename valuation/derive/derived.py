@@ -27,3 +27,4 @@ class Derived:
     practice: str
     formula: str
     figures: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)

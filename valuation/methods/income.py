@@ -24,7 +24,8 @@ from ipvalue.models.methods import (
 )
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income as formulas
-from ipvalue.valuation.discounting import IncomeValue, periodic_cost_pv, timing_offset
+from ipvalue.valuation.derive.rates import check_term_years, last_rate
+from ipvalue.valuation.discounting import IncomeValue, TermRates, periodic_cost_pv, timing_offset
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
 from ipvalue.valuation.resolve import resolve_series
 from ipvalue.valuation.staging import Staged, stage_weighting
@@ -50,6 +51,12 @@ def _staged(m: Any, call: MethodCall, result: IncomeValue, rate: Any) -> tuple[A
     """The rNPV of ``result`` under ``m.stages``: each year's present value and the terminal
     value weighted by the probability of receiving them, the TAB factor, less the stage costs."""
     p, draw = call.path, call.draw
+    if isinstance(rate, TermRates):
+        raise InputError.for_field(
+            f"{p}.stages",
+            "stage costs are discounted at one rate; give discount_rate as one rate (a number, "
+            "a distribution or a derivation other than term_structure) with stages",
+        )
     n_years = result.income.shape[-1]
     stage = [
         (
@@ -104,9 +111,13 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
         economic = optional(draw, f"{p}.economic_life_years", m.economic_life_years)
         if economic is not None:
             life = np.minimum(life, economic)
+        if call.point and m.terminal_growth is not None:  # before Gordon growth divides by k - g
+            k = draw(f"{p}.discount_rate", m.discount_rate)
+            _check_growth(m, call, last_rate(k))
         result, rate, extra = compute(m, call, life)
-        if call.point and m.terminal_growth is not None:
-            _check_growth(m, call, rate)
+        n_years = result.income.shape[-1]
+        if call.point:
+            check_term_years(rate, n_years, f"{p}.discount_rate")
         out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
         if m.stages is not None:
             out.value, staged = _staged(m, call, result, rate)
@@ -124,7 +135,6 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
             out.value = out.value + np.asarray(initial, dtype=float)
             out.figures["initial_cash_flow"] = initial
         terminal = m.terminal_growth is not None  # an exit price ends the income at year n
-        n_years = result.income.shape[-1]
         fee_life: Any = life
         if call.fee_life is not None:
             fee_life = call.fee_life if economic is None else np.minimum(call.fee_life, economic)
