@@ -71,7 +71,10 @@ def _expand(key: str, value: Any, figures: dict[str, Any]) -> dict[str, Any]:
             "put_value": number(value.put),
         }
     if isinstance(value, Derived):
-        return {key: {"practice": value.practice, "formula": value.formula} | trail(value.figures)}
+        entry = {"practice": value.practice, "formula": value.formula} | trail(value.figures)
+        if value.warnings:
+            entry["warnings"] = list(value.warnings)
+        return {key: entry}
     if isinstance(value, RoyaltyRegression):
         return {
             key: {

@@ -21,7 +21,17 @@ import numpy as np
 
 from ipvalue.models.derivations import BuildUpRate, Derivation
 from ipvalue.models.errors import InputError
-from ipvalue.valuation.derive import rates
+from ipvalue.models.licence import CapacityShare
+from ipvalue.models.royalties import (
+    BrandStrengthRoyalty,
+    FourFactorSplit,
+    RoyaltyFromProfitSplit,
+    ScoredRate,
+    SplitFromSalesRoyalty,
+    ThreeFactorSplit,
+    TwentyFivePercentRule,
+)
+from ipvalue.valuation.derive import licence, rates, royalties
 from ipvalue.valuation.derive.derived import Derived
 from ipvalue.valuation.resolve import Draw
 
@@ -31,6 +41,14 @@ DeriveFunction = Callable[[Any, str, Draw], Derived]
 
 DERIVE: dict[type[Derivation], DeriveFunction] = {
     BuildUpRate: rates.build_up,
+    ThreeFactorSplit: royalties.three_factor,
+    FourFactorSplit: royalties.four_factor,
+    ScoredRate: royalties.scoring,
+    BrandStrengthRoyalty: royalties.brand_strength,
+    SplitFromSalesRoyalty: royalties.from_sales_royalty,
+    RoyaltyFromProfitSplit: royalties.from_profit_split,
+    TwentyFivePercentRule: royalties.twenty_five_percent_rule,
+    CapacityShare: licence.capacity,
 }
 
 
