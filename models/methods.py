@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from ipvalue.models.base import Strict
-from ipvalue.models.derivations import Derivation, DiscountRateInput
+from ipvalue.models.derivations import DERIVED_TAG, Derivation, DiscountRateInput
 from ipvalue.models.fields import Finite
 from ipvalue.models.licence import MinimumTransferPrice
 from ipvalue.models.royalties import RoyaltyRateInput, SplitRateInput
@@ -349,6 +349,31 @@ class RealOptionInputs(_Method):
     dividend_yield: DividendYield = 0.0
 
 
+LicenseeIncomeInputs = Annotated[
+    DCFInputs
+    | ReliefFromRoyaltyInputs
+    | ExcessEarningsInputs
+    | WithAndWithoutInputs
+    | ProfitSplitInputs
+    | EquivalentInvestmentSplitInputs,
+    Field(discriminator="method"),
+]
+"""An income method valuing the right on the licensee's own figures."""
+
+
+def _amount_or_method(value: object) -> str:
+    if isinstance(value, _Income) or (isinstance(value, dict) and "method" in value):
+        return DERIVED_TAG + "method"
+    return "number"
+
+
+LicenseeValue = Annotated[
+    Annotated[Amount, Tag("number")] | Annotated[LicenseeIncomeInputs, Tag(DERIVED_TAG + "method")],
+    Discriminator(_amount_or_method),
+]
+"""The licensee's value of the right: an amount, or an income method valuing it."""
+
+
 class LicenceInputs(_Method):
     """A licence's price: the licensor's minimum, the licensee's maximum, and its terms.
 
@@ -371,10 +396,11 @@ class LicenceInputs(_Method):
     minimum_price: MinimumTransferPrice | None = Field(
         default=None, description="the licensor's minimum transfer price (转让最低收费额)"
     )
-    licensee_value: Amount | None = Field(
+    licensee_value: LicenseeValue | None = Field(
         default=None,
-        description="the licensee's value of the right (its most it would pay), currency, "
-        "e.g. its relief-from-royalty or profit-split value",
+        description="the licensee's value of the right (the most it would pay): an amount, or "
+        "an income method on the licensee's figures, e.g. "
+        '{"method": "relief_from_royalty", ...}',
     )
     value_basis: Literal["terms", "minimum", "maximum", "midpoint"] | None = Field(
         default=None,

@@ -445,3 +445,31 @@ def test_bad_licences_name_the_field(client):
     assert "midpoint" in errs["methods[0].licensee_value"]
     errs = errors(client, {"method": "licence"})
     assert set(errs) == {"methods[0].minimum_price"}
+
+
+def test_the_licensees_maximum_may_be_an_income_method(client):
+    """The licensee's value by relief from royalty on its own sales is that method's value."""
+    licensee = method(
+        RFR, royalty_rate={"brand_strength": {"score": 60, "low": 0.02, "high": 0.07}}
+    )
+    m = licence_min(REFERENCE["minimum_price"][0]) | {
+        "licensee_value": licensee,
+        "value_basis": "maximum",
+    }
+    out = value(client, m)
+    alone = value(client, licensee)
+    (lic,) = out["methods"]
+    assert lic["value"] == pytest.approx(alone["value"]["point"], rel=1e-12)
+    audit = lic["audit"]
+    assert audit["licensee_valuation"]["method"] == "relief_from_royalty"
+    assert audit["negotiation_range"][1] == pytest.approx(lic["value"])
+    assert "methods[0].licensee_value.royalty_rate" in audit["derivations"]
+    sim = {"paths": 2000, "seed": 2, "legal_risk": NO_LEGAL_RISK}
+    uncertain = method(licensee, tax_rate={"dist": "uniform", "low": 0.2, "high": 0.3})
+    simulated = value(client, m | {"licensee_value": uncertain}, simulation=sim)
+    sens = {s["input"] for s in simulated["distribution"]["sensitivity"]}
+    assert sens == {"methods[0].licensee_value.tax_rate"}
+    bad = method(licensee, royalty_rate=1.5)
+    assert set(errors(client, m | {"licensee_value": bad})) == {
+        "methods[0].licensee_value.royalty_rate"
+    }

@@ -8,9 +8,11 @@ at the valuation date whatever happens later.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from ipvalue.models.methods import LicenceInputs
 from ipvalue.valuation import licence as formulas
@@ -48,12 +50,26 @@ def _minimum(m: LicenceInputs, call: MethodCall) -> tuple[Any, dict[str, Any]] |
     return price, figures
 
 
+def _maximum(m: LicenceInputs, call: MethodCall) -> tuple[Any, MethodOutcome | None]:
+    """The licensee's value of the right (None when not given), and the income method's
+    outcome when one values it."""
+    given = m.licensee_value
+    path = f"{call.path}.licensee_value"
+    if given is None or not isinstance(given, BaseModel):
+        return optional(call.draw, path, given), None
+    # The registry imports this module: look the method up when it is called.
+    from ipvalue.valuation.methods.registry import value_method
+
+    inner = value_method(given, replace(call, path=path))
+    return inner.value, inner
+
+
 def value_licence(m: LicenceInputs, call: MethodCall) -> MethodOutcome:
     """A licence's price: terms in present value, minimum, maximum or midpoint of the range."""
     p, draw = call.path, call.draw
     minimum = _minimum(m, call)
-    maximum = optional(draw, f"{p}.licensee_value", m.licensee_value)
     figures: dict[str, Any] = {"value_basis": m.basis}
+    maximum, licensee = _maximum(m, call)
     terms = None
     if m.has_terms or m.revenue is not None:
         revenue = None if m.revenue is None else resolve_series(m.revenue, f"{p}.revenue", draw)
@@ -91,6 +107,11 @@ def value_licence(m: LicenceInputs, call: MethodCall) -> MethodOutcome:
         figures["negotiation_range"] = [low, maximum]
     if call.point:
         _explain(m, out, low, maximum, None if terms is None else terms.value)
+        if licensee is not None:
+            method = getattr(m.licensee_value, "method", None)
+            figures["licensee_valuation"] = {"method": method} | licensee.figures
+            out.assumptions += [f"licensee_value: {a}" for a in licensee.assumptions]
+            out.warnings += [f"licensee_value: {w}" for w in licensee.warnings]
     return out
 
 
