@@ -142,7 +142,7 @@ MarginSeries = Annotated[
 """Operating margins year by year (each above 0: the split is royalty / margin)."""
 
 
-def series_length(series: object) -> int:
+def _series_length(series: object) -> int:
     """Years of a series (a list, or a growth series' ``years``)."""
     return len(series) if isinstance(series, list) else int(getattr(series, "years", 0))
 
@@ -193,7 +193,7 @@ class ProfitSplitInputs(_Income):
             raise ValueError("revenue: give revenue or profit with royalty_rate + operating_margin")
         margins = self.operating_margin
         if isinstance(margins, list):
-            n, years = len(margins), series_length(income)
+            n, years = len(margins), _series_length(income)
             if n != years:
                 raise ValueError(
                     f"operating_margin: gives {n} years but "
