@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from ipvalue.models.base import Strict
-from ipvalue.models.derivations import Derivation, DiscountRateInput
+from ipvalue.models.derivations import DERIVED_TAG, Derivation, DiscountRateInput
 from ipvalue.models.fields import Finite
+from ipvalue.models.licence import MinimumTransferPrice
+from ipvalue.models.royalties import RoyaltyRateInput, SplitRateInput
 from ipvalue.models.series import AmountSeries, SignedSeries
 from ipvalue.models.uncertain import (
     Amount,
@@ -164,7 +166,7 @@ class ReliefFromRoyaltyInputs(_Amortisable):
 
     method: Literal["relief_from_royalty"]
     revenue: AmountSeries
-    royalty_rate: Rate
+    royalty_rate: RoyaltyRateInput
     tax_rate: TaxRate
 
 
@@ -193,37 +195,89 @@ class WithAndWithoutInputs(_Income):
     tax_rate: TaxRate
 
 
+MarginSeries = Annotated[
+    list[
+        Annotated[
+            UncertainNumber,
+            Bounds(0, 1, open_low=True, fix="a margin to split is a decimal share above 0"),
+        ]
+    ],
+    Field(min_length=1, max_length=200),
+]
+"""Operating margins year by year (each above 0: the split is royalty / margin)."""
+
+
+def _series_length(series: object) -> int:
+    """Years of a series (a list, or a growth series' ``years``)."""
+    return len(series) if isinstance(series, list) else int(getattr(series, "years", 0))
+
+
 class ProfitSplitInputs(_Income):
-    """Profit split: the right's share of profit (given, or royalty rate / operating margin)."""
+    """Profit split: the right's share of profit.
+
+    Three forms: ``profit`` + ``split_rate``; ``revenue`` + ``royalty_rate`` +
+    ``operating_margin`` (profit = revenue x margin, split = royalty / margin); ``profit`` +
+    ``royalty_rate`` + ``operating_margin`` (split = royalty / margin applied to the profit).
+    The margin may be one number or one per year (the split then varies by year).
+    """
 
     method: Literal["profit_split"]
     profit: SignedSeries | None = None
-    split_rate: Rate | None = None
+    split_rate: SplitRateInput | None = None
     revenue: AmountSeries | None = None
-    royalty_rate: Rate | None = None
-    operating_margin: Margin | None = None
+    royalty_rate: RoyaltyRateInput | None = None
+    operating_margin: Margin | MarginSeries | None = Field(
+        default=None,
+        description="operating margin on revenue: one decimal, or a list of one per year",
+    )
     tax_rate: TaxRate
 
     @model_validator(mode="after")
     def _one_form(self) -> ProfitSplitInputs:
-        direct = self.profit is not None and self.split_rate is not None
-        derived = all(
-            x is not None for x in (self.revenue, self.royalty_rate, self.operating_margin)
-        )
-        if direct == derived:
+        if self.profit is not None and self.revenue is not None:
             raise ValueError(
-                "split_rate: give either profit + split_rate, "
-                "or revenue + royalty_rate + operating_margin"
+                "revenue: give profit or revenue, not both (with revenue the profit is "
+                "revenue x operating_margin)"
             )
-        if derived:
-            margin = base_value(self.operating_margin)  # type: ignore[arg-type]
-            royalty = base_value(self.royalty_rate)  # type: ignore[arg-type]
-            if margin <= 0:
-                raise ValueError(f"operating_margin: must be above 0 to split profit; got {margin}")
-            if royalty > margin:
+        by_royalty = self.royalty_rate is not None or self.operating_margin is not None
+        if self.split_rate is not None and by_royalty:
+            raise ValueError(
+                "split_rate: give split_rate, or royalty_rate + operating_margin, not both"
+            )
+        if self.split_rate is not None:
+            if self.profit is None:
+                raise ValueError("profit: a split_rate needs the profit it splits")
+            return self
+        if self.royalty_rate is None or self.operating_margin is None:
+            raise ValueError(
+                "split_rate: give either profit + split_rate, or revenue (or profit) + "
+                "royalty_rate + operating_margin"
+            )
+        income = self.revenue if self.revenue is not None else self.profit
+        if income is None:
+            raise ValueError("revenue: give revenue or profit with royalty_rate + operating_margin")
+        margins = self.operating_margin
+        if isinstance(margins, list):
+            n, years = len(margins), _series_length(income)
+            if n != years:
                 raise ValueError(
-                    f"royalty_rate: {royalty:g} above operating_margin {margin:g} gives a split "
-                    "above 100 %; check both"
+                    f"operating_margin: gives {n} years but "
+                    f"{'revenue' if self.revenue is not None else 'profit'} has {years}; "
+                    "give one margin per year"
+                )
+        else:
+            margins = [margins]
+        royalty = None if isinstance(self.royalty_rate, Derivation) else self.royalty_rate
+        for i, margin in enumerate(base_value(x) for x in margins):
+            where = f"operating_margin[{i}]" if len(margins) > 1 else "operating_margin"
+            if margin <= 0:
+                raise ValueError(
+                    f"operating_margin: must be above 0 to split profit; got {margin:g}"
+                )
+            if royalty is not None and base_value(royalty) > margin:
+                raise ValueError(
+                    f"royalty_rate: {base_value(royalty):g} above {where} {margin:g} gives a "
+                    "split above 100 %; check both"
                 )
         return self
 
@@ -414,6 +468,105 @@ class RealOptionInputs(_Method):
         return LATTICE_DEFAULT_STEPS if self.steps is None else self.steps
 
 
+LicenseeIncomeInputs = Annotated[
+    DCFInputs
+    | ReliefFromRoyaltyInputs
+    | ExcessEarningsInputs
+    | WithAndWithoutInputs
+    | ProfitSplitInputs
+    | EquivalentInvestmentSplitInputs,
+    Field(discriminator="method"),
+]
+"""An income method valuing the right on the licensee's own figures."""
+
+
+def _amount_or_method(value: object) -> str:
+    if isinstance(value, _Income) or (isinstance(value, dict) and "method" in value):
+        return DERIVED_TAG + "method"
+    return "number"
+
+
+LicenseeValue = Annotated[
+    Annotated[Amount, Tag("number")] | Annotated[LicenseeIncomeInputs, Tag(DERIVED_TAG + "method")],
+    Discriminator(_amount_or_method),
+]
+"""The licensee's value of the right: an amount, or an income method valuing it."""
+
+
+class LicenceInputs(_Method):
+    """A licence's price: the licensor's minimum, the licensee's maximum, and its terms.
+
+    The terms are an upfront fee paid at the valuation date plus a running royalty on the
+    licensee's sales; their present value, the pure running rate and the pure lump sum of
+    equal present value are in the audit, beside the negotiation range from the licensor's
+    minimum transfer price (转让最低收费额) to the licensee's value of the right.
+    """
+
+    method: Literal["licence"]
+    upfront: Amount = Field(default=0.0, description="upfront fee (入门费) at the valuation date")
+    running_royalty_rate: RoyaltyRateInput | None = Field(
+        default=None, description="running royalty on the licensee's sales, decimal"
+    )
+    revenue: AmountSeries | None = Field(
+        default=None, description="the licensee's sales the running royalty is paid on, per year"
+    )
+    discount_rate: DiscountRateInput | None = None
+    mid_year: bool = Field(default=False, description="royalties fall mid-year (t - 0.5)")
+    minimum_price: MinimumTransferPrice | None = Field(
+        default=None, description="the licensor's minimum transfer price (转让最低收费额)"
+    )
+    licensee_value: LicenseeValue | None = Field(
+        default=None,
+        description="the licensee's value of the right (the most it would pay): an amount, or "
+        "an income method on the licensee's figures, e.g. "
+        '{"method": "relief_from_royalty", ...}',
+    )
+    value_basis: Literal["terms", "minimum", "maximum", "midpoint"] | None = Field(
+        default=None,
+        description="which figure is the method's value: the terms' present value (default "
+        "when terms are given), the minimum price, the licensee's maximum, or the middle of "
+        "the range",
+    )
+
+    @property
+    def has_terms(self) -> bool:
+        """True when an upfront fee or a running royalty is given."""
+        return self.running_royalty_rate is not None or base_value(self.upfront) > 0
+
+    @property
+    def basis(self) -> str:
+        """The figure the method's value is (``value_basis``, or its default)."""
+        if self.value_basis is not None:
+            return self.value_basis
+        return "terms" if self.has_terms else "minimum"
+
+    @model_validator(mode="after")
+    def _complete(self) -> LicenceInputs:
+        if self.running_royalty_rate is not None and self.revenue is None:
+            raise ValueError("revenue: a running_royalty_rate needs the sales it is paid on")
+        if self.revenue is not None and self.discount_rate is None:
+            raise ValueError("discount_rate: needed to discount the running royalties")
+        needs = {
+            "terms": ("upfront", self.has_terms),
+            "minimum": ("minimum_price", self.minimum_price is not None),
+            "maximum": ("licensee_value", self.licensee_value is not None),
+            "midpoint": (
+                "minimum_price" if self.minimum_price is None else "licensee_value",
+                self.minimum_price is not None and self.licensee_value is not None,
+            ),
+        }
+        field, given = needs[self.basis]
+        if not given:
+            what = {
+                "terms": "give upfront and/or running_royalty_rate with revenue",
+                "minimum": "give minimum_price",
+                "maximum": "give licensee_value",
+                "midpoint": "give minimum_price and licensee_value",
+            }[self.basis]
+            raise ValueError(f"{field}: value_basis {self.basis!r} needs it; {what}")
+        return self
+
+
 MethodInputs = Annotated[
     DCFInputs
     | ReliefFromRoyaltyInputs
@@ -424,7 +577,8 @@ MethodInputs = Annotated[
     | ReplacementCostInputs
     | MultiplierCostInputs
     | MarketInputs
-    | RealOptionInputs,
+    | RealOptionInputs
+    | LicenceInputs,
     Field(discriminator="method"),
 ]
 """One method's inputs, selected by ``method``."""
@@ -440,5 +594,6 @@ METHOD_NAMES = (
     "multiplier_cost",
     "market",
     "real_option",
+    "licence",
 )
 INCOME_METHODS = frozenset(METHOD_NAMES[:6])

@@ -34,6 +34,7 @@ POSTS: dict[str, tuple[str, str]] = {
     "valuation-option.json": ("/v1/valuations", "a real option"),
     "valuation-pharma.json": ("/v1/valuations", "rNPV by stage and an American lattice option"),
     "valuation-rates.json": ("/v1/valuations", "derived discount rates"),
+    "valuation-royalty.json": ("/v1/valuations", "derived royalty rates, splits and a licence"),
     "valuation-simulation.json": ("/v1/valuations", "a distribution and value paths"),
     "five_methods.json": ("/v1/valuations", "five methods simulated together, as a job"),
     "collateral.json": ("/v1/collateral", "range, max loan, loan loss"),

@@ -71,8 +71,11 @@ def _expand(key: str, value: Any, figures: dict[str, Any]) -> dict[str, Any]:
             "put_value": number(value.put),
         }
     if isinstance(value, Derived):
-        head = {"practice": value.practice, "formula": value.formula, "value": _plain(value.value)}
-        return {key: head | trail(value.figures)}
+        entry = {"practice": value.practice, "formula": value.formula, "value": _plain(value.value)}
+        entry |= trail(value.figures)
+        if value.warnings:
+            entry["warnings"] = list(value.warnings)
+        return {key: entry}
     if isinstance(value, RoyaltyRegression):
         return {
             key: {

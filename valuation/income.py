@@ -214,17 +214,24 @@ def profit_split(
     terminal_growth: ArrayLike | None = None,
     timing: str | None = None,
     terminal_multiple: ArrayLike | None = None,
+    split_by_year: bool = False,
 ) -> IncomeValue:
-    """Profit split (分成法): V = sum K profit_t (1 - T) / (1+k)^t.
+    """Profit split (分成法): V = sum K_t profit_t (1 - T) / (1+k)^t.
 
     Parameters
     ----------
     profit : array (..., years)
         Profit per year, pre-tax (use ``tax_rate=0`` for after-tax profit), currency.
-    split_rate : float or array (...)
-        The right's share K of profit, decimal.
+    split_rate : float or array (...), or array (..., years) with ``split_by_year``
+        The right's share K of profit, decimal (one per year when the margin behind it
+        varies).
+    split_by_year : bool
+        ``split_rate`` has a trailing year axis.
     """
-    income = _series(profit) * per_path(_after_tax(split_rate, tax_rate))
+    split = np.asarray(split_rate, dtype=float)
+    if not split_by_year:
+        split = per_path(split)
+    income = _series(profit) * split * per_path(1.0 - np.asarray(tax_rate, dtype=float))
     return discount_income(
         income,
         discount_rate,

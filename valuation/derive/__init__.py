@@ -29,8 +29,18 @@ from ipvalue.models.derivations import (
     WaraRate,
 )
 from ipvalue.models.errors import InputError
+from ipvalue.models.licence import CapacityShare
+from ipvalue.models.royalties import (
+    BrandStrengthRoyalty,
+    FourFactorSplit,
+    RoyaltyFromProfitSplit,
+    ScoredRate,
+    SplitFromSalesRoyalty,
+    ThreeFactorSplit,
+    TwentyFivePercentRule,
+)
 from ipvalue.models.uncertain import Bounds
-from ipvalue.valuation.derive import rates
+from ipvalue.valuation.derive import licence, rates, royalties
 from ipvalue.valuation.derive.derived import Derived
 from ipvalue.valuation.resolve import Draw
 
@@ -45,6 +55,14 @@ DERIVE: dict[type[Derivation], DeriveFunction] = {
     WaccRate: rates.wacc,
     WaraRate: rates.wara,
     TermStructureRate: rates.term_structure,
+    ThreeFactorSplit: royalties.three_factor,
+    FourFactorSplit: royalties.four_factor,
+    ScoredRate: royalties.scoring,
+    BrandStrengthRoyalty: royalties.brand_strength,
+    SplitFromSalesRoyalty: royalties.from_sales_royalty,
+    RoyaltyFromProfitSplit: royalties.from_profit_split,
+    TwentyFivePercentRule: royalties.twenty_five_percent_rule,
+    CapacityShare: licence.capacity,
 }
 
 

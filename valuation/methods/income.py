@@ -280,25 +280,52 @@ def _with_and_without_compute(m: WithAndWithoutInputs, call: MethodCall, life: A
 
 
 def _profit_split_compute(m: ProfitSplitInputs, call: MethodCall, life: Any) -> Computed:
-    """Profit split: a given split rate, or royalty rate / operating margin."""
+    """Profit split: a given split rate, or royalty rate / operating margin (per year or not)."""
     p, draw = call.path, call.draw
     k = draw(f"{p}.discount_rate", m.discount_rate)
     tax = draw(f"{p}.tax_rate", m.tax_rate)
     extra: dict[str, Any] = {"discount_rate": k}
-    if m.profit is not None:
+    by_year = False
+    if m.split_rate is not None:
         profit = resolve_series(m.profit, f"{p}.profit", draw)
         split = draw(f"{p}.split_rate", m.split_rate)
         extra["split_basis"] = "given split_rate"
     else:
-        rev = resolve_series(m.revenue, f"{p}.revenue", draw)
-        margin = draw(f"{p}.operating_margin", m.operating_margin)
-        royalty = draw(f"{p}.royalty_rate", m.royalty_rate)
-        profit = rev * np.asarray(margin, dtype=float)[..., None]
-        split = formulas.split_rate_from_royalty(royalty, margin)
-        extra["split_basis"] = "royalty_rate / operating_margin"
+        by_year = isinstance(m.operating_margin, list)
+        if by_year:
+            margin = resolve_series(m.operating_margin, f"{p}.operating_margin", draw)
+        else:
+            margin = np.asarray(draw(f"{p}.operating_margin", m.operating_margin), dtype=float)
+        royalty = np.asarray(draw(f"{p}.royalty_rate", m.royalty_rate), dtype=float)
+        split = formulas.split_rate_from_royalty(royalty[..., None] if by_year else royalty, margin)
+        if call.point:
+            _check_split(p, split, royalty, margin)
+        if m.revenue is not None:
+            rev = resolve_series(m.revenue, f"{p}.revenue", draw)
+            profit = rev * (margin if by_year else margin[..., None])
+            extra["split_basis"] = "royalty_rate / operating_margin"
+        else:
+            profit = resolve_series(m.profit, f"{p}.profit", draw)
+            extra["split_basis"] = "royalty_rate / operating_margin, applied to the given profit"
         extra |= {"royalty_rate": royalty, "operating_margin": margin, "profit": profit}
     extra |= {"split_rate": split, "tax_rate": tax}
-    return formulas.profit_split(profit, split, tax, k, **_common(m, call, life)), k, extra
+    result = formulas.profit_split(
+        profit, split, tax, k, split_by_year=by_year, **_common(m, call, life)
+    )
+    return result, k, extra
+
+
+def _check_split(p: str, split: Any, royalty: Any, margin: Any) -> None:
+    """Refuse a derived royalty above the margin (a split above 100 %); plain ones are checked
+    when the request is read."""
+    worst = float(np.max(np.asarray(split)))
+    if worst > 1.0:
+        raise InputError.for_field(
+            f"{p}.royalty_rate",
+            f"{float(royalty):g} above the operating_margin "
+            f"{float(np.min(np.asarray(margin))):g} gives a split of {worst:g}, above 100 %; "
+            "check the royalty's derivation and the margin",
+        )
 
 
 def _equivalent_investment_split_compute(
