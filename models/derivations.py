@@ -89,17 +89,20 @@ def derivable(number: Any, kinds: tuple[type[Derivation], ...]) -> Any:
     """Annotated type of a field that takes ``number`` or one of the derivations ``kinds``.
 
     The object's one key picks the derivation (so an error names the practice's own fields);
-    anything else is validated as ``number``.
+    another single key is refused with the list of allowed derivations; anything else is
+    validated as ``number``.
     """
     tags = {k.tag(): k for k in kinds}
 
-    def which(value: Any) -> str:
+    def which(value: Any) -> str | None:
         if isinstance(value, Derivation):
             return DERIVED_TAG + value.tag()
         if isinstance(value, dict) and len(value) == 1:
             (key,) = value
             if key in tags:
                 return DERIVED_TAG + str(key)
+            if key != "dist":
+                return None  # an unknown practice: say what is allowed
         return "number"
 
     options = [Annotated[number, Tag("number")]] + [
@@ -108,7 +111,18 @@ def derivable(number: Any, kinds: tuple[type[Derivation], ...]) -> Any:
     union: Any = options[0]
     for option in options[1:]:
         union = union | option
-    return Annotated[union, Discriminator(which)]
+    allowed = ", ".join(tags)
+    return Annotated[
+        union,
+        Discriminator(
+            which,
+            custom_error_type="unknown_derivation",
+            custom_error_message=(
+                f"is not a known derivation; give a number, a distribution (an object with dist) "
+                f"or one of {allowed}"
+            ),
+        ),
+    ]
 
 
 # --- discount rates (issue 14 item 1) -----------------------------------------------------------

@@ -130,3 +130,12 @@ def test_the_cli_table_shows_each_derived_input(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "derived inputs:" in out
     assert "relief_from_royalty: methods[0].discount_rate = 0.12 by build_up" in out
+
+
+def test_an_unknown_derivation_lists_the_allowed_ones(client):
+    resp = client.post("/v1/valuations", json=body(with_rate({"five_factor": {"x": 1}})))
+    assert resp.status_code == 422
+    (err,) = resp.get_json()["errors"]
+    assert err["field"] == "methods[0].discount_rate"
+    assert "not a known derivation" in err["message"]
+    assert "build_up" in err["message"] and "capm" in err["message"]
