@@ -241,3 +241,13 @@ def test_the_migration_gives_existing_records_their_digest(tmp_path: Path) -> No
     assert stored == record_digest({**document, "created_at": iso(created)})
     with engine.begin() as conn, pytest.raises(Exception, match="immutable"):
         conn.execute(text("UPDATE records SET seed = '8' WHERE id = 'r1'"))
+
+
+def test_every_method_and_approach_has_a_chinese_label() -> None:
+    from ipvalue.api.documents.words import TERMS
+    from ipvalue.models.methods import METHOD_NAMES
+    from ipvalue.valuation.methods.registry import APPROACH
+
+    zh = TERMS["zh"]
+    missing = [n for n in (*METHOD_NAMES, *set(APPROACH.values())) if n not in zh]
+    assert not missing

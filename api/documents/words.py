@@ -231,6 +231,7 @@ TERMS: dict[str, dict[str, str]] = {
         "multiplier_cost": "倍加系数法",
         "dcf": "现金流折现法",
         "real_option": "实物期权法",
+        "licence": "许可收费法",
         "info": "提示",
         "warning": "警告",
         "critical": "严重",
