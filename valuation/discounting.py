@@ -6,7 +6,9 @@ Shapes: a rate or life has shape ``(...)`` (a scalar, or ``(paths,)``); a per-ye
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -30,8 +32,27 @@ def years_last(years_first: FloatArray) -> FloatArray:
     return years_first.transpose((*range(1, years_first.ndim), 0))
 
 
-def _broadcast(x: FloatArray, shape: tuple[int, ...]) -> FloatArray:
-    return x if x.shape == shape else np.broadcast_to(x, shape)
+def years_first(years_last_array: FloatArray) -> FloatArray:
+    """View an array of shape ``(..., years)`` as ``(years, ...)`` without copying: the rows of
+    :func:`years_last` arrays, each year's paths contiguous."""
+    if years_last_array.ndim < 2:
+        return years_last_array
+    return np.moveaxis(years_last_array, -1, 0)
+
+
+def _factor_rows(k: FloatArray, n_years: int, mid_year: bool) -> Iterator[FloatArray]:
+    """The discount factors of years 1..n, one row (shape of ``k``) at a time.
+
+    A running product of the one-year factor v = 1 / (1 + k): v^t = v^(t-1) v (mid-year,
+    v^(t-1/2) = sqrt(v) v^(t-1)). The row is one buffer updated in place: use it before the
+    next one is made.
+    """
+    v = 1.0 / (1.0 + k)
+    row = np.sqrt(v) if mid_year else np.array(v, dtype=float, copy=True)
+    for t in range(n_years):
+        if t:
+            row *= v
+        yield row
 
 
 def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
@@ -54,12 +75,9 @@ def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> F
     array of shape (..., n_years)
     """
     k = np.asarray(rate, dtype=float)
-    v = 1.0 / (1.0 + k)
     out = np.empty((n_years, *k.shape))
-    if n_years:
-        out[0] = np.sqrt(v) if mid_year else v
-        for t in range(1, n_years):
-            np.multiply(out[t - 1, ...], v, out=out[t, ...])
+    for t, row in enumerate(_factor_rows(k, n_years, mid_year)):
+        out[t] = row
     return years_last(out)
 
 
@@ -82,8 +100,15 @@ def life_weights(life_years: ArrayLike, n_years: int) -> FloatArray:
 
 
 def annuity_factor(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
-    """Present value of 1 a year for ``n_years`` years: PVA(k, n) = sum (1+k)^-t."""
-    return discount_factors(rate, n_years, mid_year).sum(axis=-1)
+    """Present value of 1 a year for ``n_years`` years: PVA(k, n) = sum (1+k)^-t.
+
+    The discount factors are added year by year as they are made (no ``(..., years)`` array).
+    """
+    k = np.asarray(rate, dtype=float)
+    total = np.zeros(k.shape)
+    for row in _factor_rows(k, n_years, mid_year):
+        total += row
+    return total
 
 
 def tab_factor(
@@ -111,12 +136,20 @@ def terminal_value_pv(
     n_years: int,
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
+    *,
+    factor_n: ArrayLike | None = None,
 ) -> FloatArray:
     """Present value of income after the explicit years, growing at ``growth``, until life ends.
 
     With an unbounded life this is Gordon growth, CF_{n+1} / (k - g), discounted from year n.
     With a finite life L > n it is the growing annuity for the L - n years left, so income after
     legal expiry is not counted; with L <= n it is zero. Requires k > g (validated upstream).
+
+    Parameters
+    ----------
+    factor_n : float or array (...), optional
+        The discount factor of year ``n`` as :func:`discount_factors` gives it
+        ((1 + k)^-n, mid-year (1 + k)^-(n - 1/2)), when the caller has it; computed otherwise.
 
     Returns
     -------
@@ -130,8 +163,9 @@ def terminal_value_pv(
     with np.errstate(over="ignore", invalid="ignore"):
         horizon_share = 1.0 - np.where(np.isinf(remaining), 0.0, ratio**remaining)
     at_n = next_cf / (k - g) * horizon_share
-    timing = (1.0 + k) ** (0.5 if mid_year else 0.0)
-    return np.asarray(at_n * timing / (1.0 + k) ** n_years, dtype=float)
+    if factor_n is None:
+        factor_n = (1.0 + k) ** ((0.5 if mid_year else 0.0) - n_years)
+    return np.asarray(at_n * np.asarray(factor_n, dtype=float), dtype=float)
 
 
 def periodic_cost_pv(
@@ -176,32 +210,151 @@ def periodic_cost_pv(
 class IncomeValue:
     """Present value of an income stream with everything a reviewer needs to follow it.
 
+    The value is computed without any ``(..., years)`` array but the cumulative present value
+    (see :func:`discount_income`); the per-year figures of the audit trail (``income``,
+    ``life_weights``, ``discount_factors``, ``present_values``) are computed from the same inputs
+    when first read, so a simulation that only needs the value never makes them.
+
     Attributes
     ----------
     value : array (...)
         Value after life limits, terminal value and TAB, in currency.
-    income : array (..., years)
-        Income attributed to the asset per year before the life limit, in currency.
-    life_weights : array (..., years)
-        Share of each year inside the remaining life.
-    discount_factors : array (..., years)
-    present_values : array (..., years)
-        income x life weight x discount factor.
     terminal_value : array (...)
         Present value of income after the explicit years (0 without ``terminal_growth``).
     value_before_tab : array (...)
     tab_factor : array (...)
         1 without ``tab_years``.
+    series : array (..., years)
+        The income series before the per-path ``scale`` (income = series x scale).
+    scale : float or array (...)
+        Per-path factor of the income (e.g. royalty rate x (1 - tax)), 1 when none.
+    discount_rate : float or array (...)
+    life_years : float or array (...)
+    mid_year : bool
     """
 
     value: FloatArray
-    income: FloatArray
-    life_weights: FloatArray
-    discount_factors: FloatArray
-    present_values: FloatArray
     terminal_value: FloatArray
     value_before_tab: FloatArray
     tab_factor: FloatArray
+    series: FloatArray
+    scale: FloatArray
+    discount_rate: FloatArray
+    life_years: FloatArray
+    mid_year: bool
+
+    @property
+    def years(self) -> int:
+        """Number of explicit years."""
+        return int(self.series.shape[-1])
+
+    @cached_property
+    def income(self) -> FloatArray:
+        """Income attributed to the asset per year before the life limit, currency, (..., years)."""
+        return np.asarray(self.series * per_path(self.scale), dtype=float)
+
+    @cached_property
+    def _shape(self) -> tuple[int, ...]:
+        return np.broadcast_shapes(
+            self.income.shape, per_path(self.discount_rate).shape, per_path(self.life_years).shape
+        )
+
+    @cached_property
+    def life_weights(self) -> FloatArray:
+        """Share of each year inside the remaining life, (..., years)."""
+        return _broadcast(life_weights(self.life_years, self.years), self._shape)
+
+    @cached_property
+    def discount_factors(self) -> FloatArray:
+        """(..., years)."""
+        factors = discount_factors(self.discount_rate, self.years, self.mid_year)
+        return _broadcast(factors, self._shape)
+
+    @cached_property
+    def present_values(self) -> FloatArray:
+        """income x life weight x discount factor, (..., years)."""
+        return np.asarray(self.income * self.discount_factors * self.life_weights, dtype=float)
+
+
+def _broadcast(x: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+    return x if x.shape == shape else np.broadcast_to(x, shape)
+
+
+def cumulative_present_value(
+    series: ArrayLike, discount_rate: ArrayLike, mid_year: bool = False
+) -> tuple[FloatArray, FloatArray]:
+    """Present value of the first t years of a series, for t = 0..n, and the year-n factor.
+
+    Parameters
+    ----------
+    series : array (..., years)
+        Income at each year end (or mid-year), currency.
+    discount_rate : float or array (...)
+        Annual decimal.
+    mid_year : bool
+        Cash flows fall mid-year.
+
+    Returns
+    -------
+    cumulative : array (years + 2, ...)
+        Row ``t`` is sum_{s <= t} series_s (1 + k)^-s (row 0 is 0); the last row repeats row
+        ``n``, so a life of exactly ``n`` years reads row ``n`` itself. Years first: each row is
+        one contiguous run of paths.
+    factor_n : array (...)
+        The discount factor of year ``n`` (for the terminal value).
+    """
+    rows = years_first(np.asarray(series, dtype=float))
+    k = np.asarray(discount_rate, dtype=float)
+    n = rows.shape[0]
+    cum = np.empty((n + 2, *np.broadcast_shapes(rows.shape[1:], k.shape)))
+    cum[0] = 0.0
+    factor_n: FloatArray = np.ones(k.shape)
+    for t, factor in enumerate(_factor_rows(k, n, mid_year)):
+        np.multiply(rows[t], factor, out=cum[t + 1, ...])
+        cum[t + 1, ...] += cum[t]
+        factor_n = factor
+    cum[n + 1] = cum[n]
+    return cum, factor_n
+
+
+def value_at_life(cumulative: FloatArray, life_years: ArrayLike) -> FloatArray:
+    """Present value of the income inside the remaining life, from :func:`cumulative_present_value`.
+
+    With life L, year t (covering (t-1, t]) counts with the weight clip(L - t + 1, 0, 1)
+    (:func:`life_weights`): the value is C_m + f (C_{m+1} - C_m) with m = floor(L) full years,
+    f = L - m the share of the next one and C the cumulative present value (read per path).
+
+    Returns
+    -------
+    array: the broadcast shape of a row of ``cumulative`` and ``life_years``
+    """
+    n = cumulative.shape[0] - 2
+    life = np.asarray(life_years, dtype=float)
+    if life.ndim == 0 and life >= n:
+        return np.array(cumulative[n], dtype=float, copy=True)
+    span = np.clip(life, 0.0, float(n))
+    with np.errstate(invalid="ignore"):  # NaN life: the index is clipped, the share stays NaN
+        full = np.clip(np.floor(span).astype(np.intp), 0, n)
+    share = span - full
+    rows = cumulative.shape[1:]
+    if not rows:  # one income for every path (fixed inputs): read it at each life
+        low = cumulative[full]
+        high = cumulative[full + 1]
+    elif cumulative.ndim == 2 and full.shape == rows:  # the simulation: one life per path
+        flat = full * rows[0] + np.arange(rows[0])
+        low = np.take(cumulative, flat)
+        high = np.take(cumulative, flat + rows[0])
+    else:
+        shape = np.broadcast_shapes(rows, full.shape)
+        lead = (1,) * (len(shape) - len(rows))
+        stack = np.broadcast_to(cumulative.reshape((n + 2, *lead, *rows)), (n + 2, *shape))
+        index = np.broadcast_to(full, shape)[None]
+        low = np.take_along_axis(stack, index, axis=0)[0]
+        high = np.take_along_axis(stack, index + 1, axis=0)[0]
+    high -= low
+    high *= share
+    high += low
+    return np.asarray(high, dtype=float)
 
 
 def discount_income(
@@ -213,13 +366,20 @@ def discount_income(
     terminal_growth: ArrayLike | None = None,
     tab_years: int | None = None,
     tax_rate: ArrayLike = 0.0,
+    scale: ArrayLike = 1.0,
 ) -> IncomeValue:
     """Discount an income stream, cut at the end of its life, with optional terminal value and TAB.
+
+    V = s (sum_t I_t w_t (1 + k)^-t + TV) x TAB, with w_t the share of year t inside the life
+    (:func:`life_weights`). The sum is read off the cumulative present value at the life
+    (:func:`cumulative_present_value`, :func:`value_at_life`): one pass over the years, with
+    no ``(..., years)`` array of weights, factors or products.
 
     Parameters
     ----------
     income : array (..., years)
-        Income attributable to the asset at each year end (after tax), in currency.
+        Income attributable to the asset at each year end (after tax), in currency; with
+        ``scale``, the series that ``scale`` multiplies.
     discount_rate : float or array (...)
         Annual discount rate, decimal.
     life_years : float or array (...)
@@ -233,40 +393,46 @@ def discount_income(
         Tax amortisation period; multiplies the value by the TAB factor.
     tax_rate : float or array (...)
         Tax rate for the TAB factor, decimal.
+    scale : float or array (...)
+        Per-path factor of every year's income (a royalty rate after tax, say): the income is
+        ``income x scale``. Applied to the sum, not to each year.
     """
-    cash = np.asarray(income, dtype=float)
-    n_years = cash.shape[-1]
-    factors = discount_factors(discount_rate, n_years, mid_year)
-    weights = life_weights(life_years, n_years)
-    present = cash * factors
-    if weights.ndim > 1 or not np.all(weights == 1.0):
-        # Skipped only when every weight is exactly 1 (a scalar life covering every year),
-        # where multiplying by it changes nothing.
-        if np.broadcast_shapes(present.shape, weights.shape) == present.shape:
-            present *= weights
-        else:
-            present = present * weights
-    value = present.sum(axis=-1)
+    series = np.asarray(income, dtype=float)
+    n_years = series.shape[-1]
+    s = np.asarray(scale, dtype=float)
+    cum, factor_n = cumulative_present_value(series, discount_rate, mid_year)
+    value = value_at_life(cum, life_years)
     if terminal_growth is None:
-        terminal = np.zeros_like(value)
+        terminal = np.zeros(np.broadcast_shapes(value.shape, s.shape))
     else:
         terminal = terminal_value_pv(
-            cash[..., -1], discount_rate, terminal_growth, n_years, life_years, mid_year
+            series[..., -1],
+            discount_rate,
+            terminal_growth,
+            n_years,
+            life_years,
+            mid_year,
+            factor_n=factor_n,
         )
         value = value + terminal
+        terminal = terminal * s
+    value = value * s if s.ndim or s != 1.0 else value
     if tab_years is None:
         factor = np.ones_like(value)
+        total = value
     else:
         factor = np.broadcast_to(
             tab_factor(tax_rate, discount_rate, tab_years, mid_year), value.shape
         )
+        total = value * factor
     return IncomeValue(
-        value=value * factor,
-        income=cash,
-        life_weights=_broadcast(weights, present.shape),
-        discount_factors=_broadcast(factors, present.shape),
-        present_values=present,
+        value=total,
         terminal_value=terminal,
         value_before_tab=value,
         tab_factor=np.asarray(factor, dtype=float),
+        series=series,
+        scale=s,
+        discount_rate=np.asarray(discount_rate, dtype=float),
+        life_years=np.asarray(life_years, dtype=float),
+        mid_year=mid_year,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ipvalue.valuation.discounting import FloatArray, IncomeValue, discount_income, per_path
+from ipvalue.valuation.discounting import FloatArray, IncomeValue, discount_income
 
 
 def _series(x: ArrayLike) -> FloatArray:
@@ -75,11 +75,11 @@ def relief_from_royalty(
     tab_years : int, optional
         Tax amortisation period, years.
     """
-    # The per-path factor RR (1 - T) first, then one pass over the (..., years) series.
-    income = _series(revenue) * per_path(_after_tax(royalty_rate, tax_rate))
+    # The per-path factor RR (1 - T) multiplies the discounted sum, not every year.
     return discount_income(
-        income,
+        _series(revenue),
         discount_rate,
+        scale=_after_tax(royalty_rate, tax_rate),
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
@@ -117,10 +117,10 @@ def excess_earnings(
     """
     margin_after_tax = _after_tax(operating_margin, tax_rate)
     excess = margin_after_tax - np.asarray(contributory_charge_rate, dtype=float)
-    income = _series(revenue) * per_path(excess)
     return discount_income(
-        income,
+        _series(revenue),
         discount_rate,
+        scale=excess,
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
@@ -145,10 +145,10 @@ def with_and_without(
     incremental_profit : array (..., years)
         Pre-tax profit the right adds each year (cost savings, price premium, volume), currency.
     """
-    income = _series(incremental_profit) * (1.0 - per_path(tax_rate))
     return discount_income(
-        income,
+        _series(incremental_profit),
         discount_rate,
+        scale=1.0 - np.asarray(tax_rate, dtype=float),
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
@@ -204,10 +204,10 @@ def profit_split(
     split_rate : float or array (...)
         The right's share K of profit, decimal.
     """
-    income = _series(profit) * per_path(_after_tax(split_rate, tax_rate))
     return discount_income(
-        income,
+        _series(profit),
         discount_rate,
+        scale=_after_tax(split_rate, tax_rate),
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,

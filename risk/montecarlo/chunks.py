@@ -26,6 +26,7 @@ from ipvalue.risk.montecarlo.plan import (
     generator,
 )
 from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.life import LegalLife
 from ipvalue.valuation.methods import MethodCall, value_method
 from ipvalue.valuation.reconcile import weighted_value
 
@@ -46,10 +47,44 @@ class ChunkOut:
     samples: dict[str, FloatArray] = field(default_factory=dict)
 
 
+def _after_lost_cases(
+    m: Any,
+    path: str,
+    samples: dict[str, FloatArray],
+    legal: LegalLife,
+    life: Any,
+    fixed: Any,
+    value: Any,
+    share: float,
+    times: dict[str, FloatArray],
+) -> FloatArray:
+    """A method's values with income falling by ``share`` from a lost case on.
+
+    Exactly a mix of the income cut at the case and the income uncut, since both are linear in
+    the per-year life weights. Only paths whose case is lost while the right still earns
+    (before its life ends) differ from the uncut value, so only they are valued again, with the
+    same method function and their life cut at the case; the right lives on after a lost case,
+    so renewal fees are paid over the uncut life.
+    """
+    lost = np.asarray(times["litigation_loss"] < life).nonzero()[0]
+    out = np.array(np.broadcast_to(value, (times["litigation_loss"].size,)), dtype=float)
+    if lost.size == 0:
+        return out
+    full_life = np.broadcast_to(life, out.shape)[lost]
+    cut_life = np.minimum(full_life, times["litigation_loss"][lost])
+    draw = draw_from({k: v[lost] for k, v in samples.items()})
+    call = MethodCall(path, draw, legal, cut_life, fixed, point=False, fee_life=full_life)
+    cut = np.asarray(value_method(m, call).value, dtype=float)
+    out[lost] *= 1.0 - share
+    out[lost] += share * cut
+    return out
+
+
 def _value_methods(
-    plan: Plan, draw: Any, n: int, times: dict[str, FloatArray]
+    plan: Plan, samples: dict[str, FloatArray], n: int, times: dict[str, FloatArray]
 ) -> dict[str, FloatArray]:
     """Each method's value per path, with legal events applied."""
+    draw = draw_from(samples)
     legal = plan.life
     stop = np.minimum(times["invalidation"], times["lapse"]) if times else None
     life: Any = legal.years if stop is None else np.minimum(legal.years, stop)
@@ -62,13 +97,7 @@ def _value_methods(
             isinstance(m, MarketInputs) and m.comparables[0].price is None
         )
         if share > 0 and uses_life:
-            # Income falls by `share` from the lost case on: exactly a mix of the income cut at
-            # the case and the income uncut, since both are linear in the per-year life weights.
-            # The right lives on after a lost case: renewal fees are paid over the uncut life.
-            cut_life = np.minimum(life, times["litigation_loss"])
-            cut_call = MethodCall(path, draw, legal, cut_life, fixed, point=False, fee_life=life)
-            cut = value_method(m, cut_call).value
-            value = (1.0 - share) * np.asarray(value) + share * np.asarray(cut)
+            value = _after_lost_cases(m, path, samples, legal, life, fixed, value, share, times)
         if isinstance(m, RealOptionInputs) and stop is not None:
             years = np.minimum(np.asarray(draw(f"{path}.years", m.years)), legal.years)
             value = np.where(stop > years, value, 0.0)
@@ -101,7 +130,7 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
         size = block.stop - start
         values = _value_methods(
             plan,
-            draw_from({k: v[block] for k, v in samples.items()}),
+            {k: v[block] for k, v in samples.items()},
             size,
             {k: v[block] for k, v in times.items()},
         )

@@ -69,7 +69,7 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
         result, rate, extra = compute(m, call, life)
         out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
         terminal = m.terminal_growth is not None
-        n_years = result.income.shape[-1]
+        n_years = result.years
         fee_life: Any = life
         if call.fee_life is not None:
             fee_life = call.fee_life if economic is None else np.minimum(call.fee_life, economic)

@@ -119,7 +119,7 @@ def value_market(m: MarketInputs, call: MethodCall) -> MethodOutcome:
     )
     figures["capitalisation"] = {"income": capitalised, "life": call.life}
     out = MethodOutcome(value=capitalised.value, figures=figures)
-    n_years = capitalised.income.shape[-1]
+    n_years = capitalised.years
     fee_life = call.life if call.fee_life is None else call.fee_life
     fees = renewal_fees_pv(call, k, fee_life, n_years, terminal=False)
     if fees is not None:
