@@ -67,14 +67,19 @@ def _pert_ab(d: Pert) -> tuple[float, float]:
 
 
 UNIFORM, TRIANGULAR, PERT = 0, 1, 2
-"""Marginals that :func:`_inverse_cdf` computes from ``u = Phi(z)``."""
+"""Marginals that :func:`_inverse_cdf` computes from ``u = Phi(z)`` (or from ``u`` itself)."""
+BY_UNIFORM = (Uniform, Triangular, Pert)
+"""Marginals drawn from a uniform: an input of these that no copula ties to others takes its
+uniform straight from the stream (``F^-1(u)``), not from a normal score through ``Phi``, which
+would draw a normal and compute the normal CDF only to get back a uniform."""
 
 
 @numba.njit(nogil=True)
 def _inverse_cdf(
-    kind: int, z: Any, out: Any, p: Any, ndtr: Any, betaincinv: Any
+    kind: int, z: Any, out: Any, p: Any, ndtr: Any, betaincinv: Any, scores: bool
 ) -> None:  # pragma: no cover - compiled
-    """``out = F^-1(Phi(z))`` in one pass, with the operations of the textbook formulas.
+    """``out = F^-1(Phi(z))`` (``scores``) or ``F^-1(z)`` (``z`` uniforms) in one pass, with the
+    operations of the textbook formulas.
 
     Parameters ``p`` (float64 array), by ``kind``: uniform ``(low, width)``; triangular
     ``(low, high, cut, span (mode - low), span (high - mode))``, i.e.
@@ -85,7 +90,7 @@ def _inverse_cdf(
     array formula's bit for bit.
     """
     for i in range(z.size):
-        u = ndtr(z[i], 0)
+        u = ndtr(z[i], 0) if scores else z[i]
         if kind == UNIFORM:
             out[i] = u * p[1] + p[0]
         elif kind == TRIANGULAR:
@@ -97,8 +102,9 @@ def _inverse_cdf(
             out[i] = p[0] + p[1] * betaincinv(p[2], p[3], u, 0)
 
 
-def _transform(kind: int, z: FloatArray, *params: float) -> FloatArray:
-    """Run :func:`_inverse_cdf` on ``z`` (any shape) into a new array."""
+def _transform(kind: int, z: FloatArray, *params: float, scores: bool = True) -> FloatArray:
+    """Run :func:`_inverse_cdf` on ``z`` (any shape; normal scores, or uniforms when not
+    ``scores``) into a new array."""
     out = np.empty(z.shape)
     compiled(_inverse_cdf)(
         kind,
@@ -107,6 +113,7 @@ def _transform(kind: int, z: FloatArray, *params: float) -> FloatArray:
         np.array(params, dtype=float),
         scipy_function("__pyx_fuse_1ndtr", 1),
         scipy_function("__pyx_fuse_0betaincinv", 3),
+        scores,
     )
     return out
 
@@ -121,6 +128,7 @@ def warm_up() -> None:
     combine(np.eye(1), z)
     for kind in (UNIFORM, TRIANGULAR, PERT):
         _transform(kind, z[0], 0.0, 1.0, 0.5, 0.5, 0.5)
+        _transform(kind, np.full(2, 0.5), 0.0, 1.0, 0.5, 0.5, 0.5, scores=False)
 
 
 def _truncated_normal(d: Normal, z: FloatArray) -> FloatArray:
@@ -130,6 +138,39 @@ def _truncated_normal(d: Normal, z: FloatArray) -> FloatArray:
     u = lo + special.ndtr(z) * (hi - lo)
     x = d.mean + d.sd * special.ndtri(u)
     return np.clip(x, -np.inf if d.low is None else d.low, np.inf if d.high is None else d.high)
+
+
+def _by_uniform(dist: DistributionBase, u: FloatArray, scores: bool) -> FloatArray:
+    """``F^-1`` of a :data:`BY_UNIFORM` marginal at ``Phi(u)`` (``scores``) or at ``u``."""
+    if isinstance(dist, Uniform):
+        return _transform(UNIFORM, u, dist.low, dist.high - dist.low, 0.0, 0.0, scores=scores)
+    if isinstance(dist, Triangular):
+        span = dist.high - dist.low
+        cut = (dist.mode - dist.low) / span
+        left, right = span * (dist.mode - dist.low), span * (dist.high - dist.mode)
+        return _transform(TRIANGULAR, u, dist.low, dist.high, cut, left, right, scores=scores)
+    assert isinstance(dist, Pert)
+    alpha, beta = _pert_ab(dist)
+    return _transform(PERT, u, dist.low, dist.high - dist.low, alpha, beta, scores=scores)
+
+
+def from_uniforms(dist: DistributionBase, u: FloatArray) -> FloatArray:
+    """Map uniforms on [0, 1) to draws of a :data:`BY_UNIFORM` marginal by its inverse CDF.
+
+    Parameters
+    ----------
+    dist : Uniform, Triangular or Pert
+    u : array (paths,)
+        Uniforms (pseudo-random or quasi-random).
+
+    Returns
+    -------
+    array (paths,)
+        Draws in the input's own unit; monotone increasing in ``u``.
+    """
+    if not isinstance(dist, BY_UNIFORM):
+        raise TypeError(f"{type(dist).__name__} is not drawn from a uniform")
+    return _by_uniform(dist, u, scores=False)
 
 
 def from_normal_scores(dist: DistributionBase, z: FloatArray) -> FloatArray:
@@ -162,16 +203,8 @@ def from_normal_scores(dist: DistributionBase, z: FloatArray) -> FloatArray:
         np.exp(x, out=x)
         x *= dist.median
         return x
-    if isinstance(dist, Uniform):
-        return _transform(UNIFORM, z, dist.low, dist.high - dist.low, 0.0, 0.0)
-    if isinstance(dist, Triangular):
-        span = dist.high - dist.low
-        cut = (dist.mode - dist.low) / span
-        left, right = span * (dist.mode - dist.low), span * (dist.high - dist.mode)
-        return _transform(TRIANGULAR, z, dist.low, dist.high, cut, left, right)
-    if isinstance(dist, Pert):
-        alpha, beta = _pert_ab(dist)
-        return _transform(PERT, z, dist.low, dist.high - dist.low, alpha, beta)
+    if isinstance(dist, BY_UNIFORM):
+        return _by_uniform(dist, z, scores=True)
     raise TypeError(f"no sampler for {type(dist).__name__}")  # pragma: no cover
 
 
