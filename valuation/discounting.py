@@ -6,6 +6,7 @@ Shapes: a rate or life has shape ``(...)`` (a scalar, or ``(paths,)``); a per-ye
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -330,20 +331,31 @@ def value_at_life(cumulative: FloatArray, life_years: ArrayLike) -> FloatArray:
     """
     n = cumulative.shape[0] - 2
     life = np.asarray(life_years, dtype=float)
-    if life.ndim == 0 and life >= n:
-        return np.array(cumulative[n], dtype=float, copy=True)
-    span = np.clip(life, 0.0, float(n))
-    with np.errstate(invalid="ignore"):  # NaN life: the index is clipped, the share stays NaN
-        full = np.clip(np.floor(span).astype(np.intp), 0, n)
-    share = span - full
+    if life.ndim == 0:
+        if life >= n:
+            return np.array(cumulative[n], dtype=float, copy=True)
+        span = min(max(float(life), 0.0), float(n))  # NaN: the share stays NaN
+        full = 0 if np.isnan(span) else math.floor(span)
+        low, high = cumulative[full], cumulative[full + 1]
+        return np.asarray(low + (span - full) * (high - low), dtype=float)
+    span = np.maximum(life, 0.0)
+    np.minimum(span, float(n), out=span)  # NaN stays NaN
+    floor = np.floor(span)
+    share = span - floor
+    with np.errstate(invalid="ignore"):  # NaN life: any row is read, the share stays NaN
+        full = floor.astype(np.intp)
+    np.maximum(full, 0, out=full)
     rows = cumulative.shape[1:]
     if not rows:  # one income for every path (fixed inputs): read it at each life
         low = cumulative[full]
         high = cumulative[full + 1]
     elif cumulative.ndim == 2 and full.shape == rows:  # the simulation: one life per path
-        flat = full * rows[0] + np.arange(rows[0])
-        low = np.take(cumulative, flat)
-        high = np.take(cumulative, flat + rows[0])
+        flat = full
+        flat *= rows[0]
+        flat += np.arange(rows[0])
+        low = cumulative.take(flat)
+        flat += rows[0]
+        high = cumulative.take(flat)
     else:
         shape = np.broadcast_shapes(rows, full.shape)
         lead = (1,) * (len(shape) - len(rows))
