@@ -7,9 +7,10 @@ Shapes: a rate or life has shape ``(...)`` (a scalar, or ``(paths,)``); a per-ye
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -208,6 +209,29 @@ def periodic_cost_pv(
 
 
 @dataclass(frozen=True)
+class LostCase:
+    """Income falls by ``share`` from ``years`` on (a lost infringement case): a simulated path's
+    legal event. The right itself lives on; only its income is cut.
+
+    Attributes
+    ----------
+    years : float or array (...)
+        When the case is lost, years from the valuation date (``inf``: never).
+    share : float
+        Share of the income lost from then on, decimal in [0, 1].
+    """
+
+    years: ArrayLike
+    share: float
+
+    def weigh(self, life_years: ArrayLike, at_life: Callable[[ArrayLike], FloatArray]) -> Any:
+        """``(1 - share) f(life) + share f(min(life, years))`` for a ``f`` linear in the
+        per-year life weights (the income inside a life, the terminal value)."""
+        cut = np.minimum(np.asarray(life_years, dtype=float), self.years)
+        return (1.0 - self.share) * at_life(life_years) + self.share * at_life(cut)
+
+
+@dataclass(frozen=True)
 class IncomeValue:
     """Present value of an income stream with everything a reviewer needs to follow it.
 
@@ -232,6 +256,8 @@ class IncomeValue:
     discount_rate : float or array (...)
     life_years : float or array (...)
     mid_year : bool
+    lost_case : LostCase or None
+        A lost case that cut the income (simulated paths only).
     """
 
     value: FloatArray
@@ -243,6 +269,7 @@ class IncomeValue:
     discount_rate: FloatArray
     life_years: FloatArray
     mid_year: bool
+    lost_case: LostCase | None = None
 
     @property
     def years(self) -> int:
@@ -262,8 +289,16 @@ class IncomeValue:
 
     @cached_property
     def life_weights(self) -> FloatArray:
-        """Share of each year inside the remaining life, (..., years)."""
-        return _broadcast(life_weights(self.life_years, self.years), self._shape)
+        """Share of each year inside the remaining life (after a lost case, the share that
+        still earns), (..., years)."""
+        n = self.years
+        if self.lost_case is None:
+            weights = life_weights(self.life_years, n)
+        else:
+            weights = self.lost_case.weigh(self.life_years, lambda life: life_weights(life, n))
+        return _broadcast(
+            np.asarray(weights, dtype=float), np.broadcast_shapes(self._shape, weights.shape)
+        )
 
     @cached_property
     def discount_factors(self) -> FloatArray:
@@ -379,6 +414,7 @@ def discount_income(
     tab_years: int | None = None,
     tax_rate: ArrayLike = 0.0,
     scale: ArrayLike = 1.0,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Discount an income stream, cut at the end of its life, with optional terminal value and TAB.
 
@@ -408,23 +444,34 @@ def discount_income(
     scale : float or array (...)
         Per-path factor of every year's income (a royalty rate after tax, say): the income is
         ``income x scale``. Applied to the sum, not to each year.
+    lost_case : LostCase, optional
+        Income falls by its share from its time on: the value is the mix
+        ``(1 - share) V(life) + share V(min(life, time))`` (exact, as V is linear in the life
+        weights), both read off the same cumulative present value.
     """
     series = np.asarray(income, dtype=float)
     n_years = series.shape[-1]
     s = np.asarray(scale, dtype=float)
     cum, factor_n = cumulative_present_value(series, discount_rate, mid_year)
-    value = value_at_life(cum, life_years)
+    if lost_case is None:
+        value = value_at_life(cum, life_years)
+    else:
+        value = lost_case.weigh(life_years, lambda life: value_at_life(cum, life))
     if terminal_growth is None:
         terminal = np.zeros(np.broadcast_shapes(value.shape, s.shape))
     else:
-        terminal = terminal_value_pv(
-            series[..., -1],
-            discount_rate,
-            terminal_growth,
-            n_years,
-            life_years,
-            mid_year,
-            factor_n=factor_n,
+
+        def terminal_at(life: ArrayLike) -> FloatArray:
+            last = series[..., -1]
+            g = terminal_growth
+            return terminal_value_pv(
+                last, discount_rate, g, n_years, life, mid_year, factor_n=factor_n
+            )
+
+        terminal = (
+            terminal_at(life_years)
+            if lost_case is None
+            else lost_case.weigh(life_years, terminal_at)
         )
         value = value + terminal
         terminal = terminal * s
@@ -447,4 +494,5 @@ def discount_income(
         discount_rate=np.asarray(discount_rate, dtype=float),
         life_years=np.asarray(life_years, dtype=float),
         mid_year=mid_year,
+        lost_case=lost_case,
     )

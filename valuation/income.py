@@ -2,8 +2,9 @@
 
 Each function takes per-year series of shape ``(..., years)`` and per-path numbers of shape
 ``(...)`` (scalars for a point value, ``(paths,)`` in a simulation) and returns an
-:class:`~valuation.discounting.IncomeValue`. Money is in the request's currency; rates are
-annual decimals; lives are in years.
+:class:`~valuation.discounting.IncomeValue`; ``life_years``, ``mid_year``, ``terminal_growth``
+and ``lost_case`` are those of :func:`~valuation.discounting.discount_income`. Money is in the
+request's currency; rates are annual decimals; lives are in years.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ipvalue.valuation.discounting import FloatArray, IncomeValue, discount_income
+from ipvalue.valuation.discounting import FloatArray, IncomeValue, LostCase, discount_income
 
 
 def _series(x: ArrayLike) -> FloatArray:
@@ -30,6 +31,7 @@ def dcf(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Discounted cash flow: V = sum CF_t / (1+k)^t (+ Gordon terminal value).
 
@@ -46,6 +48,7 @@ def dcf(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        lost_case=lost_case,
     )
 
 
@@ -59,6 +62,7 @@ def relief_from_royalty(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Relief from royalty: V = sum Rev_t RR (1 - T) / (1+k)^t, times the TAB factor if asked.
 
@@ -85,6 +89,7 @@ def relief_from_royalty(
         terminal_growth=terminal_growth,
         tab_years=tab_years,
         tax_rate=tax_rate,
+        lost_case=lost_case,
     )
 
 
@@ -99,6 +104,7 @@ def excess_earnings(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Multi-period excess earnings: EE_t = Rev_t (margin (1 - T) - sum of CAC rates).
 
@@ -126,6 +132,7 @@ def excess_earnings(
         terminal_growth=terminal_growth,
         tab_years=tab_years,
         tax_rate=tax_rate,
+        lost_case=lost_case,
     )
 
 
@@ -137,6 +144,7 @@ def with_and_without(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """With and without: V = sum (profit_with - profit_without)_t (1 - T) / (1+k)^t.
 
@@ -152,6 +160,7 @@ def with_and_without(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        lost_case=lost_case,
     )
 
 
@@ -194,6 +203,7 @@ def profit_split(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Profit split (分成法): V = sum K profit_t (1 - T) / (1+k)^t.
 
@@ -211,4 +221,5 @@ def profit_split(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        lost_case=lost_case,
     )

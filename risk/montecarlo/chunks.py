@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ipvalue.models.methods import INCOME_METHODS, MarketInputs, RealOptionInputs
+from ipvalue.models.methods import RealOptionInputs
 from ipvalue.risk.montecarlo.draws import draw_from, legal_uniforms, normal_scores, sample
 from ipvalue.risk.montecarlo.legal import event_times
 from ipvalue.risk.montecarlo.plan import (
@@ -25,8 +25,7 @@ from ipvalue.risk.montecarlo.plan import (
     Plan,
     generator,
 )
-from ipvalue.valuation.discounting import FloatArray
-from ipvalue.valuation.life import LegalLife
+from ipvalue.valuation.discounting import FloatArray, LostCase
 from ipvalue.valuation.methods import MethodCall, value_method
 from ipvalue.valuation.reconcile import weighted_value
 
@@ -49,39 +48,6 @@ class ChunkOut:
     samples: dict[str, FloatArray] = field(default_factory=dict)
 
 
-def _after_lost_cases(
-    m: Any,
-    path: str,
-    samples: dict[str, FloatArray],
-    legal: LegalLife,
-    life: Any,
-    fixed: Any,
-    value: Any,
-    share: float,
-    times: dict[str, FloatArray],
-) -> FloatArray:
-    """A method's values with income falling by ``share`` from a lost case on.
-
-    Exactly a mix of the income cut at the case and the income uncut, since both are linear in
-    the per-year life weights. Only paths whose case is lost while the right still earns
-    (before its life ends) differ from the uncut value, so only they are valued again, with the
-    same method function and their life cut at the case; the right lives on after a lost case,
-    so renewal fees are paid over the uncut life.
-    """
-    lost = np.asarray(times["litigation_loss"] < life).nonzero()[0]
-    out = np.array(np.broadcast_to(value, (times["litigation_loss"].size,)), dtype=float)
-    if lost.size == 0:
-        return out
-    full_life = np.broadcast_to(life, out.shape)[lost]
-    cut_life = np.minimum(full_life, times["litigation_loss"][lost])
-    draw = draw_from({k: v[lost] for k, v in samples.items()})
-    call = MethodCall(path, draw, legal, cut_life, fixed, point=False, fee_life=full_life)
-    cut = np.asarray(value_method(m, call).value, dtype=float)
-    out[lost] *= 1.0 - share
-    out[lost] += share * cut
-    return out
-
-
 def _value_methods(
     plan: Plan, samples: dict[str, FloatArray], n: int, times: dict[str, FloatArray]
 ) -> dict[str, FloatArray]:
@@ -91,15 +57,14 @@ def _value_methods(
     stop = np.minimum(times["invalidation"], times["lapse"]) if times else None
     life: Any = legal.years if stop is None else np.minimum(legal.years, stop)
     share = plan.legal.loss_share if times and plan.legal.has_litigation() else 0.0
+    # Income falls by `share` from a lost case on: each method that values income over a life
+    # reads it off the same per-path sums at the cut life too (valuation.discounting.LostCase).
+    lost = LostCase(times["litigation_loss"], share) if share > 0 else None
     out: dict[str, FloatArray] = {}
     for i, (key, m) in enumerate(zip(plan.keys, plan.request.methods, strict=True)):
         path, fixed = f"methods[{i}]", plan.point.fixed[i]
-        value = value_method(m, MethodCall(path, draw, legal, life, fixed, point=False)).value
-        uses_life = m.method in INCOME_METHODS or (
-            isinstance(m, MarketInputs) and m.comparables[0].price is None
-        )
-        if share > 0 and uses_life:
-            value = _after_lost_cases(m, path, samples, legal, life, fixed, value, share, times)
+        call = MethodCall(path, draw, legal, life, fixed, point=False, lost_case=lost)
+        value = value_method(m, call).value
         if isinstance(m, RealOptionInputs) and stop is not None:
             years = np.minimum(np.asarray(draw(f"{path}.years", m.years)), legal.years)
             value = np.where(stop > years, value, 0.0)

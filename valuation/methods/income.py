@@ -34,6 +34,7 @@ def _common(m: Any, call: MethodCall, life: Any) -> dict[str, Any]:
         "life_years": life,
         "mid_year": m.mid_year,
         "terminal_growth": optional(call.draw, f"{call.path}.terminal_growth", m.terminal_growth),
+        "lost_case": call.lost_case,
     }
 
 

@@ -115,7 +115,7 @@ def value_market(m: MarketInputs, call: MethodCall) -> MethodOutcome:
     rev = resolve_series(m.revenue, f"{p}.revenue", draw)
     tax, k = draw(f"{p}.tax_rate", m.tax_rate), draw(f"{p}.discount_rate", m.discount_rate)
     capitalised = income.relief_from_royalty(
-        rev, rate, tax, k, life_years=call.life, mid_year=m.mid_year
+        rev, rate, tax, k, life_years=call.life, mid_year=m.mid_year, lost_case=call.lost_case
     )
     figures["capitalisation"] = {"income": capitalised, "life": call.life}
     out = MethodOutcome(value=capitalised.value, figures=figures)
