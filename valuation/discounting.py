@@ -224,6 +224,14 @@ class LostCase:
     years: ArrayLike
     share: float
 
+    def cut(self, life_years: ArrayLike, n: int) -> tuple[NDArray[np.intp], FloatArray]:
+        """The paths (of ``n``) whose case is lost while the right still earns, and their lives
+        cut at the case; every other path keeps its value."""
+        life = np.broadcast_to(np.asarray(life_years, dtype=float), (n,))
+        when = np.broadcast_to(np.asarray(self.years, dtype=float), (n,))
+        hit = np.flatnonzero(when < life)
+        return hit, when[hit]
+
     def weigh(self, life_years: ArrayLike, at_life: Callable[[ArrayLike], FloatArray]) -> Any:
         """``(1 - share) f(life) + share f(min(life, years))`` for a ``f`` linear in the
         per-year life weights (the income inside a life, the terminal value)."""
@@ -353,16 +361,25 @@ def cumulative_present_value(
     return cum, factor_n
 
 
-def value_at_life(cumulative: FloatArray, life_years: ArrayLike) -> FloatArray:
+def value_at_life(
+    cumulative: FloatArray, life_years: ArrayLike, paths: NDArray[np.intp] | None = None
+) -> FloatArray:
     """Present value of the income inside the remaining life, from :func:`cumulative_present_value`.
 
     With life L, year t (covering (t-1, t]) counts with the weight clip(L - t + 1, 0, 1)
     (:func:`life_weights`): the value is C_m + f (C_{m+1} - C_m) with m = floor(L) full years,
     f = L - m the share of the next one and C the cumulative present value (read per path).
 
+    Parameters
+    ----------
+    paths : array of int, optional
+        Read only these paths (columns of a ``(years + 2, paths)`` cumulative value);
+        ``life_years`` then has one life per listed path.
+
     Returns
     -------
-    array: the broadcast shape of a row of ``cumulative`` and ``life_years``
+    array: the broadcast shape of a row of ``cumulative`` and ``life_years`` (with ``paths``,
+    one value per listed path)
     """
     n = cumulative.shape[0] - 2
     life = np.asarray(life_years, dtype=float)
@@ -384,10 +401,11 @@ def value_at_life(cumulative: FloatArray, life_years: ArrayLike) -> FloatArray:
     if not rows:  # one income for every path (fixed inputs): read it at each life
         low = cumulative[full]
         high = cumulative[full + 1]
-    elif cumulative.ndim == 2 and full.shape == rows:  # the simulation: one life per path
+    elif cumulative.ndim == 2 and (paths is not None or full.shape == rows):
+        # the simulation: one life per path (or per listed path)
         flat = full
         flat *= rows[0]
-        flat += np.arange(rows[0])
+        flat += np.arange(rows[0]) if paths is None else paths
         low = cumulative.take(flat)
         flat += rows[0]
         high = cumulative.take(flat)
@@ -402,6 +420,48 @@ def value_at_life(cumulative: FloatArray, life_years: ArrayLike) -> FloatArray:
     high *= share
     high += low
     return np.asarray(high, dtype=float)
+
+
+def _terminal_after(
+    terminal: FloatArray,
+    lost_case: LostCase,
+    hit: NDArray[np.intp] | None,
+    life_years: ArrayLike,
+    last: FloatArray,
+    discount_rate: ArrayLike,
+    growth: ArrayLike,
+    n_years: int,
+    mid_year: bool,
+    factor_n: FloatArray,
+) -> FloatArray:
+    """The terminal value with income cut by ``lost_case``: on the ``hit`` paths only when
+    given (each argument taken at those paths), else on every path."""
+
+    def at(life: ArrayLike, pick: Callable[[ArrayLike], Any] = lambda x: x) -> FloatArray:
+        return terminal_value_pv(
+            pick(last),
+            pick(discount_rate),
+            pick(growth),
+            n_years,
+            life,
+            mid_year,
+            factor_n=pick(factor_n),
+        )
+
+    if hit is None:
+        return np.asarray(lost_case.weigh(life_years, at), dtype=float)
+    if hit.size == 0:
+        return terminal
+    shape = terminal.shape
+
+    def pick(x: ArrayLike) -> Any:
+        a = np.asarray(x, dtype=float)
+        return a if a.ndim == 0 else np.broadcast_to(a, shape)[hit]
+
+    cut = np.minimum(pick(life_years), pick(lost_case.years))
+    out = np.array(np.broadcast_to(terminal, shape), dtype=float)
+    out[hit] = (1.0 - lost_case.share) * out[hit] + lost_case.share * at(cut, pick)
+    return out
 
 
 def discount_income(
@@ -453,26 +513,43 @@ def discount_income(
     n_years = series.shape[-1]
     s = np.asarray(scale, dtype=float)
     cum, factor_n = cumulative_present_value(series, discount_rate, mid_year)
-    if lost_case is None:
-        value = value_at_life(cum, life_years)
-    else:
-        value = lost_case.weigh(life_years, lambda life: value_at_life(cum, life))
+    value = value_at_life(cum, life_years)
+    hit: NDArray[np.intp] | None = None
+    if lost_case is not None and lost_case.share > 0:
+        if value.ndim == 1 and cum.ndim <= 2:
+            # Only the paths whose case is lost while the right earns change: read their
+            # cumulative values again at the cut life and mix.
+            hit, cut = lost_case.cut(life_years, value.size)
+            if hit.size:
+                lost = value_at_life(cum, cut, paths=hit if cum.ndim == 2 else None)
+                value[hit] = (1.0 - lost_case.share) * value[hit] + lost_case.share * lost
+        else:
+            value = lost_case.weigh(life_years, lambda life: value_at_life(cum, life))
     if terminal_growth is None:
         terminal = np.zeros(np.broadcast_shapes(value.shape, s.shape))
     else:
-
-        def terminal_at(life: ArrayLike) -> FloatArray:
-            last = series[..., -1]
-            g = terminal_growth
-            return terminal_value_pv(
-                last, discount_rate, g, n_years, life, mid_year, factor_n=factor_n
-            )
-
-        terminal = (
-            terminal_at(life_years)
-            if lost_case is None
-            else lost_case.weigh(life_years, terminal_at)
+        terminal = terminal_value_pv(
+            series[..., -1],
+            discount_rate,
+            terminal_growth,
+            n_years,
+            life_years,
+            mid_year,
+            factor_n=factor_n,
         )
+        if lost_case is not None and lost_case.share > 0:
+            terminal = _terminal_after(
+                terminal,
+                lost_case,
+                hit,
+                life_years,
+                series[..., -1],
+                discount_rate,
+                terminal_growth,
+                n_years,
+                mid_year,
+                factor_n,
+            )
         value = value + terminal
         terminal = terminal * s
     value = value * s if s.ndim or s != 1.0 else value
