@@ -55,10 +55,16 @@ def normal_scores(plan: Plan, rng: np.random.Generator, n: int) -> FloatArray:
         z = standard_normal(rng, (d, half))
     elif not normal:
         z = rng.random((d, half))
-    else:
+    else:  # normals first, then uniforms, each drawn straight into its rows where they adjoin
         z = np.empty((d, half))
-        z[normal] = standard_normal(rng, (len(normal), half))
-        z[uniform] = rng.random((len(uniform), half))
+        for rows, fill in (
+            (normal, lambda out, k: standard_normal(rng, (k, half), out=out)),
+            (uniform, lambda out, k: rng.random((k, half), out=out)),
+        ):
+            if rows == list(range(rows[0], rows[0] + len(rows))):
+                fill(z[rows[0] : rows[0] + len(rows)], len(rows))
+            else:
+                z[rows] = fill(None, len(rows))
     if plan.copula is not None:
         chi2 = rng.chisquare(plan.copula.dof, half) if plan.copula.kind == "student_t" else None
         if plan.all_rows_copula is not None:

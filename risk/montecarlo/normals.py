@@ -293,7 +293,9 @@ def _is_pcg64(rng: np.random.Generator) -> bool:
     return type(rng.bit_generator) is np.random.PCG64
 
 
-def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> FloatArray:
+def standard_normal(
+    rng: np.random.Generator, shape: int | tuple[int, ...], out: FloatArray | None = None
+) -> FloatArray:
     """Standard normal draws, identical to ``rng.standard_normal(shape)``, compiled where possible.
 
     Parameters
@@ -302,6 +304,8 @@ def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> F
         Advanced exactly as ``rng.standard_normal`` would advance it.
     shape : int or tuple of int
         Shape of the result, filled in C order (as numpy fills it).
+    out : array of float64, optional
+        A C-contiguous array of that shape to fill instead of a new one.
 
     Returns
     -------
@@ -309,8 +313,9 @@ def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> F
     """
     tables = numpy_tables()
     if tables is None or not _is_pcg64(rng):
-        return rng.standard_normal(shape)
-    out = np.empty(shape)
+        return rng.standard_normal(shape, out=out)
+    if out is None:
+        out = np.empty(shape)
     bg = rng.bit_generator
     state = bg.state
     pcg = state["state"]
