@@ -2,7 +2,9 @@
 
 Within a chunk every input is an inverse-CDF transform of a standard normal score
 (pseudo-random, or ``Phi^-1`` of scrambled Sobol points), correlated through a copula where the
-request asks, and mirrored (``-z``) for antithetic variates.
+request asks, and mirrored (``-z``) for antithetic variates; a uniform, triangular or PERT input
+outside any copula takes its uniform directly (mirrored ``1 - u``). Legal-event uniforms come
+after the scores from the same stream, one contiguous row per event.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""Inverse-CDF sampling of uncertain inputs from standard normal scores.
+"""Inverse-CDF sampling of uncertain inputs from standard normal scores or uniforms.
 
-Every input is drawn as ``x = F^{-1}(Phi(z))`` from a standard normal score ``z`` (shape
+An input is drawn as ``x = F^{-1}(Phi(z))`` from a standard normal score ``z`` (shape
 ``(paths,)``), so one mechanism serves independent draws, copulas, antithetic pairs (``-z``) and
 quasi-random points (``z = Phi^{-1}(u)``). Normal and lognormal inputs skip the round trip through
-``Phi`` (``mean + sd z``, ``median exp(sigma z)``), which is exact and fast.
+``Phi`` (``mean + sd z``, ``median exp(sigma z)``), which is exact and fast; uniform, triangular
+and PERT inputs that no copula ties to others skip it the other way, ``x = F^{-1}(u)`` from the
+stream's uniform itself (:func:`from_uniforms`; antithetic pairs ``1 - u``). ``Phi`` is the
+compiled :func:`~ipvalue.risk.montecarlo.normals.phi` (Cephes' approximations, in SIMD lanes).
 
 An unbounded distribution (normal without truncation, lognormal) may cross the allowed range of
 its field (a royalty rate in [0, 1], say); such draws are clipped to the field's
