@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
+from ipvalue.models.derivations import DERIVED_TAG
 from ipvalue.models.errors import FieldProblem, InputError, IPValueError
 from ipvalue.models.fields import TYPE_NOUNS, fmt, given, house_message
 from ipvalue.models.methods import METHOD_NAMES
@@ -45,7 +46,12 @@ def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> Re
 def _is_label(part: Any) -> bool:
     """True for a location segment pydantic adds for a union member or a validator."""
     text = str(part)
-    return part in _TAGS or text in _BASIC_LABELS or "[" in text or text.startswith("constrained-")
+    return (
+        part in _TAGS
+        or text in _BASIC_LABELS
+        or "[" in text
+        or text.startswith(("constrained-", DERIVED_TAG))
+    )
 
 
 def field_path(loc: tuple[Any, ...], prefix: str = "") -> str:

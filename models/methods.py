@@ -11,13 +11,14 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from ipvalue.models.base import Strict
+from ipvalue.models.derivations import Derivation, DiscountRateInput
 from ipvalue.models.fields import Finite
 from ipvalue.models.series import AmountSeries, SignedSeries
 from ipvalue.models.uncertain import (
     Amount,
     Bounds,
-    DiscountRate,
     GrowthRate,
+    Number,
     Positive,
     Rate,
     TaxRate,
@@ -53,14 +54,60 @@ class _Method(Strict):
     )
 
 
+Timing = Literal["end", "mid", "start"]
+"""When a year's cash flow falls: its end (t), its middle (t - 0.5) or its start (t - 1)."""
+ExitMultiple = Annotated[
+    UncertainNumber,
+    Bounds(0, 1000, open_low=True, fix="a multiple of the last explicit year's income, e.g. 8"),
+]
+Probability = Annotated[
+    UncertainNumber,
+    Bounds(0, 1, open_low=True, fix="a probability of success is a decimal in (0, 1], e.g. 0.6"),
+]
+
+
+class Stage(Strict):
+    """A development stage (a clinical phase, a prototype): its cost, length and success odds."""
+
+    name: str = Field(min_length=1, max_length=100)
+    probability: Probability = Field(description="probability the stage succeeds, decimal")
+    cost: Amount = Field(
+        default=0.0, description="cost of the stage, paid at its start if it is reached"
+    )
+    years: Years = Field(description="length of the stage, years")
+
+
 class _Income(_Method):
     """Fields shared by the income methods."""
 
-    discount_rate: DiscountRate
+    discount_rate: DiscountRateInput
     mid_year: bool = Field(default=False, description="cash flows fall mid-year (t - 0.5)")
+    timing: Timing | None = Field(
+        default=None,
+        description="when each year's cash flow falls: end (t), mid (t - 0.5) or start "
+        "(t - 1, an annuity due); mid_year true is timing mid",
+    )
+    initial_cash_flow: Number | None = Field(
+        default=None,
+        description="an amount at t = 0 (e.g. an upfront payment), undiscounted, added to the "
+        "value (signed, in the terms of the method's income)",
+    )
     terminal_growth: GrowthRate | None = Field(
         default=None,
         description="Gordon growth after the last year; only while the legal life lasts",
+    )
+    terminal_multiple: ExitMultiple | None = Field(
+        default=None,
+        description="exit value at the end of the explicit years = multiple x the last year's "
+        "income, discounted from then; counted only when the life lasts beyond those years",
+    )
+    stages: list[Stage] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="development stages before the income (risk-adjusted NPV): each cash flow "
+        "weighted by the probability of having passed the stages ended by its time, each "
+        "stage's cost by the probability of reaching it",
     )
     economic_life_years: Years | None = Field(
         default=None, description="remaining economic life; income after it is not counted"
@@ -68,14 +115,32 @@ class _Income(_Method):
 
     @model_validator(mode="after")
     def _growth_below_rate(self) -> _Income:
-        if self.terminal_growth is not None:
+        if self.terminal_growth is not None and self.terminal_multiple is not None:
+            raise ValueError(
+                "terminal_multiple: give terminal_growth (Gordon growth) or terminal_multiple "
+                "(exit multiple), not both"
+            )
+        if self.terminal_growth is not None and not isinstance(self.discount_rate, Derivation):
             g, k = base_value(self.terminal_growth), base_value(self.discount_rate)
             if g >= k:
                 raise ValueError(
                     f"terminal_growth: must be below discount_rate ({g:g} >= {k:g}); "
                     "the Gordon growth value is infinite otherwise"
                 )
+        mid_given = "mid_year" in self.model_fields_set
+        if self.timing is not None and mid_given and self.mid_year != (self.timing == "mid"):
+            raise ValueError(
+                f"timing: {self.timing!r} contradicts mid_year {str(self.mid_year).lower()}; "
+                "give one of them (mid_year true is timing 'mid')"
+            )
         return self
+
+    @property
+    def cash_flow_timing(self) -> Timing:
+        """The timing in force: ``timing``, else mid with ``mid_year``, else end."""
+        if self.timing is not None:
+            return self.timing
+        return "mid" if self.mid_year else "end"
 
 
 class _Amortisable(_Income):
@@ -259,7 +324,7 @@ class MarketInputs(_Method):
     comparables: list[Comparable] = Field(min_length=1, max_length=1000)
     revenue: AmountSeries | None = None
     tax_rate: TaxRate | None = None
-    discount_rate: DiscountRate | None = None
+    discount_rate: DiscountRateInput | None = None
     mid_year: bool = False
     subject: dict[str, Finite] = Field(
         default_factory=dict, description="the subject's traits, to predict its royalty rate"
@@ -283,8 +348,15 @@ class MarketInputs(_Method):
         return self
 
 
+LATTICE_MIN_STEPS = 10
+"""Fewest binomial steps accepted: a coarser lattice is too far from its limit to be a value."""
+LATTICE_MAX_STEPS = 5000
+"""Most binomial steps for a point value: 12.5 million node updates, well under a second."""
+LATTICE_DEFAULT_STEPS = 200
+
+
 class RealOptionInputs(_Method):
-    """Black-Scholes-Merton call on the right's underlying value."""
+    """Call on the right's underlying value: Black-Scholes-Merton or a binomial lattice."""
 
     method: Literal["real_option"]
     underlying_value: Positive
@@ -293,6 +365,53 @@ class RealOptionInputs(_Method):
     volatility: Volatility
     risk_free_rate: RiskFreeRate
     dividend_yield: DividendYield = 0.0
+    model: Literal["black_scholes", "binomial"] = Field(
+        default="black_scholes",
+        description="black_scholes (closed form, European) or binomial (Cox-Ross-Rubinstein "
+        "lattice, European or American)",
+    )
+    steps: int | None = Field(
+        default=None,
+        description=f"binomial time steps, {LATTICE_MIN_STEPS} to {LATTICE_MAX_STEPS} "
+        f"(default {LATTICE_DEFAULT_STEPS}); the simulation uses at most 200 per path",
+    )
+    american: bool = Field(default=False, description="early exercise at any node (binomial only)")
+    cost_of_delay: Literal["constant", "rising"] = Field(
+        default="constant",
+        description="constant: dividend_yield each year; rising: 1 / (remaining life) in each "
+        "year of waiting (1/n, 1/(n-1), ... with n = years), replacing dividend_yield",
+    )
+
+    @model_validator(mode="after")
+    def _lattice_fields(self) -> RealOptionInputs:
+        if self.model == "black_scholes":
+            if self.steps is not None:
+                raise ValueError(
+                    'steps: only a binomial lattice has steps; add "model": "binomial" '
+                    "or drop steps"
+                )
+            if self.american:
+                raise ValueError(
+                    "american: Black-Scholes values a European call; early exercise needs "
+                    '"model": "binomial"'
+                )
+        if self.steps is not None and not (LATTICE_MIN_STEPS <= self.steps <= LATTICE_MAX_STEPS):
+            raise ValueError(
+                f"steps: must be {LATTICE_MIN_STEPS} to {LATTICE_MAX_STEPS}; got {self.steps}. "
+                "A lattice's error falls about as 1 / steps: 200 steps are within about 0.5 % "
+                "of Black-Scholes for a European call, 1000 within 0.1 %"
+            )
+        if self.cost_of_delay == "rising" and base_value(self.dividend_yield) != 0:
+            raise ValueError(
+                "dividend_yield: a rising cost_of_delay sets the yield (1 / remaining life each "
+                'year); drop dividend_yield or use cost_of_delay "constant"'
+            )
+        return self
+
+    @property
+    def lattice_steps(self) -> int:
+        """Steps of the binomial lattice (the default when not given)."""
+        return LATTICE_DEFAULT_STEPS if self.steps is None else self.steps
 
 
 MethodInputs = Annotated[

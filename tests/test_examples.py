@@ -32,6 +32,7 @@ POSTS: dict[str, tuple[str, str]] = {
     "valuation-cost.json": ("/v1/valuations", "both cost methods"),
     "valuation-market.json": ("/v1/valuations", "comparable prices and royalties"),
     "valuation-option.json": ("/v1/valuations", "a real option"),
+    "valuation-pharma.json": ("/v1/valuations", "rNPV by stage and an American lattice option"),
     "valuation-simulation.json": ("/v1/valuations", "a distribution and value paths"),
     "five_methods.json": ("/v1/valuations", "five methods simulated together, as a job"),
     "collateral.json": ("/v1/collateral", "range, max loan, loan loss"),

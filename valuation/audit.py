@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ipvalue.valuation.cost import CostValue
+from ipvalue.valuation.derive.derived import Derived
 from ipvalue.valuation.discounting import IncomeValue
 from ipvalue.valuation.market import ComparableSummary, RoyaltyRegression
 from ipvalue.valuation.methods.outcome import MethodOutcome
@@ -69,6 +70,9 @@ def _expand(key: str, value: Any, figures: dict[str, Any]) -> dict[str, Any]:
             "n_d2": number(value.n_d2),
             "put_value": number(value.put),
         }
+    if isinstance(value, Derived):
+        head = {"practice": value.practice, "formula": value.formula, "value": number(value.value)}
+        return {key: head | trail(value.figures)}
     if isinstance(value, RoyaltyRegression):
         return {
             key: {

@@ -42,23 +42,48 @@ def years_first(years_last_array: FloatArray) -> FloatArray:
     return np.moveaxis(years_last_array, -1, 0)
 
 
-def _factor_rows(k: FloatArray, n_years: int, mid_year: bool) -> Iterator[FloatArray]:
+TIMING_OFFSETS = {"end": 0.0, "mid": 0.5, "start": 1.0}
+"""Years by which each timing's cash flow comes before its year's end."""
+
+
+def timing_offset(timing: str | None, mid_year: bool = False) -> float:
+    """Years a cash flow comes before its year end: 0 at the end, 0.5 mid-year, 1 at the start.
+
+    ``timing`` (``"end"``, ``"mid"``, ``"start"``) wins over ``mid_year`` when given.
+    """
+    if timing is None:
+        return 0.5 if mid_year else 0.0
+    return TIMING_OFFSETS[timing]
+
+
+def _factor_rows(
+    k: FloatArray, n_years: int, mid_year: bool, timing: str | None = None
+) -> Iterator[FloatArray]:
     """The discount factors of years 1..n, one row (shape of ``k``) at a time.
 
     A running product of the one-year factor v = 1 / (1 + k): v^t = v^(t-1) v (mid-year,
-    v^(t-1/2) = sqrt(v) v^(t-1)). The row is one buffer updated in place: use it before the
-    next one is made.
+    v^(t-1/2) = sqrt(v) v^(t-1); at the start, v^(t-1) from 1). ``timing`` (``"end"``,
+    ``"mid"``, ``"start"``) wins over ``mid_year`` when given. The row is one buffer updated in
+    place: use it before the next one is made.
     """
     v = 1.0 / (1.0 + k)
-    row = np.sqrt(v) if mid_year else np.array(v, dtype=float, copy=True)
+    offset = timing_offset(timing, mid_year)
+    if offset == 1.0:
+        row = np.ones(np.shape(v))
+    elif offset == 0.5:
+        row = np.sqrt(v)
+    else:
+        row = np.array(v, dtype=float, copy=True)
     for t in range(n_years):
         if t:
             row *= v
         yield row
 
 
-def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
-    """Discount factors (1 + rate)^-t for t = 1..n (or t - 0.5 mid-year).
+def discount_factors(
+    rate: ArrayLike, n_years: int, mid_year: bool = False, timing: str | None = None
+) -> FloatArray:
+    """Discount factors (1 + rate)^-t for t = 1..n (or t - 0.5 mid-year, t - 1 at the start).
 
     Computed as running products of the one-year factor v = 1 / (1 + rate): v^t = v^(t-1) v
     (mid-year, v^(t-1/2) = sqrt(v) v^(t-1)), the same numbers as the power up to rounding.
@@ -71,6 +96,8 @@ def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> F
         Number of years.
     mid_year : bool
         Cash flows fall mid-year.
+    timing : {"end", "mid", "start"}, optional
+        Overrides ``mid_year``; ``"start"`` is an annuity due (t = 0, 1, ..., n - 1).
 
     Returns
     -------
@@ -78,7 +105,7 @@ def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> F
     """
     k = np.asarray(rate, dtype=float)
     out = np.empty((n_years, *k.shape))
-    for t, row in enumerate(_factor_rows(k, n_years, mid_year)):
+    for t, row in enumerate(_factor_rows(k, n_years, mid_year, timing)):
         out[t] = row
     return years_last(out)
 
@@ -138,6 +165,7 @@ def terminal_value_pv(
     n_years: int,
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
+    timing: str | None = None,
     *,
     factor_n: ArrayLike | None = None,
 ) -> FloatArray:
@@ -149,9 +177,11 @@ def terminal_value_pv(
 
     Parameters
     ----------
+    timing : {"end", "mid", "start"}, optional
+        When the cash flows fall (overrides ``mid_year``; :func:`timing_offset`).
     factor_n : float or array (...), optional
         The discount factor of year ``n`` as :func:`discount_factors` gives it
-        ((1 + k)^-n, mid-year (1 + k)^-(n - 1/2)), when the caller has it; computed otherwise.
+        ((1 + k)^-(n - offset)), when the caller has it; computed otherwise.
 
     Returns
     -------
@@ -166,8 +196,44 @@ def terminal_value_pv(
         horizon_share = 1.0 - np.where(np.isinf(remaining), 0.0, ratio**remaining)
     at_n = next_cf / (k - g) * horizon_share
     if factor_n is None:
-        factor_n = (1.0 + k) ** ((0.5 if mid_year else 0.0) - n_years)
+        factor_n = (1.0 + k) ** (timing_offset(timing, mid_year) - n_years)
     return np.asarray(at_n * np.asarray(factor_n, dtype=float), dtype=float)
+
+
+def exit_value_pv(
+    last_cash_flow: ArrayLike,
+    discount_rate: ArrayLike,
+    multiple: ArrayLike,
+    n_years: int,
+    life_years: ArrayLike = np.inf,
+) -> FloatArray:
+    """Present value of an exit value at the end of the explicit years: M CF_n / (1+k)^n.
+
+    The exit value is a price at the end of year n, so it is discounted from n whatever the
+    cash flows' timing. It counts only where the life lasts beyond n (a right that has expired
+    by then has nothing left to sell); elsewhere it is zero.
+
+    Parameters
+    ----------
+    last_cash_flow : float or array (...)
+        Income of the last explicit year, currency.
+    discount_rate : float or array (...)
+        Annual decimal.
+    multiple : float or array (...)
+        Exit multiple of the last year's income (> 0).
+    n_years : int
+        Explicit years.
+    life_years : float or array (...)
+        Remaining life, years.
+
+    Returns
+    -------
+    array (...)
+    """
+    k = np.asarray(discount_rate, dtype=float)
+    alive = np.asarray(life_years, dtype=float) > n_years
+    value = np.asarray(multiple, dtype=float) * np.asarray(last_cash_flow, dtype=float)
+    return np.asarray(np.where(alive, value, 0.0) / (1.0 + k) ** n_years, dtype=float)
 
 
 def periodic_cost_pv(
@@ -253,7 +319,8 @@ class IncomeValue:
     value : array (...)
         Value after life limits, terminal value and TAB, in currency.
     terminal_value : array (...)
-        Present value of income after the explicit years (0 without ``terminal_growth``).
+        Present value of income after the explicit years (Gordon growth or exit multiple; 0
+        without either).
     value_before_tab : array (...)
     tab_factor : array (...)
         1 without ``tab_years``.
@@ -264,6 +331,8 @@ class IncomeValue:
     discount_rate : float or array (...)
     life_years : float or array (...)
     mid_year : bool
+    timing : str or None
+        When each year's income falls (:func:`timing_offset`).
     lost_case : LostCase or None
         A lost case that cut the income (simulated paths only).
     """
@@ -277,6 +346,7 @@ class IncomeValue:
     discount_rate: FloatArray
     life_years: FloatArray
     mid_year: bool
+    timing: str | None = None
     lost_case: LostCase | None = None
 
     @property
@@ -311,7 +381,7 @@ class IncomeValue:
     @cached_property
     def discount_factors(self) -> FloatArray:
         """(..., years)."""
-        factors = discount_factors(self.discount_rate, self.years, self.mid_year)
+        factors = discount_factors(self.discount_rate, self.years, self.mid_year, self.timing)
         return _broadcast(factors, self._shape)
 
     @cached_property
@@ -325,7 +395,7 @@ def _broadcast(x: FloatArray, shape: tuple[int, ...]) -> FloatArray:
 
 
 def cumulative_present_value(
-    series: ArrayLike, discount_rate: ArrayLike, mid_year: bool = False
+    series: ArrayLike, discount_rate: ArrayLike, mid_year: bool = False, timing: str | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """Present value of the first t years of a series, for t = 0..n, and the year-n factor.
 
@@ -337,6 +407,8 @@ def cumulative_present_value(
         Annual decimal.
     mid_year : bool
         Cash flows fall mid-year.
+    timing : {"end", "mid", "start"}, optional
+        Overrides ``mid_year`` (:func:`discount_factors`).
 
     Returns
     -------
@@ -353,7 +425,7 @@ def cumulative_present_value(
     cum = np.empty((n + 2, *np.broadcast_shapes(rows.shape[1:], k.shape)))
     cum[0] = 0.0
     factor_n: FloatArray = np.ones(k.shape)
-    for t, factor in enumerate(_factor_rows(k, n, mid_year)):
+    for t, factor in enumerate(_factor_rows(k, n, mid_year, timing)):
         np.multiply(rows[t], factor, out=cum[t + 1, ...])
         cum[t + 1, ...] += cum[t]
         factor_n = factor
@@ -422,34 +494,22 @@ def value_at_life(
     return np.asarray(high, dtype=float)
 
 
+TerminalAt = Callable[[ArrayLike, Callable[[ArrayLike], Any]], FloatArray]
+"""``(life, pick) -> terminal value``: the terminal value at ``life``, each per-path argument
+taken through ``pick`` (all paths, or the paths a lost case cuts)."""
+
+
 def _terminal_after(
     terminal: FloatArray,
     lost_case: LostCase,
     hit: NDArray[np.intp] | None,
     life_years: ArrayLike,
-    last: FloatArray,
-    discount_rate: ArrayLike,
-    growth: ArrayLike,
-    n_years: int,
-    mid_year: bool,
-    factor_n: FloatArray,
+    at: TerminalAt,
 ) -> FloatArray:
     """The terminal value with income cut by ``lost_case``: on the ``hit`` paths only when
     given (each argument taken at those paths), else on every path."""
-
-    def at(life: ArrayLike, pick: Callable[[ArrayLike], Any] = lambda x: x) -> FloatArray:
-        return terminal_value_pv(
-            pick(last),
-            pick(discount_rate),
-            pick(growth),
-            n_years,
-            life,
-            mid_year,
-            factor_n=pick(factor_n),
-        )
-
     if hit is None:
-        return np.asarray(lost_case.weigh(life_years, at), dtype=float)
+        return np.asarray(lost_case.weigh(life_years, lambda life: at(life, _same)), dtype=float)
     if hit.size == 0:
         return terminal
     shape = terminal.shape
@@ -464,6 +524,10 @@ def _terminal_after(
     return out
 
 
+def _same(x: ArrayLike) -> Any:
+    return x
+
+
 def discount_income(
     income: ArrayLike,
     discount_rate: ArrayLike,
@@ -473,6 +537,8 @@ def discount_income(
     terminal_growth: ArrayLike | None = None,
     tab_years: int | None = None,
     tax_rate: ArrayLike = 0.0,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
     scale: ArrayLike = 1.0,
     lost_case: LostCase | None = None,
 ) -> IncomeValue:
@@ -501,6 +567,10 @@ def discount_income(
         Tax amortisation period; multiplies the value by the TAB factor.
     tax_rate : float or array (...)
         Tax rate for the TAB factor, decimal.
+    timing : {"end", "mid", "start"}, optional
+        When each year's income falls; overrides ``mid_year`` (:func:`discount_factors`).
+    terminal_multiple : float or array (...), optional
+        Exit multiple of the last year's income instead of Gordon growth (:func:`exit_value_pv`).
     scale : float or array (...)
         Per-path factor of every year's income (a royalty rate after tax, say): the income is
         ``income x scale``. Applied to the sum, not to each year.
@@ -512,10 +582,11 @@ def discount_income(
     series = np.asarray(income, dtype=float)
     n_years = series.shape[-1]
     s = np.asarray(scale, dtype=float)
-    cum, factor_n = cumulative_present_value(series, discount_rate, mid_year)
+    cum, factor_n = cumulative_present_value(series, discount_rate, mid_year, timing)
     value = value_at_life(cum, life_years)
+    losing = lost_case is not None and lost_case.share > 0
     hit: NDArray[np.intp] | None = None
-    if lost_case is not None and lost_case.share > 0:
+    if lost_case is not None and losing:
         if value.ndim == 1 and cum.ndim <= 2:
             # Only the paths whose case is lost while the right earns change: read their
             # cumulative values again at the cut life and mix.
@@ -525,31 +596,35 @@ def discount_income(
                 value[hit] = (1.0 - lost_case.share) * value[hit] + lost_case.share * lost
         else:
             value = lost_case.weigh(life_years, lambda life: value_at_life(cum, life))
-    if terminal_growth is None:
+    last = series[..., -1]
+    at: TerminalAt | None = None
+    if terminal_multiple is not None:
+        multiple = terminal_multiple
+
+        def at(life: ArrayLike, pick: Callable[[ArrayLike], Any]) -> FloatArray:
+            return exit_value_pv(pick(last), pick(discount_rate), pick(multiple), n_years, life)
+
+    elif terminal_growth is not None:
+        growth = terminal_growth
+
+        def at(life: ArrayLike, pick: Callable[[ArrayLike], Any]) -> FloatArray:
+            return terminal_value_pv(
+                pick(last),
+                pick(discount_rate),
+                pick(growth),
+                n_years,
+                life,
+                mid_year,
+                timing,
+                factor_n=pick(factor_n),
+            )
+
+    if at is None:
         terminal = np.zeros(np.broadcast_shapes(value.shape, s.shape))
     else:
-        terminal = terminal_value_pv(
-            series[..., -1],
-            discount_rate,
-            terminal_growth,
-            n_years,
-            life_years,
-            mid_year,
-            factor_n=factor_n,
-        )
-        if lost_case is not None and lost_case.share > 0:
-            terminal = _terminal_after(
-                terminal,
-                lost_case,
-                hit,
-                life_years,
-                series[..., -1],
-                discount_rate,
-                terminal_growth,
-                n_years,
-                mid_year,
-                factor_n,
-            )
+        terminal = at(life_years, _same)
+        if lost_case is not None and losing:
+            terminal = _terminal_after(terminal, lost_case, hit, life_years, at)
         value = value + terminal
         terminal = terminal * s
     value = value * s if s.ndim or s != 1.0 else value
@@ -571,5 +646,6 @@ def discount_income(
         discount_rate=np.asarray(discount_rate, dtype=float),
         life_years=np.asarray(life_years, dtype=float),
         mid_year=mid_year,
+        timing=timing,
         lost_case=lost_case,
     )

@@ -24,6 +24,8 @@ from ipvalue.models.valuation import (
     method_keys,
 )
 from ipvalue.valuation.audit import audit_trail
+from ipvalue.valuation.derive import derived_draw
+from ipvalue.valuation.derive.derived import Derived
 from ipvalue.valuation.life import LegalLife, legal_life
 from ipvalue.valuation.methods import APPROACH, MethodCall, prepare_method, value_method
 from ipvalue.valuation.reconcile import DISAGREEMENT_RATIO, disagreement, normalise_weights
@@ -88,8 +90,12 @@ def point_valuation(request: ValuationRequest) -> PointValuation:
     warnings: list[str] = list(life.warnings)
     cut: list[str] = []
     for i, (key, m) in enumerate(zip(keys, request.methods, strict=True)):
-        call = MethodCall(f"methods[{i}]", base_draw, life, life.years, fixed[i], point=True)
+        derivations: dict[str, Derived] = {}
+        draw = derived_draw(base_draw, record=derivations)
+        call = MethodCall(f"methods[{i}]", draw, life, life.years, fixed[i], point=True)
         outcome = value_method(m, call)
+        if derivations:
+            outcome.figures["derivations"] = derivations
         if not life.alive and (m.method in INCOME_METHODS or m.method == "real_option"):
             outcome.warnings.append(f"worth zero by this method: {life.basis}")
         elif not life.alive:

@@ -2,9 +2,10 @@
 
 Each function takes per-year series of shape ``(..., years)`` and per-path numbers of shape
 ``(...)`` (scalars for a point value, ``(paths,)`` in a simulation) and returns an
-:class:`~valuation.discounting.IncomeValue`; ``life_years``, ``mid_year``, ``terminal_growth``
-and ``lost_case`` are those of :func:`~valuation.discounting.discount_income`. Money is in the
-request's currency; rates are annual decimals; lives are in years.
+:class:`~valuation.discounting.IncomeValue`. The keywords shared by all of them (``life_years``,
+``mid_year`` / ``timing``, ``terminal_growth`` / ``terminal_multiple``, ``lost_case``) are those
+of :func:`~valuation.discounting.discount_income`. Money is in the request's currency; rates are
+annual decimals; lives are in years.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def dcf(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
     lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Discounted cash flow: V = sum CF_t / (1+k)^t (+ Gordon terminal value).
@@ -48,6 +51,8 @@ def dcf(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         lost_case=lost_case,
     )
 
@@ -62,6 +67,8 @@ def relief_from_royalty(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
     lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Relief from royalty: V = sum Rev_t RR (1 - T) / (1+k)^t, times the TAB factor if asked.
@@ -87,6 +94,8 @@ def relief_from_royalty(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         tab_years=tab_years,
         tax_rate=tax_rate,
         lost_case=lost_case,
@@ -104,6 +113,8 @@ def excess_earnings(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
     lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Multi-period excess earnings: EE_t = Rev_t (margin (1 - T) - sum of CAC rates).
@@ -130,6 +141,8 @@ def excess_earnings(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         tab_years=tab_years,
         tax_rate=tax_rate,
         lost_case=lost_case,
@@ -144,6 +157,8 @@ def with_and_without(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
     lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """With and without: V = sum (profit_with - profit_without)_t (1 - T) / (1+k)^t.
@@ -160,6 +175,8 @@ def with_and_without(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         lost_case=lost_case,
     )
 
@@ -203,6 +220,8 @@ def profit_split(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
     lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Profit split (分成法): V = sum K profit_t (1 - T) / (1+k)^t.
@@ -221,5 +240,7 @@ def profit_split(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         lost_case=lost_case,
     )

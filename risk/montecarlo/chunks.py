@@ -16,15 +16,11 @@ from typing import Any
 import numpy as np
 
 from ipvalue.models.methods import RealOptionInputs
+from ipvalue.risk.kernel import seeds
 from ipvalue.risk.montecarlo.draws import draw_from, legal_uniforms, normal_scores, sample
 from ipvalue.risk.montecarlo.legal import event_times
-from ipvalue.risk.montecarlo.plan import (
-    CHUNK_PATHS,
-    SENSITIVITY_PATHS,
-    STREAM_INPUTS,
-    Plan,
-    generator,
-)
+from ipvalue.risk.montecarlo.plan import CHUNK_PATHS, SENSITIVITY_PATHS, Plan
+from ipvalue.valuation.derive import derived_draw
 from ipvalue.valuation.discounting import FloatArray, LostCase
 from ipvalue.valuation.methods import MethodCall, value_method
 from ipvalue.valuation.reconcile import weighted_value
@@ -52,7 +48,7 @@ def _value_methods(
     plan: Plan, samples: dict[str, FloatArray], n: int, times: dict[str, FloatArray]
 ) -> dict[str, FloatArray]:
     """Each method's value per path, with legal events applied."""
-    draw = draw_from(samples)
+    draw = derived_draw(draw_from(samples))
     legal = plan.life
     stop = np.minimum(times["invalidation"], times["lapse"]) if times else None
     life: Any = legal.years if stop is None else np.minimum(legal.years, stop)
@@ -81,7 +77,7 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
     the core's cache. Values are per path, so blocking does not change a single number.
     """
     n = plan.chunk_size(index)
-    rng = generator(plan.seed, STREAM_INPUTS, index)
+    rng = seeds.child(plan.seed, seeds.VALUATION_INPUTS, index)
     z = normal_scores(plan, rng, n)
     samples, clipped = sample(plan, z)
     del z

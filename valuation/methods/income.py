@@ -7,11 +7,13 @@ and for the point value the assumptions and the warning when the legal expiry cu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ipvalue.models.errors import InputError
 from ipvalue.models.methods import (
     DCFInputs,
     EquivalentInvestmentSplitInputs,
@@ -20,22 +22,58 @@ from ipvalue.models.methods import (
     ReliefFromRoyaltyInputs,
     WithAndWithoutInputs,
 )
+from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income as formulas
-from ipvalue.valuation.discounting import IncomeValue, periodic_cost_pv
+from ipvalue.valuation.discounting import IncomeValue, periodic_cost_pv, timing_offset
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
 from ipvalue.valuation.resolve import resolve_series
+from ipvalue.valuation.staging import Staged, stage_weighting
 
 Computed = tuple[IncomeValue, Any, dict[str, Any]]
 """An income formula's result, the discount rate it used and method-specific audit figures."""
 
 
 def _common(m: Any, call: MethodCall, life: Any) -> dict[str, Any]:
+    timing = m.cash_flow_timing
     return {
         "life_years": life,
-        "mid_year": m.mid_year,
+        "mid_year": timing == "mid",
+        "timing": timing,
         "terminal_growth": optional(call.draw, f"{call.path}.terminal_growth", m.terminal_growth),
+        "terminal_multiple": optional(
+            call.draw, f"{call.path}.terminal_multiple", m.terminal_multiple
+        ),
         "lost_case": call.lost_case,
     }
+
+
+def _staged(m: Any, call: MethodCall, result: IncomeValue, rate: Any) -> tuple[Any, Staged]:
+    """The rNPV of ``result`` under ``m.stages``: each year's present value and the terminal
+    value weighted by the probability of receiving them, the TAB factor, less the stage costs."""
+    p, draw = call.path, call.draw
+    n_years = result.years
+    stage = [
+        (
+            draw(f"{p}.stages[{i}].probability", s.probability),
+            draw(f"{p}.stages[{i}].cost", s.cost),
+            draw(f"{p}.stages[{i}].years", s.years),
+        )
+        for i, s in enumerate(m.stages)
+    ]
+    total = float(np.max(sum(np.asarray(y, dtype=float) for _, _, y in stage)))
+    if call.point and total > n_years:
+        raise InputError.for_field(
+            f"{p}.stages",
+            f"the stages last {total:g} years but the income covers {n_years}; give income for "
+            "the years after the last stage",
+        )
+    times = np.arange(1, n_years + 1, dtype=float) - timing_offset(m.cash_flow_timing)
+    weighted = stage_weighting(
+        [x for x, _, _ in stage], [c for _, c, _ in stage], [y for _, _, y in stage], times, rate
+    )
+    before_tab = (result.present_values * weighted.weights).sum(axis=-1)
+    before_tab = before_tab + result.terminal_value * weighted.success
+    return before_tab * result.tab_factor - weighted.costs_pv, weighted
 
 
 def renewal_fees_pv(call: MethodCall, rate: Any, life: Any, years: int, terminal: bool) -> Any:
@@ -68,24 +106,54 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
         if economic is not None:
             life = np.minimum(life, economic)
         result, rate, extra = compute(m, call, life)
+        if call.point and m.terminal_growth is not None:
+            _check_growth(m, call, rate)
         out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
-        terminal = m.terminal_growth is not None
+        if m.stages is not None:
+            out.value, staged = _staged(m, call, result, rate)
+            out.figures["stages"] = {
+                "names": [s.name for s in m.stages],
+                "ends_years": staged.ends,
+                "probability_of_reaching": staged.reach,
+                "cumulative_probability": staged.success,
+                "cash_flow_weights": staged.weights,
+                "costs_pv": staged.costs_pv,
+                "unweighted_value": result.value,
+            }
+        initial = optional(draw, f"{p}.initial_cash_flow", m.initial_cash_flow)
+        if initial is not None:
+            out.value = out.value + np.asarray(initial, dtype=float)
+            out.figures["initial_cash_flow"] = initial
+        terminal = m.terminal_growth is not None  # an exit price ends the income at year n
         n_years = result.years
         fee_life: Any = life
         if call.fee_life is not None:
             fee_life = call.fee_life if economic is None else np.minimum(call.fee_life, economic)
         fees = renewal_fees_pv(call, rate, fee_life, n_years, terminal)
         if fees is not None:
-            out.value = result.value - fees
+            out.value = out.value - fees
             out.figures["renewal_fees_pv"] = fees
         if call.point:
             _explain(m, call, out, economic, fees is not None)
+            _explain_terminal(m, out, life, n_years)
             out.cut_by_expiry = cut_by_expiry(call, life, n_years, terminal)
         return out
 
     value.__name__ = compute.__name__.replace("_compute", "value")
     value.__doc__ = compute.__doc__
     return value
+
+
+def _check_growth(m: Any, call: MethodCall, rate: Any) -> None:
+    """Refuse a terminal growth at or above a derived discount rate (the plain rate is checked
+    when the request is read)."""
+    g, k = base_value(m.terminal_growth), float(np.asarray(rate))
+    if g >= k:
+        raise InputError.for_field(
+            f"{call.path}.terminal_growth",
+            f"must be below the derived discount_rate ({g:g} >= {k:g}); "
+            "the Gordon growth value is infinite otherwise",
+        )
 
 
 def _explain(m: Any, call: MethodCall, out: MethodOutcome, economic: Any, fees: bool) -> None:
@@ -96,6 +164,14 @@ def _explain(m: Any, call: MethodCall, out: MethodOutcome, economic: Any, fees: 
         )
     if m.terminal_growth is not None:
         out.assumptions.append("terminal value by Gordon growth, ended at the remaining legal life")
+    if m.stages is not None:
+        out.assumptions.append(
+            "risk-adjusted NPV: each cash flow weighted by the probability of passing the stages "
+            "ended by its time, each stage's cost (paid at its start) by the probability of "
+            "reaching it; the TAB factor does not apply to the stage costs"
+        )
+    if m.initial_cash_flow is not None:
+        out.assumptions.append("initial_cash_flow at t = 0, undiscounted, added after the TAB")
     if getattr(m, "tab_years", None):
         out.assumptions.append(
             f"tax amortisation benefit over {m.tab_years} years: factor 1 / (1 - T/n x PVA(k, n))"
@@ -107,9 +183,34 @@ def _explain(m: Any, call: MethodCall, out: MethodOutcome, economic: Any, fees: 
             f"renewal fee {renewal.fee:,.2f} every {renewal.every_years:g} years from "
             f"{call.legal.expiry_date}, deducted at its present value while income lasts"
         )
-    out.assumptions.append(
-        "cash flows mid-year (t - 0.5)" if m.mid_year else "cash flows at year ends"
-    )
+    out.assumptions.append(TIMING_TEXT[m.cash_flow_timing])
+
+
+TIMING_TEXT = {
+    "end": "cash flows at year ends",
+    "mid": "cash flows mid-year (t - 0.5)",
+    "start": "cash flows at the start of each year (t - 1, an annuity due)",
+}
+
+
+def _explain_terminal(m: Any, out: MethodOutcome, life: Any, n_years: int) -> None:
+    """How the legal (or economic) life meets an exit multiple."""
+    if m.terminal_multiple is None:
+        return
+    ends = float(np.min(np.asarray(life, dtype=float)))
+    if ends <= n_years:
+        out.warnings.append(
+            f"terminal_multiple: the remaining life ({ends:.2f} years) ends within the "
+            f"{n_years} explicit years, so the exit value is not counted"
+        )
+        return
+    text = f"exit value = terminal_multiple x year-{n_years} income, at the end of year {n_years}"
+    if math.isfinite(ends):
+        text += (
+            f"; the multiple must price only the {ends - n_years:.2f} years of protection left "
+            "after it"
+        )
+    out.assumptions.append(text)
 
 
 def _dcf_compute(m: DCFInputs, call: MethodCall, life: Any) -> Computed:
