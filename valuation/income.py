@@ -3,8 +3,8 @@
 Each function takes per-year series of shape ``(..., years)`` and per-path numbers of shape
 ``(...)`` (scalars for a point value, ``(paths,)`` in a simulation) and returns an
 :class:`~valuation.discounting.IncomeValue`. The keywords shared by all of them (``life_years``,
-``mid_year`` / ``timing``, ``terminal_growth`` / ``terminal_multiple``) are those of
-:func:`~valuation.discounting.discount_income`. Money is in the request's currency; rates are
+``mid_year`` / ``timing``, ``terminal_growth`` / ``terminal_multiple``, ``lost_case``) are those
+of :func:`~valuation.discounting.discount_income`. Money is in the request's currency; rates are
 annual decimals; lives are in years.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ipvalue.valuation.discounting import FloatArray, IncomeValue, discount_income, per_path
+from ipvalue.valuation.discounting import FloatArray, IncomeValue, LostCase, discount_income
 
 
 def _series(x: ArrayLike) -> FloatArray:
@@ -34,6 +34,7 @@ def dcf(
     terminal_growth: ArrayLike | None = None,
     timing: str | None = None,
     terminal_multiple: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Discounted cash flow: V = sum CF_t / (1+k)^t (+ Gordon terminal value).
 
@@ -52,6 +53,7 @@ def dcf(
         terminal_growth=terminal_growth,
         timing=timing,
         terminal_multiple=terminal_multiple,
+        lost_case=lost_case,
     )
 
 
@@ -67,6 +69,7 @@ def relief_from_royalty(
     terminal_growth: ArrayLike | None = None,
     timing: str | None = None,
     terminal_multiple: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Relief from royalty: V = sum Rev_t RR (1 - T) / (1+k)^t, times the TAB factor if asked.
 
@@ -83,11 +86,11 @@ def relief_from_royalty(
     tab_years : int, optional
         Tax amortisation period, years.
     """
-    # The per-path factor RR (1 - T) first, then one pass over the (..., years) series.
-    income = _series(revenue) * per_path(_after_tax(royalty_rate, tax_rate))
+    # The per-path factor RR (1 - T) multiplies the discounted sum, not every year.
     return discount_income(
-        income,
+        _series(revenue),
         discount_rate,
+        scale=_after_tax(royalty_rate, tax_rate),
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
@@ -95,6 +98,7 @@ def relief_from_royalty(
         terminal_multiple=terminal_multiple,
         tab_years=tab_years,
         tax_rate=tax_rate,
+        lost_case=lost_case,
     )
 
 
@@ -111,6 +115,7 @@ def excess_earnings(
     terminal_growth: ArrayLike | None = None,
     timing: str | None = None,
     terminal_multiple: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Multi-period excess earnings: EE_t = Rev_t (margin (1 - T) - sum of CAC rates).
 
@@ -129,10 +134,10 @@ def excess_earnings(
     """
     margin_after_tax = _after_tax(operating_margin, tax_rate)
     excess = margin_after_tax - np.asarray(contributory_charge_rate, dtype=float)
-    income = _series(revenue) * per_path(excess)
     return discount_income(
-        income,
+        _series(revenue),
         discount_rate,
+        scale=excess,
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
@@ -140,6 +145,7 @@ def excess_earnings(
         terminal_multiple=terminal_multiple,
         tab_years=tab_years,
         tax_rate=tax_rate,
+        lost_case=lost_case,
     )
 
 
@@ -153,6 +159,7 @@ def with_and_without(
     terminal_growth: ArrayLike | None = None,
     timing: str | None = None,
     terminal_multiple: ArrayLike | None = None,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """With and without: V = sum (profit_with - profit_without)_t (1 - T) / (1+k)^t.
 
@@ -161,15 +168,16 @@ def with_and_without(
     incremental_profit : array (..., years)
         Pre-tax profit the right adds each year (cost savings, price premium, volume), currency.
     """
-    income = _series(incremental_profit) * (1.0 - per_path(tax_rate))
     return discount_income(
-        income,
+        _series(incremental_profit),
         discount_rate,
+        scale=1.0 - np.asarray(tax_rate, dtype=float),
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
         timing=timing,
         terminal_multiple=terminal_multiple,
+        lost_case=lost_case,
     )
 
 
@@ -215,6 +223,7 @@ def profit_split(
     timing: str | None = None,
     terminal_multiple: ArrayLike | None = None,
     split_by_year: bool = False,
+    lost_case: LostCase | None = None,
 ) -> IncomeValue:
     """Profit split (分成法): V = sum K_t profit_t (1 - T) / (1+k)^t.
 
@@ -228,16 +237,18 @@ def profit_split(
     split_by_year : bool
         ``split_rate`` has a trailing year axis.
     """
-    split = np.asarray(split_rate, dtype=float)
-    if not split_by_year:
-        split = per_path(split)
-    income = _series(profit) * split * per_path(1.0 - np.asarray(tax_rate, dtype=float))
+    series, scale = _series(profit), _after_tax(split_rate, tax_rate)
+    if split_by_year:  # the split varies by year: it weights each year's profit
+        series = series * np.asarray(split_rate, dtype=float)
+        scale = _after_tax(1.0, tax_rate)
     return discount_income(
-        income,
+        series,
         discount_rate,
+        scale=scale,
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
         timing=timing,
         terminal_multiple=terminal_multiple,
+        lost_case=lost_case,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -17,19 +18,32 @@ class OptionValue:
 
     Attributes
     ----------
-    call, put : array (...)
-        Option values, currency.
+    call : array (...)
+        Call value, currency.
     d1, d2 : array (...)
     n_d1, n_d2 : array (...)
         N(d1) and N(d2), the standard normal CDF at d1 and d2.
+    spot_pv, strike_pv : array (...)
+        S e^{-qT} and K e^{-rT}, currency.
+    put : array (...)
+        Put value, currency (computed when first read: a simulation of the call never pays
+        for it).
     """
 
     call: FloatArray
-    put: FloatArray
     d1: FloatArray
     d2: FloatArray
     n_d1: FloatArray
     n_d2: FloatArray
+    spot_pv: FloatArray
+    strike_pv: FloatArray
+
+    @cached_property
+    def put(self) -> FloatArray:
+        """P = K e^{-rT} N(-d2) - S e^{-qT} N(-d1)."""
+        return np.asarray(
+            self.strike_pv * ndtr(-self.d2) - self.spot_pv * ndtr(-self.d1), dtype=float
+        )
 
 
 def black_scholes(
@@ -71,9 +85,11 @@ def black_scholes(
     d2 = d1 - root_t
     spot_pv = s * np.exp(-q * t)
     strike_pv = k * np.exp(-r * t)
-    call = spot_pv * ndtr(d1) - strike_pv * ndtr(d2)
-    put = strike_pv * ndtr(-d2) - spot_pv * ndtr(-d1)
-    return OptionValue(call=call, put=put, d1=d1, d2=d2, n_d1=ndtr(d1), n_d2=ndtr(d2))
+    n_d1, n_d2 = ndtr(d1), ndtr(d2)
+    call = spot_pv * n_d1 - strike_pv * n_d2
+    return OptionValue(
+        call=call, d1=d1, d2=d2, n_d1=n_d1, n_d2=n_d2, spot_pv=spot_pv, strike_pv=strike_pv
+    )
 
 
 _BLOCK_NODES = 1 << 17

@@ -15,19 +15,22 @@ from typing import Any
 
 import numpy as np
 
-from ipvalue.models.methods import INCOME_METHODS, MarketInputs, RealOptionInputs
+from ipvalue.models.methods import RealOptionInputs
 from ipvalue.risk.kernel import seeds
 from ipvalue.risk.montecarlo.draws import draw_from, legal_uniforms, normal_scores, sample
 from ipvalue.risk.montecarlo.legal import event_times
 from ipvalue.risk.montecarlo.plan import CHUNK_PATHS, SENSITIVITY_PATHS, Plan
 from ipvalue.valuation.derive import derived_draw
-from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray, LostCase
 from ipvalue.valuation.methods import MethodCall, value_method
 from ipvalue.valuation.reconcile import weighted_value
+from ipvalue.valuation.resolve import Draw
 
-VALUE_BLOCK = 1 << 14
-"""Paths valued at once within a chunk: each (paths, years) temporary stays in the L2 cache
-(fresh multi-megabyte temporaries cost page faults on every chunk)."""
+VALUE_BLOCK = 1 << 15
+"""Paths valued at once within a chunk. A block's per-year arrays (the income series and its
+cumulative present value, ``(years, block)``) stay in the cache, and the per-block Python
+steps of the method functions are paid twice per chunk; 16,384 and 65,536 measured within a
+few per cent of it."""
 
 
 @dataclass
@@ -43,28 +46,21 @@ class ChunkOut:
 
 
 def _value_methods(
-    plan: Plan, draw: Any, n: int, times: dict[str, FloatArray]
+    plan: Plan, draw: Draw, n: int, times: dict[str, FloatArray]
 ) -> dict[str, FloatArray]:
-    """Each method's value per path, with legal events applied."""
+    """Each method's value per path (inputs from ``draw``), with legal events applied."""
     legal = plan.life
     stop = np.minimum(times["invalidation"], times["lapse"]) if times else None
     life: Any = legal.years if stop is None else np.minimum(legal.years, stop)
     share = plan.legal.loss_share if times and plan.legal.has_litigation() else 0.0
+    # Income falls by `share` from a lost case on: each method that values income over a life
+    # reads it off the same per-path sums at the cut life too (valuation.discounting.LostCase).
+    lost = LostCase(times["litigation_loss"], share) if share > 0 else None
     out: dict[str, FloatArray] = {}
     for i, (key, m) in enumerate(zip(plan.keys, plan.request.methods, strict=True)):
         path, fixed = f"methods[{i}]", plan.point.fixed[i]
-        value = value_method(m, MethodCall(path, draw, legal, life, fixed, point=False)).value
-        uses_life = m.method in INCOME_METHODS or (
-            isinstance(m, MarketInputs) and m.comparables[0].price is None
-        )
-        if share > 0 and uses_life:
-            # Income falls by `share` from the lost case on: exactly a mix of the income cut at
-            # the case and the income uncut, since both are linear in the per-year life weights.
-            # The right lives on after a lost case: renewal fees are paid over the uncut life.
-            cut_life = np.minimum(life, times["litigation_loss"])
-            cut_call = MethodCall(path, draw, legal, cut_life, fixed, point=False, fee_life=life)
-            cut = value_method(m, cut_call).value
-            value = (1.0 - share) * np.asarray(value) + share * np.asarray(cut)
+        call = MethodCall(path, draw, legal, life, fixed, point=False, lost_case=lost)
+        value = value_method(m, call).value
         if isinstance(m, RealOptionInputs) and stop is not None:
             years = np.minimum(np.asarray(draw(f"{path}.years", m.years)), legal.years)
             value = np.where(stop > years, value, 0.0)
@@ -77,7 +73,7 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
     """Simulate chunk ``index`` of ``plan``; the same plan and index give the same numbers.
 
     The chunk's inputs are drawn at once (its random stream fixes them); the methods are then
-    valued on blocks of :data:`VALUE_BLOCK` paths, whose ``(block, years)`` temporaries stay in
+    valued on blocks of :data:`VALUE_BLOCK` paths, whose ``(years, block)`` arrays stay in
     the core's cache. Values are per path, so blocking does not change a single number.
     """
     n = plan.chunk_size(index)
@@ -108,7 +104,10 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
             clipped[k] = clipped.get(k, 0) + count
         for key, v in values.items():
             by_method[key][block] = v
-        total[block] = weighted_value(dict[str, Any](values), plan.weights)
+        if len(values) == 1 and plan.weights == {plan.keys[0]: 1.0}:
+            total[block] = values[plan.keys[0]]  # 1.0 x v is v
+        else:
+            total[block] = weighted_value(dict[str, Any](values), plan.weights)
     pair_means = None
     if plan.sim.antithetic:
         half = -(-n // 2)

@@ -103,6 +103,11 @@ class HazardSchedule:
         target = -np.log(u)
         knots, values = self._knots()
         last = self.intensities[-1]
+        if len(knots) == 1:  # one constant intensity: T = -ln(u) / lambda
+            if last > 0:
+                target /= last
+                return target
+            return np.where(target > 0, np.inf, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             tail = knots[-1] + (target - values[-1]) / last if last > 0 else np.inf
         inside = np.interp(target, values, knots) if len(knots) > 1 else knots[-1]
@@ -293,8 +298,8 @@ def event_times(
     Parameters
     ----------
     plan : LegalPlan
-    u : array (paths, 3)
-        Uniforms on (0, 1), one column per event in :data:`EVENTS` order.
+    u : array (3, paths)
+        Uniforms on (0, 1), one row per event in :data:`EVENTS` order (each row contiguous).
     hazards : dict
         Sampled yearly probabilities (arrays (paths,)) for the hazards in ``plan.uncertain``.
 
@@ -306,7 +311,7 @@ def event_times(
     times: dict[str, FloatArray] = {}
     for j, event in enumerate(EVENTS):
         if event in hazards:
-            times[event] = flat_event_times(u[:, j], hazards[event])
+            times[event] = flat_event_times(u[j], hazards[event])
         else:
-            times[event] = plan.schedules[event].event_times(u[:, j])
+            times[event] = plan.schedules[event].event_times(u[j])
     return times

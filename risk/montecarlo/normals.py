@@ -293,7 +293,9 @@ def _is_pcg64(rng: np.random.Generator) -> bool:
     return type(rng.bit_generator) is np.random.PCG64
 
 
-def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> FloatArray:
+def standard_normal(
+    rng: np.random.Generator, shape: int | tuple[int, ...], out: FloatArray | None = None
+) -> FloatArray:
     """Standard normal draws, identical to ``rng.standard_normal(shape)``, compiled where possible.
 
     Parameters
@@ -302,6 +304,8 @@ def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> F
         Advanced exactly as ``rng.standard_normal`` would advance it.
     shape : int or tuple of int
         Shape of the result, filled in C order (as numpy fills it).
+    out : array of float64, optional
+        A C-contiguous array of that shape to fill instead of a new one.
 
     Returns
     -------
@@ -309,8 +313,9 @@ def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> F
     """
     tables = numpy_tables()
     if tables is None or not _is_pcg64(rng):
-        return rng.standard_normal(shape)
-    out = np.empty(shape)
+        return rng.standard_normal(shape, out=out)
+    if out is None:
+        out = np.empty(shape)
     bg = rng.bit_generator
     state = bg.state
     pcg = state["state"]
@@ -321,6 +326,162 @@ def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> F
     compiled(_fill_normals)(s, out.reshape(-1), tables.ki, tables.wi, tables.fi)
     pcg["state"] = (int(s[0]) << 64) | int(s[1])
     bg.state = state
+    return out
+
+
+# ----------------------------------------------------------------- the normal CDF, vectorised
+
+
+@intrinsic
+def _as_double(typingctx: Any, a: Any) -> Any:
+    """The float64 whose bits are the int64 ``a`` (to build 2^n from its exponent field)."""
+    if a != types.int64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+_SQRT_HALF = 0.70710678118654752440
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _exp_nonpositive(y: float) -> float:  # pragma: no cover - compiled
+    """exp(y) for y in [-708, 0]: y = n ln 2 + r (Cody-Waite, ln 2 in two parts), exp(r) by its
+    Taylor polynomial to r^12 (|r| <= ln 2 / 2, truncation below 2e-16), times 2^n built in the
+    exponent field. No library call, so loops over it vectorise."""
+    n = math.floor(y * _INV_LN2 + 0.5)
+    r = (y - n * _LN2_HI) - n * _LN2_LO
+    p = 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return p * _as_double((np.int64(n) + 1023) << 52)
+
+
+# Rational approximations of Cephes' ndtr (Moshier 1984-2000, as in scipy.special): erf on
+# |x| < 1 (T / U), erfc exp(x^2) on 1 <= x < 8 (P / Q) and on x >= 8 (R / S).
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _P(x: float) -> float:  # pragma: no cover - compiled
+    p = 2.461969814735305e-10
+    p = p * x + 0.5641895648310689
+    p = p * x + 7.463210564422699
+    p = p * x + 48.63719709856814
+    p = p * x + 196.5208329560771
+    p = p * x + 526.4451949954773
+    p = p * x + 934.5285271719576
+    p = p * x + 1027.5518868951572
+    p = p * x + 557.5353353693994
+    return p
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _Q(x: float) -> float:  # pragma: no cover - compiled
+    p = 1.0
+    p = p * x + 13.228195115474499
+    p = p * x + 86.70721408859897
+    p = p * x + 354.9377788878199
+    p = p * x + 975.7085017432055
+    p = p * x + 1823.9091668790973
+    p = p * x + 2246.3376081871097
+    p = p * x + 1656.6630919416134
+    p = p * x + 557.5353408177277
+    return p
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _R(x: float) -> float:  # pragma: no cover - compiled
+    p = 0.5641895835477551
+    p = p * x + 1.275366707599781
+    p = p * x + 5.019050422511805
+    p = p * x + 6.160210979930536
+    p = p * x + 7.4097426995044895
+    p = p * x + 2.9788666537210022
+    return p
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _S(x: float) -> float:  # pragma: no cover - compiled
+    p = 1.0
+    p = p * x + 2.2605286322011726
+    p = p * x + 9.396035249380015
+    p = p * x + 12.048953980809666
+    p = p * x + 17.08144507475659
+    p = p * x + 9.608968090632859
+    p = p * x + 3.369076451000815
+    return p
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _T(x: float) -> float:  # pragma: no cover - compiled
+    p = 9.604973739870516
+    p = p * x + 90.02601972038427
+    p = p * x + 2232.005345946843
+    p = p * x + 7003.325141128051
+    p = p * x + 55592.30130103949
+    return p
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _U(x: float) -> float:  # pragma: no cover - compiled
+    p = 1.0
+    p = p * x + 33.56171416475031
+    p = p * x + 521.3579497801527
+    p = p * x + 4594.323829709801
+    p = p * x + 22629.000061389095
+    p = p * x + 49267.39426086359
+    return p
+
+
+@numba.njit(inline="always", error_model="numpy")
+def phi(z: float) -> float:  # pragma: no cover - compiled
+    """The standard normal CDF at ``z``, as Cephes' ``ndtr`` computes it (the same rational
+    approximations), without library calls so a loop over it runs in SIMD lanes.
+
+    Within 4e-15 relative of ``scipy.special.ndtr`` for |z| < 9 (the reach of any draw) and
+    5e-14 out to |z| = 37; 0 and 1 beyond. exp(-x^2) is exp(-h^2) exp(-(2h + l) l) with
+    h = x rounded down to 1/16, so the square's rounding is not magnified (Cephes' ``expx2``).
+    """
+    x = z * _SQRT_HALF
+    ax = min(abs(x), 26.5)
+    x2 = x * x
+    small = 0.5 + 0.5 * (x * _T(x2) / _U(x2))
+    h = math.floor(ax * 16.0) * 0.0625
+    low = ax - h
+    e = _exp_nonpositive(-h * h) * _exp_nonpositive(-(2.0 * h + low) * low)
+    y = 0.5 * e * (_P(ax) / _Q(ax) if ax < 8.0 else _R(ax) / _S(ax))
+    y = 0.0 if ax >= 26.5 else y
+    big = 1.0 - y if x > 0 else y
+    return small if abs(x) < 1.0 else big
+
+
+@numba.njit(nogil=True, error_model="numpy")
+def _fill_phi(z: Any, out: Any) -> None:  # pragma: no cover - compiled
+    for i in range(z.size):
+        out[i] = phi(z[i])
+
+
+def normal_cdf(z: FloatArray) -> FloatArray:
+    """The standard normal CDF of every element of ``z`` by the compiled :func:`phi`."""
+    x = np.ascontiguousarray(z, dtype=float)
+    out = np.empty(x.shape)
+    compiled(_fill_phi)(x.reshape(-1), out.reshape(-1))
     return out
 
 

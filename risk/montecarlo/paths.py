@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ipvalue.risk.kernel import hazard, seeds
+from ipvalue.risk.kernel import hazard, measures, seeds
 from ipvalue.risk.kernel.process import LegalStops, ValueProcess, time_grid
 from ipvalue.risk.kernel.seeds import SeedLike
 from ipvalue.risk.montecarlo.stats import QUANTILES, quantile_name
@@ -134,7 +134,7 @@ def simulate_value_paths(
     for j, (t, value) in enumerate(process.steps(times, rng, paths)):
         if full is not None:
             full[:, j] = value
-        qs = np.quantile(value, quantiles, method="inverted_cdf")
+        qs = measures.quantile_values(value, quantiles)
         for p, q in zip(quantiles, qs, strict=True):
             bands[quantile_name(p)][j] = q
         mean[j] = value.mean()

@@ -21,7 +21,7 @@ from ipvalue.models.valuation import Simulation, ValuationRequest, method_keys
 from ipvalue.risk.kernel import seeds
 from ipvalue.risk.montecarlo.copula import CopulaPlan, plan_copula
 from ipvalue.risk.montecarlo.legal import EVENTS, LegalPlan, flat, plan_legal_risk
-from ipvalue.risk.montecarlo.sampling import UncertainInput, uncertain_inputs
+from ipvalue.risk.montecarlo.sampling import BY_UNIFORM, UncertainInput, uncertain_inputs
 from ipvalue.valuation.engine import PointValuation, point_valuation
 from ipvalue.valuation.life import LegalLife
 from ipvalue.valuation.reconcile import normalise_weights
@@ -58,6 +58,9 @@ class Plan:
     all_rows_copula: CopulaPlan | None = None
     """When every input is correlated: the copula with its factor's rows and columns in input
     order, so the scores are correlated in one pass without gathering and scattering rows."""
+    by_uniform: tuple[int, ...] = ()
+    """Inputs (positions in ``inputs``) drawn from a uniform itself: the uniform, triangular
+    and PERT inputs that no copula ties to others (:data:`~risk.montecarlo.sampling.BY_UNIFORM`)."""
 
     @property
     def life(self) -> LegalLife:
@@ -154,6 +157,10 @@ def make_plan(request: ValuationRequest, point: PointValuation | None = None) ->
     if request.asset.legal.status in DEAD_STATUSES:
         legal = LegalPlan({e: flat(0.0) for e in EVENTS}, {}, 0.0, legal.sources)
     keys = method_keys(request.methods)
+    tied = set(correlated)
+    by_uniform = tuple(
+        j for j, item in enumerate(inputs) if j not in tied and isinstance(item.dist, BY_UNIFORM)
+    )
     return Plan(
         request=request,
         sim=sim,
@@ -166,4 +173,5 @@ def make_plan(request: ValuationRequest, point: PointValuation | None = None) ->
         correlated=correlated,
         legal=legal,
         all_rows_copula=all_rows_copula,
+        by_uniform=by_uniform,
     )

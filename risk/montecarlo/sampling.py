@@ -1,9 +1,12 @@
-"""Inverse-CDF sampling of uncertain inputs from standard normal scores.
+"""Inverse-CDF sampling of uncertain inputs from standard normal scores or uniforms.
 
-Every input is drawn as ``x = F^{-1}(Phi(z))`` from a standard normal score ``z`` (shape
+An input is drawn as ``x = F^{-1}(Phi(z))`` from a standard normal score ``z`` (shape
 ``(paths,)``), so one mechanism serves independent draws, copulas, antithetic pairs (``-z``) and
 quasi-random points (``z = Phi^{-1}(u)``). Normal and lognormal inputs skip the round trip through
-``Phi`` (``mean + sd z``, ``median exp(sigma z)``), which is exact and fast.
+``Phi`` (``mean + sd z``, ``median exp(sigma z)``), which is exact and fast; uniform, triangular
+and PERT inputs that no copula ties to others skip it the other way, ``x = F^{-1}(u)`` from the
+stream's uniform itself (:func:`from_uniforms`; antithetic pairs ``1 - u``). ``Phi`` is the
+compiled :func:`~ipvalue.risk.montecarlo.normals.phi` (Cephes' approximations, in SIMD lanes).
 
 An unbounded distribution (normal without truncation, lognormal) may cross the allowed range of
 its field (a royalty rate in [0, 1], say); such draws are clipped to the field's
@@ -34,7 +37,13 @@ from ipvalue.models.uncertain import (
     is_uncertain,
 )
 from ipvalue.risk.kernel import seeds
-from ipvalue.risk.montecarlo.normals import combine, compiled, scipy_function, standard_normal
+from ipvalue.risk.montecarlo.normals import (
+    combine,
+    compiled,
+    phi,
+    scipy_function,
+    standard_normal,
+)
 from ipvalue.valuation.discounting import FloatArray
 
 PERT_SHAPE = 4.0
@@ -68,46 +77,59 @@ def _pert_ab(d: Pert) -> tuple[float, float]:
 
 
 UNIFORM, TRIANGULAR, PERT = 0, 1, 2
-"""Marginals that :func:`_inverse_cdf` computes from ``u = Phi(z)``."""
+"""Marginals that :func:`_inverse_cdf` computes from ``u = Phi(z)`` (or from ``u`` itself)."""
+BY_UNIFORM = (Uniform, Triangular, Pert)
+"""Marginals drawn from a uniform: an input of these that no copula ties to others takes its
+uniform straight from the stream (``F^-1(u)``), not from a normal score through ``Phi``, which
+would draw a normal and compute the normal CDF only to get back a uniform."""
 
 
-@numba.njit(nogil=True)
+@numba.njit(nogil=True, error_model="numpy")
 def _inverse_cdf(
-    kind: int, z: Any, out: Any, p: Any, ndtr: Any, betaincinv: Any
+    kind: int, z: Any, out: Any, p: Any, betaincinv: Any, scores: bool
 ) -> None:  # pragma: no cover - compiled
-    """``out = F^-1(Phi(z))`` in one pass, with the operations of the textbook formulas.
+    """``out = F^-1(Phi(z))`` (``scores``) or ``F^-1(z)`` (``z`` uniforms), with the operations
+    of the textbook formulas.
 
     Parameters ``p`` (float64 array), by ``kind``: uniform ``(low, width)``; triangular
     ``(low, high, cut, span (mode - low), span (high - mode))``, i.e.
     ``low + sqrt(u span (mode - low))`` below the mode's share ``cut``, else
     ``high - sqrt((1 - u) span (high - mode))``; PERT ``(low, width, alpha, beta)``, the
-    Beta(alpha, beta) quantile scaled to the range. ``ndtr`` and ``betaincinv`` are scipy's own
-    (:func:`~ipvalue.risk.montecarlo.normals.scipy_function`), so each draw equals the scipy
-    array formula's bit for bit.
+    Beta(alpha, beta) quantile scaled to the range, by scipy's own ``betaincinv``
+    (:func:`~ipvalue.risk.montecarlo.normals.scipy_function`). ``Phi`` is the compiled
+    :func:`~ipvalue.risk.montecarlo.normals.phi`. One loop per step and kind, each free of
+    library calls but PERT's, so they run in SIMD lanes.
     """
-    for i in range(z.size):
-        u = ndtr(z[i], 0)
-        if kind == UNIFORM:
-            out[i] = u * p[1] + p[0]
-        elif kind == TRIANGULAR:
-            if u < p[2]:
-                out[i] = math.sqrt(u * p[3]) + p[0]
-            else:
-                out[i] = p[1] - math.sqrt((1.0 - u) * p[4])
-        else:
-            out[i] = p[0] + p[1] * betaincinv(p[2], p[3], u, 0)
+    if scores:
+        for i in range(z.size):
+            out[i] = phi(z[i])
+    else:
+        out[:] = z
+    if kind == UNIFORM:
+        for i in range(out.size):
+            out[i] = out[i] * p[1] + p[0]
+    elif kind == TRIANGULAR:
+        for i in range(out.size):
+            u = out[i]
+            lower = math.sqrt(u * p[3]) + p[0]
+            upper = p[1] - math.sqrt((1.0 - u) * p[4])
+            out[i] = lower if u < p[2] else upper
+    else:
+        for i in range(out.size):
+            out[i] = p[0] + p[1] * betaincinv(p[2], p[3], out[i], 0)
 
 
-def _transform(kind: int, z: FloatArray, *params: float) -> FloatArray:
-    """Run :func:`_inverse_cdf` on ``z`` (any shape) into a new array."""
+def _transform(kind: int, z: FloatArray, *params: float, scores: bool = True) -> FloatArray:
+    """Run :func:`_inverse_cdf` on ``z`` (any shape; normal scores, or uniforms when not
+    ``scores``) into a new array."""
     out = np.empty(z.shape)
     compiled(_inverse_cdf)(
         kind,
         np.ascontiguousarray(z, dtype=float).reshape(-1),
         out.reshape(-1),
         np.array(params, dtype=float),
-        scipy_function("__pyx_fuse_1ndtr", 1),
         scipy_function("__pyx_fuse_0betaincinv", 3),
+        scores,
     )
     return out
 
@@ -122,6 +144,7 @@ def warm_up() -> None:
     combine(np.eye(1), z)
     for kind in (UNIFORM, TRIANGULAR, PERT):
         _transform(kind, z[0], 0.0, 1.0, 0.5, 0.5, 0.5)
+        _transform(kind, np.full(2, 0.5), 0.0, 1.0, 0.5, 0.5, 0.5, scores=False)
 
 
 def _truncated_normal(d: Normal, z: FloatArray) -> FloatArray:
@@ -131,6 +154,39 @@ def _truncated_normal(d: Normal, z: FloatArray) -> FloatArray:
     u = lo + special.ndtr(z) * (hi - lo)
     x = d.mean + d.sd * special.ndtri(u)
     return np.clip(x, -np.inf if d.low is None else d.low, np.inf if d.high is None else d.high)
+
+
+def _by_uniform(dist: DistributionBase, u: FloatArray, scores: bool) -> FloatArray:
+    """``F^-1`` of a :data:`BY_UNIFORM` marginal at ``Phi(u)`` (``scores``) or at ``u``."""
+    if isinstance(dist, Uniform):
+        return _transform(UNIFORM, u, dist.low, dist.high - dist.low, 0.0, 0.0, scores=scores)
+    if isinstance(dist, Triangular):
+        span = dist.high - dist.low
+        cut = (dist.mode - dist.low) / span
+        left, right = span * (dist.mode - dist.low), span * (dist.high - dist.mode)
+        return _transform(TRIANGULAR, u, dist.low, dist.high, cut, left, right, scores=scores)
+    assert isinstance(dist, Pert)
+    alpha, beta = _pert_ab(dist)
+    return _transform(PERT, u, dist.low, dist.high - dist.low, alpha, beta, scores=scores)
+
+
+def from_uniforms(dist: DistributionBase, u: FloatArray) -> FloatArray:
+    """Map uniforms on [0, 1) to draws of a :data:`BY_UNIFORM` marginal by its inverse CDF.
+
+    Parameters
+    ----------
+    dist : Uniform, Triangular or Pert
+    u : array (paths,)
+        Uniforms (pseudo-random or quasi-random).
+
+    Returns
+    -------
+    array (paths,)
+        Draws in the input's own unit; monotone increasing in ``u``.
+    """
+    if not isinstance(dist, BY_UNIFORM):
+        raise TypeError(f"{type(dist).__name__} is not drawn from a uniform")
+    return _by_uniform(dist, u, scores=False)
 
 
 def from_normal_scores(dist: DistributionBase, z: FloatArray) -> FloatArray:
@@ -163,16 +219,8 @@ def from_normal_scores(dist: DistributionBase, z: FloatArray) -> FloatArray:
         np.exp(x, out=x)
         x *= dist.median
         return x
-    if isinstance(dist, Uniform):
-        return _transform(UNIFORM, z, dist.low, dist.high - dist.low, 0.0, 0.0)
-    if isinstance(dist, Triangular):
-        span = dist.high - dist.low
-        cut = (dist.mode - dist.low) / span
-        left, right = span * (dist.mode - dist.low), span * (dist.high - dist.mode)
-        return _transform(TRIANGULAR, z, dist.low, dist.high, cut, left, right)
-    if isinstance(dist, Pert):
-        alpha, beta = _pert_ab(dist)
-        return _transform(PERT, z, dist.low, dist.high - dist.low, alpha, beta)
+    if isinstance(dist, BY_UNIFORM):
+        return _by_uniform(dist, z, scores=True)
     raise TypeError(f"no sampler for {type(dist).__name__}")  # pragma: no cover
 
 

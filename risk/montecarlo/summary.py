@@ -93,8 +93,8 @@ def _legal_used(plan: Plan, chunks: list[ChunkOut]) -> LegalRiskUsed:
     probs = {}
     for event in ("invalidation", "lapse", "litigation_loss"):
         if chunks and chunks[0].events:
-            times = _concat(chunks, "events", event)
-            probs[event] = float(np.count_nonzero(times <= window)) / times.size
+            hits = sum(int(np.count_nonzero(c.events[event] <= window)) for c in chunks)
+            probs[event] = hits / sum(c.events[event].size for c in chunks)
         else:
             probs[event] = 0.0
     lapse = legal.schedules["lapse"]
@@ -188,13 +188,20 @@ def summarise(plan: Plan, chunks: list[ChunkOut], point: float) -> SimulationRes
     dist = _distribution(total, point, sim.thresholds, pair_means, ordered)
     by_method = {}
     for key in plan.keys:
-        values = _concat(chunks, "by_method", key)
-        m = stats.moments(values)
-        # One method of weight 1 gives the total itself: its sorted values are already here.
-        same = np.array_equal(values, total)
-        q = stats.quantiles_with_ci(
-            ordered if same else np.sort(values), (0.05, 0.5, 0.95), CI_LEVEL, presorted=True
-        )
+        # One method of weight 1 gives the total itself (1.0 x v is v): its moments and sorted
+        # values are already here.
+        if plan.weights == {key: 1.0}:
+            m = (
+                stats.moments(total)
+                if sim.antithetic
+                else stats.Moments(dist.mean, dist.sd, dist.se_mean)
+            )
+            sorted_values = ordered
+        else:
+            values = _concat(chunks, "by_method", key)
+            m = stats.moments(values)
+            sorted_values = ordered if np.array_equal(values, total) else np.sort(values)
+        q = stats.quantiles_with_ci(sorted_values, (0.05, 0.5, 0.95), CI_LEVEL, presorted=True)
         by_method[key] = MethodSummary(
             mean=m.mean, sd=m.sd, se_mean=m.se_mean, p05=q[0].value, p50=q[1].value, p95=q[2].value
         )

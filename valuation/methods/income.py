@@ -44,6 +44,7 @@ def _common(m: Any, call: MethodCall, life: Any) -> dict[str, Any]:
         "terminal_multiple": optional(
             call.draw, f"{call.path}.terminal_multiple", m.terminal_multiple
         ),
+        "lost_case": call.lost_case,
     }
 
 
@@ -57,7 +58,7 @@ def _staged(m: Any, call: MethodCall, result: IncomeValue, rate: Any) -> tuple[A
             "stage costs are discounted at one rate; give discount_rate as one rate (a number, "
             "a distribution or a derivation other than term_structure) with stages",
         )
-    n_years = result.income.shape[-1]
+    n_years = result.years
     stage = [
         (
             draw(f"{p}.stages[{i}].probability", s.probability),
@@ -115,7 +116,7 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
             k = draw(f"{p}.discount_rate", m.discount_rate)
             _check_growth(m, call, last_rate(k))
         result, rate, extra = compute(m, call, life)
-        n_years = result.income.shape[-1]
+        n_years = result.years
         if call.point:
             check_term_years(rate, n_years, f"{p}.discount_rate")
         out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)

@@ -116,11 +116,11 @@ def value_market(m: MarketInputs, call: MethodCall) -> MethodOutcome:
     rev = resolve_series(m.revenue, f"{p}.revenue", draw)
     tax, k = draw(f"{p}.tax_rate", m.tax_rate), draw(f"{p}.discount_rate", m.discount_rate)
     capitalised = income.relief_from_royalty(
-        rev, rate, tax, k, life_years=call.life, mid_year=m.mid_year
+        rev, rate, tax, k, life_years=call.life, mid_year=m.mid_year, lost_case=call.lost_case
     )
     figures["capitalisation"] = {"income": capitalised, "life": call.life}
     out = MethodOutcome(value=capitalised.value, figures=figures)
-    n_years = capitalised.income.shape[-1]
+    n_years = capitalised.years
     if call.point:
         check_term_years(k, n_years, f"{p}.discount_rate")
     fee_life = call.life if call.fee_life is None else call.fee_life

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray, LostCase
 from ipvalue.valuation.life import LegalLife
 from ipvalue.valuation.resolve import Draw
 
@@ -40,8 +40,11 @@ class MethodCall:
     point : bool
         True for the point value: the method adds its assumptions and explanatory warnings.
     fee_life : float or array (...), optional
-        Life over which a renewing mark's renewal fees are paid, when it differs from ``life``
-        (a lost case cuts income, not the right); defaults to ``life``.
+        Life over which a renewing mark's renewal fees are paid, when it differs from ``life``;
+        defaults to ``life``.
+    lost_case : LostCase, optional
+        A simulated lost case: income that depends on the life falls by its share from its
+        time on (the right lives on, so renewal fees are paid over the uncut life).
     """
 
     path: str
@@ -51,6 +54,7 @@ class MethodCall:
     fixed: Any = None
     point: bool = True
     fee_life: Any = None
+    lost_case: LostCase | None = None
 
 
 @dataclass
