@@ -59,7 +59,8 @@ def read_webhook(hook_id: str) -> dict[str, Any]:
 @bp.get("/<hook_id>/deliveries")
 @operation(tags=["book"], record=False, errors=[422])
 def list_deliveries(hook_id: str) -> dict[str, Any]:
-    """The subscription's delivery log, newest first: status (pending, delivered, failed),
+    """The subscription's delivery log, newest first: status (pending, delivered, failed, or
+    refused: its host no longer resolves to a public address, so it was not sent),
     attempts, the last answer's status or error, the next attempt, the body sent."""
     page = parse_page(request.args)
     engine = current_app.extensions["ipvalue.engine"]
