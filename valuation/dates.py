@@ -63,7 +63,8 @@ def add_years(day: dt.date, years: float) -> dt.date:
     The fraction is of the anniversary year it falls in, rounded to whole days, so
     ``years_between(day, add_years(day, y))`` is ``y`` up to half a day. With negative ``years``
     the date is the one whose distance to ``day``, counted forward from it as
-    :func:`years_between` counts, is ``-years`` (up to half a day).
+    :func:`years_between` counts, is ``-years`` (up to a day: near a 29 February that count
+    jumps by a day's fraction from one start date to the next).
 
     Parameters
     ----------
