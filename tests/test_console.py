@@ -155,6 +155,11 @@ def test_upload_a_portfolio_and_download_the_ranked_file(app: Any) -> None:
     assert "Download CSV" in page
     ranked = browser.get(sent.headers["Location"] + "/csv")
     assert ranked.status_code == 200 and ranked.data.startswith(b"rank,")
+    assert "Report (PDF)" in page
+    report = browser.get(sent.headers["Location"] + "/report?format=pdf")
+    assert report.status_code == 200 and report.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(report.data)).pages)
+    assert "Portfolio screening report" in text
 
 
 def test_every_asset_is_served_by_the_app_and_the_console_is_not_in_the_api_document(

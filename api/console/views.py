@@ -166,8 +166,14 @@ def valuation(key: str, record_id: str) -> str:
 @signed_in
 def valuation_report(key: str, record_id: str) -> Response:
     """The valuation's report through the console session (``format``, ``lang``)."""
+    return _report(key, f"/v1/valuations/{record_id}/report")
+
+
+def _report(key: str, path: str) -> Response:
+    """A document of the API (``path``) through the console session, with the page's
+    ``format`` and ``lang``."""
     query = {k: v for k, v in request.args.items() if k in {"format", "lang"}}
-    answer = _or_404(api("GET", f"/v1/valuations/{record_id}/report", key, query_string=query))
+    answer = _or_404(api("GET", path, key, query_string=query))
     return Response(answer.data, status=answer.status, mimetype=answer.mimetype)
 
 
@@ -186,9 +192,7 @@ def loan(key: str, loan_id: str) -> str:
 @signed_in
 def loan_report(key: str, loan_id: str) -> Response:
     """The loan's guarantee certificate through the console session."""
-    query = {k: v for k, v in request.args.items() if k in {"format", "lang"}}
-    answer = _or_404(api("GET", f"/v1/loans/{loan_id}/report", key, query_string=query))
-    return Response(answer.data, status=answer.status, mimetype=answer.mimetype)
+    return _report(key, f"/v1/loans/{loan_id}/report")
 
 
 @bp.post("/alerts/<alert_id>/acknowledge")
@@ -283,6 +287,14 @@ def portfolio(key: str, record_id: str) -> str:
     """A screened portfolio: totals and the ranked table, with downloads."""
     record = _or_404(api("GET", f"/v1/portfolios/{record_id}", key)).json
     return _page("portfolio.html", record=record)
+
+
+@bp.get("/portfolios/<record_id>/report")
+@operation(media_type=("text/html", "application/pdf"), tags=["console"])
+@signed_in
+def portfolio_report(key: str, record_id: str) -> Response:
+    """The screening's report through the console session (``format``, ``lang``)."""
+    return _report(key, f"/v1/portfolios/{record_id}/report")
 
 
 @bp.get("/portfolios/<record_id>/<fmt>")
