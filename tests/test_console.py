@@ -317,3 +317,26 @@ def test_add_and_remove_a_method_keep_what_was_typed(app: Any) -> None:
     left = _inputs(removed.get_data(as_text=True))
     assert left["methods"] == "2" and left["m0.method"] == "replacement_cost"
     assert left["m0.replacement_cost.costs"] == values["m1.replacement_cost.costs"]
+
+
+def test_a_derived_input_goes_through_the_form_as_json(app: Any) -> None:
+    """A field that also takes a derivation (issue 14's build-up discount rate) says so in
+    its hint and takes the object as JSON; an error inside it lands beside the field."""
+    browser = _signed_in(app)
+    body = json.loads((EXAMPLES / "patent.json").read_text())
+    values = _patent_form(browser, body)
+    page = browser.get("/console/valuations/new").get_data(as_text=True)
+    assert "build_up" in page.split('name="m0.relief_from_royalty.discount_rate"', 1)[1][:1500]
+    build_up = {"build_up": {"risk_free": 0.04, "equity_premium": 0.06, "specific_premium": 0.06}}
+    values["m0.relief_from_royalty.discount_rate"] = json.dumps(build_up)
+    sent = browser.post("/console/valuations", data=values)
+    assert sent.status_code == 302, sent.get_data(as_text=True)[-1500:]
+    build_up["build_up"]["risk_free"] = "high"  # type: ignore[assignment]
+    values["m0.relief_from_royalty.discount_rate"] = json.dumps(build_up)
+    refused = browser.post("/console/valuations", data=values).get_data(as_text=True)
+    beside = dict(
+        re.findall(r'<p class="error field-error" id="([^"]+)-error">([^<]*)</p>', refused)
+    )
+    assert html.unescape(beside["m0.relief_from_royalty.discount_rate"]).startswith(
+        "methods[0].discount_rate.build_up.risk_free: "
+    )

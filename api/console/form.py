@@ -206,10 +206,9 @@ def fields_of(
             continue
         kind, choices = _kind(members)
         hint = _hint(info, metadata)
-        shapes = [m for m in members if _is_model(m)]
-        if kind == "json" and shapes:  # e.g. a series: a list, or {"base", "growth", "years"}
-            keys = ", ".join(f'"{k}"' for k in shapes[0].model_fields)
-            hint = "; ".join(filter(None, [hint, f"or {{{keys}}}"]))
+        shapes = [_shape(m) for m in members if _is_model(m)]
+        if shapes:  # a series {"base", "growth", "years"}, a derivation {"build_up": {...}}
+            hint = "; ".join(filter(None, [hint, "or " + " or ".join(shapes)]))
         found.append(
             FormField(
                 path=(*prefix, name),
@@ -221,6 +220,16 @@ def fields_of(
             )
         )
     return found
+
+
+def _shape(model: type[BaseModel]) -> str:
+    """The JSON object a model takes, by its keys: ``{"build_up": {"risk_free", ...}}``."""
+    keys = []
+    for name, info in model.model_fields.items():
+        members, _, _ = _flatten(info.annotation)
+        nested = len(members) == 1 and _is_model(members[0])
+        keys.append(f'"{name}": {_shape(members[0])}' if nested else f'"{name}"')
+    return "{" + ", ".join(keys) + "}"
 
 
 def _optional(field: FormField) -> FormField:
