@@ -258,7 +258,29 @@ def post_events(asset_id: str) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/legal-status/imports")
-@operation(tags=["book"], record=False, errors=[413])
+@operation(
+    tags=["book"],
+    record=False,
+    errors=[413],
+    file_body=("text/plain", "text/csv"),
+    parameters=[
+        {
+            "name": "format",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string", "enum": list(FORMATS)},
+            "description": "the file's format: uspto-maintfee (the USPTO maintenance-fee "
+            "events file) or csv (the README's columns)",
+        },
+        {
+            "name": "on_error",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "enum": ["fail", "skip"], "default": "fail"},
+            "description": "fail: a malformed line imports nothing; skip: import the good lines",
+        },
+    ],
+)
 def import_legal_status() -> tuple[dict[str, Any], int]:
     """Import a bulk legal-status file (the body): ``?format=uspto-maintfee`` (the USPTO
     maintenance-fee events file) or ``csv`` (the README's columns). A malformed line is
