@@ -157,6 +157,15 @@ def operation(
     return mark
 
 
+def query(**specs: tuple[dict[str, Any], str]) -> list[dict[str, Any]]:
+    """Optional query parameters, ``name=(JSON schema, description)``, as OpenAPI parameter
+    objects (for `operation`'s ``parameters``)."""
+    return [
+        {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+        for name, (schema, text) in specs.items()
+    ]
+
+
 _RECORDS: dict[type[BaseModel], type[BaseModel]] = {}
 
 

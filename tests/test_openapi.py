@@ -209,3 +209,27 @@ def test_response_examples_are_what_the_api_answers(client: Any, document: dict[
     jobs = document["paths"]["/v1/volatility"]["post"]["responses"]["202"]["content"]
     for example in jobs["application/json"]["examples"].values():
         JobAccepted.model_validate(example["value"])
+
+
+def test_every_query_parameter_a_route_takes_is_documented(
+    client: Any, document: dict[str, Any]
+) -> None:
+    """Each route that refuses an unknown query parameter names those it takes; every one of
+    them is in the operation's documented parameters."""
+    checked = 0
+    for path, item in document["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, op in item.items():
+            url = re.sub(r"\{[^}]+\}", "x", path) + "?zz_unknown=1"
+            answer = client.open(url, method=method.upper(), json={} if method != "get" else None)
+            errors = (answer.get_json(silent=True) or {}).get("errors") or []
+            refused = [e for e in errors if e["field"] == "zz_unknown"]
+            if answer.status_code != 422 or not refused:
+                continue
+            named = re.search(r"(?:use|takes) ([a-z0-9_, ]+?)(?:\)|;|$)", refused[0]["message"])
+            taken = set(re.split(r",\s*|\s+or\s+", named.group(1).strip())) if named else set()
+            documented = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            assert taken <= documented, (method, path, sorted(taken - documented))
+            checked += 1
+    assert checked >= 15

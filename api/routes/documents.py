@@ -16,7 +16,7 @@ from ipvalue.api.documents.render import FORMATS, MEDIA_TYPES, render
 from ipvalue.api.documents.valuation import valuation_report
 from ipvalue.api.documents.words import LANGUAGES
 from ipvalue.api.monitor import EVALUATION_KIND
-from ipvalue.api.openapi import operation
+from ipvalue.api.openapi import operation, query
 from ipvalue.api.pagination import Page
 from ipvalue.api.records import get_record
 from ipvalue.api.routes.assets import asset_answer, book
@@ -28,22 +28,16 @@ bp = Blueprint("documents", __name__)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
-REPORT_PARAMETERS = [
-    {
-        "name": "format",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": list(FORMATS), "default": "html"},
-        "description": "html (a page that prints on A4) or pdf",
-    },
-    {
-        "name": "lang",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": list(LANGUAGES), "default": "en"},
-        "description": "en (English) or zh (Chinese)",
-    },
-]
+REPORT_PARAMETERS = query(
+    format=(
+        {"type": "string", "enum": list(FORMATS), "default": "html"},
+        "html (a page that prints on A4) or pdf",
+    ),
+    lang=(
+        {"type": "string", "enum": list(LANGUAGES), "default": "en"},
+        "en (English) or zh (Chinese)",
+    ),
+)
 
 
 def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
