@@ -159,6 +159,10 @@ def _refusal(answer: Answer, field: str) -> dict[str, str]:
     return answer.field_errors() or {field: detail}
 
 
+def _valuation_page(result: dict[str, Any]) -> str:
+    return f"/console/valuations/{result['id']}"
+
+
 @bp.get("/valuations/new")
 @operation(media_type="text/html", tags=["console"])
 @signed_in
@@ -187,7 +191,7 @@ def create_valuation(key: str) -> Any:
     if action.startswith("remove:") and action[7:].isdigit():
         return _valuation_form(form.drop_method(values, int(action[7:])))
     answer = api("POST", "/v1/valuations", key, json=form.build_body(values))
-    done = _submitted(answer, lambda body: f"/console/valuations/{body['id']}")
+    done = _submitted(answer, _valuation_page)
     if done is not None:
         return done
     beside, rest = form.field_messages(_refusal(answer, "body"), values)
@@ -206,7 +210,7 @@ def _create_from_json(key: str) -> Any:
         errors = {"body": f"is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}
         return _valuation_form(values, body=text, body_errors=errors), 422
     answer = api("POST", "/v1/valuations", key, json=body)
-    done = _submitted(answer, lambda body: f"/console/valuations/{body['id']}")
+    done = _submitted(answer, _valuation_page)
     if done is not None:
         return done
     return _valuation_form(values, body=text, body_errors=_refusal(answer, "body")), answer.status
