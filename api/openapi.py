@@ -24,7 +24,8 @@ the model already describes the whole body, ``record=True`` to force it elsewher
 
 `build_document` walks the app's URL map, so every route appears, declared or not (undeclared
 ones with their docstring and problem answers only). Errors are documented for each operation:
-401 and 429 on ``/v1/``, 400/413/422 with a body, 404 with a path parameter, 501 when pending.
+401 and 429 on ``/v1/``, 400/413/422 with a body, 422 with query parameters, 404 with a path
+parameter, 501 when pending.
 """
 
 from __future__ import annotations
@@ -349,6 +350,8 @@ def build_document(
             statuses |= {401, 429}
         if params:
             statuses.add(404)
+        if op.parameters:
+            statuses.add(422)  # a query parameter of the wrong type or value
         if op.pending:
             statuses.add(501)
         responses: dict[str, Any] = {}

@@ -235,7 +235,7 @@ def _book_items(tenant: str) -> list[tuple[BookLoan, int]]:
     tags=["book"],
     record=False,
     errors=[422],
-    media_type="text/csv",
+    media_type=("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     parameters=query(
         format=({"type": "string", "enum": ["csv", "xlsx"], "default": "csv"}, "csv or xlsx")
     ),
