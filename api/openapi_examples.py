@@ -26,6 +26,9 @@ FILES: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
             "valuation-market.json",
             "valuation-option.json",
             "valuation-simulation.json",
+            "valuation-rates.json",
+            "valuation-royalty.json",
+            "valuation-pharma.json",
             "five_methods.json",
         )
     },
