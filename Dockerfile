@@ -11,6 +11,7 @@ COPY models/ models/
 COPY valuation/ valuation/
 COPY risk/ risk/
 COPY api/ api/
+COPY examples/ examples/
 RUN python -m venv /opt/ipvalue && /opt/ipvalue/bin/pip install --quiet .
 
 FROM python:3.11-slim

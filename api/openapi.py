@@ -24,7 +24,8 @@ the model already describes the whole body, ``record=True`` to force it elsewher
 
 `build_document` walks the app's URL map, so every route appears, declared or not (undeclared
 ones with their docstring and problem answers only). Errors are documented for each operation:
-401 and 429 on ``/v1/``, 400/413/422 with a body, 404 with a path parameter, 501 when pending.
+401 and 429 on ``/v1/``, 400/413/422 with a body, 422 with query parameters, 404 with a path
+parameter, 501 when pending.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from flask import Flask
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from ipvalue.api.openapi_examples import JOB_ACCEPTED, RESPONSES, request_examples
 from ipvalue.api.schemas import JobAccepted, Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,6 +79,7 @@ class Operation:
     record: bool | None = None
     parameters: Sequence[dict[str, Any]] = ()
     uploads: Sequence[str] = ()
+    file_body: Sequence[str] = ()
 
 
 def operation(
@@ -94,6 +97,7 @@ def operation(
     record: bool | None = None,
     parameters: Sequence[dict[str, Any]] = (),
     uploads: Sequence[str] = (),
+    file_body: Sequence[str] = (),
 ) -> Callable[[F], F]:
     """Declare a view's request and response models for the OpenAPI document.
 
@@ -123,6 +127,9 @@ def operation(
     uploads : sequence of str
         Media types of a file the body may be instead of JSON (``text/csv``, ...); each is
         documented as a binary body, and ``multipart/form-data`` with the file in ``file``.
+    file_body : sequence of str
+        Media types of a body that is a file and never JSON (a bulk import): documented as
+        text of those types, without a JSON schema.
     """
 
     def mark(view: F) -> F:
@@ -143,11 +150,21 @@ def operation(
                 record,
                 tuple(parameters),
                 tuple(uploads),
+                tuple(file_body),
             ),
         )
         return view
 
     return mark
+
+
+def query(**specs: tuple[dict[str, Any], str]) -> list[dict[str, Any]]:
+    """Optional query parameters, ``name=(JSON schema, description)``, as OpenAPI parameter
+    objects (for `operation`'s ``parameters``)."""
+    return [
+        {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+        for name, (schema, text) in specs.items()
+    ]
 
 
 _RECORDS: dict[type[BaseModel], type[BaseModel]] = {}
@@ -318,16 +335,23 @@ def build_document(
             statuses.add(503)
         if method in {"post", "put", "patch"}:
             schema = refs[(op.request, "validation")] if op.request else {"type": "object"}
-            entry["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": schema}, **_uploads(op.uploads)},
-            }
+            content = (
+                {m: {"schema": {"type": "string"}} for m in op.file_body}
+                if op.file_body
+                else {"application/json": {"schema": schema}, **_uploads(op.uploads)}
+            )
+            for media, named in request_examples().get((method, path), {}).items():
+                if media in content and named:
+                    content[media]["examples"] = named
+            entry["requestBody"] = {"required": True, "content": content}
             statuses |= {400, 413, 415, 422}
         if path.startswith("/v1/"):
             entry["security"] = [{"bearer": []}]
             statuses |= {401, 429}
         if params:
             statuses.add(404)
+        if op.parameters:
+            statuses.add(422)  # a query parameter of the wrong type or value
         if op.pending:
             statuses.add(501)
         responses: dict[str, Any] = {}
@@ -347,8 +371,13 @@ def build_document(
                 refs[(JobAccepted, "serialization")],
             )
             responses["202"]["headers"] = _headers(202)
+            responses["202"]["content"]["application/json"]["examples"] = {"job": JOB_ACCEPTED}
         for status in sorted(statuses):
             responses[str(status)] = _problem_response(status)
+        for (m, p, status_text), named in RESPONSES.items():
+            if (m, p) == (method, path) and status_text in responses:
+                for body in responses[status_text].get("content", {}).values():
+                    body["examples"] = named
         entry["responses"] = responses
         paths.setdefault(path, {})[method] = entry
     return {

@@ -83,13 +83,18 @@ _COMMON: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-def list_parameters(kind: str) -> list[dict[str, Any]]:
-    """OpenAPI query parameters of the list of ``kind``: the common ones and its filters."""
+def common_parameters() -> list[dict[str, Any]]:
+    """OpenAPI query parameters every list takes (`ipvalue.api.pagination.parse_page`)."""
     assert tuple(_COMMON) == COMMON_PARAMS
-    params = [
+    return [
         {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
         for name, (schema, text) in _COMMON.items()
     ]
+
+
+def list_parameters(kind: str) -> list[dict[str, Any]]:
+    """OpenAPI query parameters of the list of ``kind``: the common ones and its filters."""
+    params = common_parameters()
     for name, spec in FILTERS[kind].items():
         schema: dict[str, Any] = {"type": "string"}
         if spec.choices:

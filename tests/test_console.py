@@ -5,6 +5,7 @@ report, download the PDF, acknowledge an alert, upload a portfolio, sign out."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import re
@@ -155,6 +156,11 @@ def test_upload_a_portfolio_and_download_the_ranked_file(app: Any) -> None:
     assert "Download CSV" in page
     ranked = browser.get(sent.headers["Location"] + "/csv")
     assert ranked.status_code == 200 and ranked.data.startswith(b"rank,")
+    assert "Report (PDF)" in page
+    report = browser.get(sent.headers["Location"] + "/report?format=pdf")
+    assert report.status_code == 200 and report.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(report.data)).pages)
+    assert "Portfolio screening report" in text
 
 
 def test_every_asset_is_served_by_the_app_and_the_console_is_not_in_the_api_document(
@@ -174,3 +180,163 @@ def test_every_asset_is_served_by_the_app_and_the_console_is_not_in_the_api_docu
 @pytest.mark.parametrize("path", ["/console/valuations/none", "/console/loans/none"])
 def test_unknown_records_are_404(app: Any, path: str) -> None:
     assert _signed_in(app).get(path).status_code == 404
+
+
+# -- the valuation form, generated from the request models ------------------------------------
+
+
+def _inputs(page: str) -> dict[str, str]:
+    """What a browser would post of the page's valuation form: each input's value and each
+    select's chosen option (the JSON option's ``body`` left out)."""
+    form = page.split('id="valuation-form"', 1)[1].split("</form>", 1)[0]
+    values = {
+        m.group(1): html.unescape(m.group(2))
+        for m in re.finditer(r'<input [^>]*name="([^"]+)" value="([^"]*)"', form)
+    }
+    for m in re.finditer(r'<textarea [^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', form):
+        values[m.group(1)] = html.unescape(m.group(2))
+    for m in re.finditer(r'<select [^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', m.group(2))
+        values[m.group(1)] = chosen.group(1) if chosen else ""
+    return values
+
+
+def _method_schemas() -> dict[str, dict[str, Any]]:
+    """Method name -> its JSON schema, from the request model's discriminated union."""
+    from ipvalue.models.valuation import ValuationRequest
+
+    schema = ValuationRequest.model_json_schema()
+    items = schema["properties"]["methods"]["items"]
+    return {
+        name: schema["$defs"][ref.rsplit("/", 1)[1]]
+        for name, ref in items["discriminator"]["mapping"].items()
+    }
+
+
+def test_the_form_offers_every_method_and_every_field(app: Any) -> None:
+    browser = _signed_in(app)
+    page = browser.get("/console/valuations/new").get_data(as_text=True)
+    names = set(re.findall(r'name="([^"]+)"', page))
+    methods = _method_schemas()
+    assert len(methods) >= 10
+    options = set(re.findall(r'<option value="([a-z_]+)"', page.split('name="m0.method"')[1]))
+    assert set(methods) <= options
+    for method, schema in methods.items():
+        for field in set(schema["properties"]) - {"method"}:
+            prefix = f"m0.{method}.{field}"
+            assert any(n == prefix or n.startswith(prefix + ".") for n in names), prefix
+    for field in ("asset.name", "asset.legal.filing_date", "valuation_date", "simulation.paths"):
+        assert field in names
+    assert 'name="body"' in page, "the JSON option stays"
+    script = re.search(r'<script src="(/console/static/[^"]+)"', page)
+    assert script
+    served = browser.get(script.group(1))
+    assert served.status_code == 200 and b"method-select" in served.data
+    served.close()
+
+
+def _fill(values: dict[str, str], names: set[str], prefix: str, body: Any) -> None:
+    """Put ``body`` into the form's inputs, walking into objects the form has inputs for."""
+    if prefix in names:
+        values[prefix] = body if isinstance(body, str) else json.dumps(body)
+    elif isinstance(body, dict):
+        for key, inner in body.items():
+            _fill(values, names, f"{prefix}.{key}" if prefix else key, inner)
+    else:
+        raise AssertionError(f"the form has no input for {prefix}")
+
+
+def _patent_form(browser: Any, body: dict[str, Any]) -> dict[str, str]:
+    """The form's inputs filled with ``body``, as a person would type it (the page shows one
+    method block; every block has the same inputs)."""
+    page = browser.get("/console/valuations/new").get_data(as_text=True)
+    names = set(re.findall(r'name="([^"]+)"', page))
+    values = {"csrf": _csrf(page), "methods": str(len(body["methods"]))}
+    for key, inner in body.items():
+        if key != "methods":
+            _fill(values, names, key, inner)
+    for index, method in enumerate(body["methods"]):
+        values[f"m{index}.method"] = method["method"]
+        block = names | {f"m{index}.{n[3:]}" for n in names if n.startswith("m0.")}
+        for key, inner in method.items():
+            if key != "method":
+                _fill(values, block, f"m{index}.{method['method']}.{key}", inner)
+    return values
+
+
+def test_the_form_values_the_readme_patent(app: Any) -> None:
+    browser = _signed_in(app)
+    body = json.loads((EXAMPLES / "patent.json").read_text())
+    body["simulation"] = {"paths": 2000, "seed": 3}
+    sent = browser.post("/console/valuations", data=_patent_form(browser, body))
+    assert sent.status_code == 302, sent.get_data(as_text=True)[-2000:]
+    record_id = sent.headers["Location"].rsplit("/", 1)[-1]
+    headers = {"Authorization": f"Bearer {key_for(app)}"}
+    stored = app.test_client().get(f"/v1/valuations/{record_id}", headers=headers).get_json()
+    direct = app.test_client().post("/v1/valuations", json=body, headers=headers).get_json()
+    assert stored["request"] == body, "the form builds the very body of the README"
+    assert stored["value"] == direct["value"]
+    assert stored["distribution"]["p05"] == direct["distribution"]["p05"]
+    page = browser.get(sent.headers["Location"]).get_data(as_text=True)
+    assert money(stored["value"]["point"], "EUR") in page
+
+
+def test_a_bad_form_field_shows_the_apis_message_beside_it(app: Any) -> None:
+    browser = _signed_in(app)
+    body = json.loads((EXAMPLES / "patent.json").read_text())
+    values = _patent_form(browser, body)
+    values["m0.relief_from_royalty.royalty_rate"] = "4.5"
+    values["m1.replacement_cost.obsolescence.functional"] = "lots"
+    answer = browser.post("/console/valuations", data=values)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    beside = dict(re.findall(r'<p class="error field-error" id="([^"]+)-error">([^<]*)</p>', page))
+    rate = html.unescape(beside["m0.relief_from_royalty.royalty_rate"])
+    assert rate.startswith("methods[0].royalty_rate: ") and "[0, 1]" in rate
+    obsolete = html.unescape(beside["m1.replacement_cost.obsolescence.functional"])
+    assert obsolete.startswith("methods[1].obsolescence.functional: ") and "string" in obsolete
+    assert _inputs(page)["m0.relief_from_royalty.royalty_rate"] == "4.5", "the text stays"
+    values = _patent_form(browser, body)
+    values["valuation_date"] = "2010-01-01"  # before the filing date
+    page = browser.post("/console/valuations", data=values).get_data(as_text=True)
+    assert 'id="valuation_date-error"' in page and "filing" in page
+
+
+def test_add_and_remove_a_method_keep_what_was_typed(app: Any) -> None:
+    browser = _signed_in(app)
+    values = _patent_form(browser, json.loads((EXAMPLES / "patent.json").read_text()))
+    values["asset.name"] = "typed by hand"
+    page = browser.post("/console/valuations", data={**values, "action": "add"})
+    assert page.status_code == 200
+    shown = _inputs(page.get_data(as_text=True))
+    assert shown["methods"] == "3" and shown["asset.name"] == "typed by hand"
+    assert shown["m2.method"] == "dcf", "a new block starts with the first method"
+    assert shown["m1.replacement_cost.costs"] == values["m1.replacement_cost.costs"]
+    shown["csrf"] = values["csrf"]
+    removed = browser.post("/console/valuations", data={**shown, "action": "remove:0"})
+    left = _inputs(removed.get_data(as_text=True))
+    assert left["methods"] == "2" and left["m0.method"] == "replacement_cost"
+    assert left["m0.replacement_cost.costs"] == values["m1.replacement_cost.costs"]
+
+
+def test_a_derived_input_goes_through_the_form_as_json(app: Any) -> None:
+    """A field that also takes a derivation (issue 14's build-up discount rate) says so in
+    its hint and takes the object as JSON; an error inside it lands beside the field."""
+    browser = _signed_in(app)
+    body = json.loads((EXAMPLES / "patent.json").read_text())
+    values = _patent_form(browser, body)
+    page = browser.get("/console/valuations/new").get_data(as_text=True)
+    assert "build_up" in page.split('name="m0.relief_from_royalty.discount_rate"', 1)[1][:1500]
+    build_up = {"build_up": {"risk_free": 0.04, "equity_premium": 0.06, "specific_premium": 0.06}}
+    values["m0.relief_from_royalty.discount_rate"] = json.dumps(build_up)
+    sent = browser.post("/console/valuations", data=values)
+    assert sent.status_code == 302, sent.get_data(as_text=True)[-1500:]
+    build_up["build_up"]["risk_free"] = "high"  # type: ignore[assignment]
+    values["m0.relief_from_royalty.discount_rate"] = json.dumps(build_up)
+    refused = browser.post("/console/valuations", data=values).get_data(as_text=True)
+    beside = dict(
+        re.findall(r'<p class="error field-error" id="([^"]+)-error">([^<]*)</p>', refused)
+    )
+    assert html.unescape(beside["m0.relief_from_royalty.discount_rate"]).startswith(
+        "methods[0].discount_rate.build_up.risk_free: "
+    )

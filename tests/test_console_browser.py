@@ -1,5 +1,6 @@
 """The console in a real headless browser (Debian's Chromium driven by Playwright): sign in,
-value the README's patent through the form, see the chart, open the report, download the PDF
+value the README's patent through the form (its method select showing that method's fields),
+see the chart, open the report, download the PDF
 and read its text. Screenshots of the pages go to the test's tmp folder.
 
 Needs ``chromium`` (``apt install chromium``) and the ``playwright`` package (a dev
@@ -67,7 +68,14 @@ def test_a_person_values_the_patent_and_downloads_the_pdf(
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         page.click("text=Value an asset")
         page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
-        page.click("button:has-text('Value')")
+        # the method select shows that method's inputs only (the script hides the others)
+        royalty = page.locator('[name="m0.relief_from_royalty.royalty_rate"]')
+        option = page.locator('[name="m0.real_option.underlying_value"]')
+        assert royalty.is_visible() and not option.is_visible()
+        page.select_option('[name="m0.method"]', "real_option")
+        assert option.is_visible() and not royalty.is_visible()
+        page.select_option('[name="m0.method"]', "relief_from_royalty")
+        page.click("#value")
         page.wait_for_url(re.compile(r".*/console/valuations/[0-9a-f-]+$"))
         point = page.inner_text("#point")
         frame = page.frame_locator("iframe.report")

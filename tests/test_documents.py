@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from ipvalue.api.db import MIGRATIONS, iso, migrate
 from ipvalue.api.digest import record_digest
-from ipvalue.api.documents.numbers import money
+from ipvalue.api.documents.numbers import money, plain
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "patent.json"
 
@@ -251,3 +251,107 @@ def test_every_method_and_approach_has_a_chinese_label() -> None:
     zh = TERMS["zh"]
     missing = [n for n in (*METHOD_NAMES, *set(APPROACH.values())) if n not in zh]
     assert not missing
+
+
+# -- the portfolio screening report -------------------------------------------------------
+
+PORTFOLIO = Path(__file__).resolve().parents[1] / "examples" / "portfolio.json"
+
+
+@pytest.fixture
+def screened(client: Any) -> dict[str, Any]:
+    body = json.loads(PORTFOLIO.read_text())
+    body["paths"] = 2000
+    answer = client.post("/v1/portfolios/screen", json=body)
+    assert answer.status_code == 201, answer.json
+    return dict(answer.json)
+
+
+def test_the_portfolio_pdf_prints_the_screens_figures(client: Any, screened: Any) -> None:
+    answer = client.get(f"/v1/portfolios/{screened['id']}/report?format=pdf")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    flat = re.sub(r"\s+", " ", _pdf_text(answer.data))
+    totals, currency = screened["totals"], screened["currency"]
+    for name in ("total_value", "mean", "sd", "p05", "p50", "p95"):
+        assert money(totals[name], currency) in flat, name
+    for tail in totals["tail"]:
+        assert f"{plain(tail['var'], 0)} ± {plain(tail['se_var'], 0)}" in flat
+        assert plain(tail["diversification_benefit"], 0) in flat
+    # the ranked table, in rank order, each row with its value range and risk figures
+    positions = []
+    for asset in screened["assets"]:
+        assert f"{asset['rank']} {asset['name']}" in flat, asset["name"]
+        figures = " ".join(plain(asset[k], 0) for k in ("p05", "p50", "p95", "es95"))
+        assert figures in flat, (asset["id"], figures)
+        positions.append(flat.index(figures))
+    assert positions == sorted(positions), "rows print in rank order"
+    concentration = screened["concentration"]
+    assert f"{100 * concentration['largest_sector_share']:.1f} %" in flat
+    assert f"{concentration['hhi']:,.4f}" in flat
+    html = client.get(f"/v1/portfolios/{screened['id']}/report").data.decode()
+    (digest,) = set(re.findall(r"[0-9a-f]{64}", html))
+    assert digest in flat.replace(" ", "")
+    assert client.get(f"/v1/records/verify?sha256={digest}").json == {
+        "match": True,
+        "kind": "portfolio",
+        "id": screened["id"],
+    }
+    assert f"Seed {screened['settings']['seed_entropy']}" in flat
+    assert "numpy" in flat and "ipvalue" in flat
+
+
+def test_the_portfolio_report_has_its_chart_warnings_and_both_languages(
+    client: Any, screened: Any
+) -> None:
+    pid = screened["id"]
+    english = client.get(f"/v1/portfolios/{pid}/report").data.decode()
+    chinese = client.get(f"/v1/portfolios/{pid}/report?lang=zh").data.decode()
+    chinese_pdf = _pdf_text(client.get(f"/v1/portfolios/{pid}/report?format=pdf&lang=zh").data)
+    total = money(screened["totals"]["total_value"], "EUR")
+    assert total in english and total in chinese and total in chinese_pdf
+    assert "Portfolio screening report" in english and "组合筛查报告" in chinese
+    assert "组合筛查报告" in chinese_pdf
+    for html in (english, chinese):
+        assert html.count("data:image/png;base64,") == 1  # the ranked value ranges
+    challenged = [a["name"] for a in screened["assets"] if a["under_challenge"]]
+    assert challenged, "the example holds a challenged patent"
+    assert f"{len(challenged)} asset(s) under challenge: " in english
+    assert all(name in english.split("under challenge: ", 1)[1] for name in challenged)
+    assert client.get(f"/v1/portfolios/{pid}/report").data == english.encode()
+
+
+def test_rejected_upload_rows_and_a_long_table_are_reported(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ipvalue.api.documents import portfolio
+
+    lines = (EXAMPLE.parent / "portfolio.csv").read_text().splitlines()
+    lines.insert(2, "BAD-1,Broken row,patent,energy,,US,-5,0.4,granted,,,,false,,")
+    answer = client.post(
+        "/v1/portfolios/screen?paths=500&seed=2&on_error=skip&valuation_date=2026-11-27",
+        data="\n".join(lines),
+        content_type="text/csv",
+    )
+    assert answer.status_code == 201, answer.json
+    (rejected,) = answer.json["rejected"]
+    monkeypatch.setattr(portfolio, "TABLE_ROWS", 3)
+    html = client.get(f"/v1/portfolios/{answer.json['id']}/report").data.decode()
+    assert "1 row(s) of the upload were rejected" in html
+    assert rejected["errors"][0]["field"] in html and "BAD-1" in html
+    n = len(answer.json["assets"])
+    assert f"the first 3 of {n} assets" in html
+    assert f"/v1/portfolios/{answer.json['id']}/csv" in html
+
+
+def test_portfolio_report_bad_input(client: Any, other_client: Any, screened: Any) -> None:
+    pid = screened["id"]
+    assert client.get("/v1/portfolios/no-such-id/report").status_code == 404
+    assert other_client.get(f"/v1/portfolios/{pid}/report").status_code == 404
+    for query, field, allowed in (
+        ("format=docx", "format", "html, pdf"),
+        ("lang=fr", "lang", "en, zh"),
+    ):
+        answer = client.get(f"/v1/portfolios/{pid}/report?{query}")
+        assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+        assert answer.json["errors"][0]["field"] == field
+        assert allowed in answer.json["errors"][0]["message"]

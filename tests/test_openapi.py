@@ -121,3 +121,115 @@ def test_descriptions_are_markdown_and_version_is_the_packages(anon_client: Any)
 
 def test_document_is_built_once_and_served_identically(anon_client: Any) -> None:
     assert anon_client.get("/openapi.json").data == anon_client.get("/openapi.json").data
+
+
+# -- examples: every operation with a body has one, and each is valid -------------------------
+
+
+def _operations_with_a_body(app: Any) -> list[tuple[str, str, Any]]:
+    """(method, OpenAPI path, the view's declared operation) of every documented operation
+    that takes a body."""
+    from ipvalue.api.openapi import _PARAM, ATTRIBUTE, Operation
+
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.startswith("console."):
+            continue
+        view = app.view_functions[rule.endpoint]
+        op = getattr(view, ATTRIBUTE, None) or Operation()
+        for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH"}):
+            found.append((method.lower(), _PARAM.sub(r"{\1}", rule.rule), op))
+    return found
+
+
+def _validate_body(op: Any, media: str, value: Any) -> None:
+    """Check ``value`` as the operation itself reads a body of ``media``."""
+    from ipvalue.risk.book.imports import parse
+    from ipvalue.risk.portfolio import read_portfolio_csv
+
+    if media == "application/json":
+        assert op.request is not None, "a JSON example needs the operation's request model"
+        op.request.model_validate(value)
+    elif media == "text/csv" and op.request is not None:  # a CSV upload of the JSON's assets
+        upload = read_portfolio_csv(value.encode(), 100_000, "reject")
+        assert upload.assets and not upload.rejected
+    else:  # a bulk file: read by its format
+        fmt = "csv" if media == "text/csv" else "uspto-maintfee"
+        parsed = parse(fmt, value)
+        assert parsed.rows and not parsed.rejected, parsed.rejected
+
+
+def test_every_operation_with_a_body_has_a_valid_example(
+    app: Any, document: dict[str, Any]
+) -> None:
+    checked = 0
+    for method, path, op in _operations_with_a_body(app):
+        content = document["paths"][path][method]["requestBody"]["content"]
+        named = {media: body.get("examples", {}) for media, body in content.items()}
+        assert any(named.values()), f"{method.upper()} {path} shows no example body"
+        for media in ("application/json", "text/csv", "text/plain"):
+            if media in content:
+                assert named[media], f"{method.upper()} {path}: no {media} example"
+            for name, example in named.get(media, {}).items():
+                try:
+                    _validate_body(op, media, example["value"])
+                except Exception as exc:  # the name of the example that rotted
+                    raise AssertionError(f"{method.upper()} {path} example {name}: {exc}") from exc
+                checked += 1
+    assert checked >= 20
+
+
+def test_every_example_file_is_an_example_of_its_endpoint(document: dict[str, Any]) -> None:
+    from ipvalue.api.openapi_examples import FILES, examples_folder
+
+    folder = examples_folder()
+    assert folder is not None and (folder / "patent.json").is_file()
+    shown = {name for by_media in FILES.values() for names in by_media.values() for name in names}
+    assert shown == {p.name for p in folder.iterdir() if p.is_file()}
+    valuations = document["paths"]["/v1/valuations"]["post"]["requestBody"]["content"]
+    assert valuations["application/json"]["examples"]["patent"]["value"]["methods"]
+
+
+def test_response_examples_are_what_the_api_answers(client: Any, document: dict[str, Any]) -> None:
+    import json
+    from pathlib import Path
+
+    from ipvalue.api.openapi_examples import RESPONSES
+    from ipvalue.api.schemas import JobAccepted, RecordCheck
+
+    body = json.loads((Path(__file__).parents[1] / "examples" / "patent.json").read_text())
+    body["methods"][0]["royalty_rate"] = 4.5
+    answer = client.post("/v1/valuations", json=body)
+    (example,) = RESPONSES[("post", "/v1/valuations", "422")].values()
+    assert answer.status_code == 422 and answer.get_json() == example["value"]
+    shown = document["paths"]["/v1/valuations"]["post"]["responses"]["422"]["content"]
+    assert shown["application/problem+json"]["examples"]
+    for example in RESPONSES[("get", "/v1/records/verify", "200")].values():
+        RecordCheck.model_validate(example["value"])
+    jobs = document["paths"]["/v1/volatility"]["post"]["responses"]["202"]["content"]
+    for example in jobs["application/json"]["examples"].values():
+        JobAccepted.model_validate(example["value"])
+
+
+def test_every_query_parameter_a_route_takes_is_documented(
+    client: Any, document: dict[str, Any]
+) -> None:
+    """Each route that refuses an unknown query parameter names those it takes; every one of
+    them is in the operation's documented parameters."""
+    checked = 0
+    for path, item in document["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, op in item.items():
+            url = re.sub(r"\{[^}]+\}", "x", path) + "?zz_unknown=1"
+            answer = client.open(url, method=method.upper(), json={} if method != "get" else None)
+            errors = (answer.get_json(silent=True) or {}).get("errors") or []
+            refused = [e for e in errors if e["field"] == "zz_unknown"]
+            if answer.status_code != 422 or not refused:
+                continue
+            named = re.search(r"(?:use|takes) ([a-z0-9_, ]+?)(?:\)|;|$)", refused[0]["message"])
+            taken = set(re.split(r",\s*|\s+or\s+", named.group(1).strip())) if named else set()
+            documented = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            assert taken <= documented, (method, path, sorted(taken - documented))
+            checked += 1
+    assert checked >= 15

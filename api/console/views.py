@@ -5,13 +5,14 @@ progress, and a portfolio upload with the ranked download."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 
+from ipvalue.api.console import form
 from ipvalue.api.console.client import Answer, api
 from ipvalue.api.console.session import check_csrf, csrf_token, sign_in, signed_in_key
 from ipvalue.api.openapi import operation
@@ -120,36 +121,99 @@ def dashboard(key: str) -> str:
     )
 
 
+def _valuation_form(
+    values: Mapping[str, str],
+    beside: Mapping[str, str] | None = None,
+    rest: Mapping[str, str] | None = None,
+    body: str | None = None,
+    body_errors: Mapping[str, str] | None = None,
+) -> str:
+    """The valuation page: the form generated from the request models (`form`), and the
+    JSON option (pasted or uploaded)."""
+    return _page(
+        "valuation_new.html",
+        groups=form.request_groups(),
+        forms=list(form.method_forms().values()),
+        count=form.method_count(values),
+        values=values,
+        beside=beside or {},
+        rest=rest or {},
+        body=json.dumps(EXAMPLE_BODY, indent=2) if body is None else body,
+        body_errors=body_errors or {},
+    )
+
+
+def _submitted(answer: Answer, location: Callable[[dict[str, Any]], str]) -> Any:
+    """Where a post the API took goes: a job's page (202), else ``location`` of the answer;
+    None when the API refused it (the view shows its messages)."""
+    if answer.status == 202:
+        return redirect(f"/console/jobs/{answer.json['job_id']}")
+    if answer.ok:
+        return redirect(location(answer.json))
+    return None
+
+
+def _refusal(answer: Answer, field: str) -> dict[str, str]:
+    """The API's messages by field; a problem without field errors under ``field``."""
+    detail = answer.json.get("detail", "refused") if isinstance(answer.json, dict) else "refused"
+    return answer.field_errors() or {field: detail}
+
+
+def _valuation_page(result: dict[str, Any]) -> str:
+    return f"/console/valuations/{result['id']}"
+
+
 @bp.get("/valuations/new")
 @operation(media_type="text/html", tags=["console"])
 @signed_in
 def new_valuation(key: str) -> str:
-    """The valuation form: a JSON body (pasted, uploaded or edited from the example)."""
+    """The valuation form: every method's fields (generated from the request models), filled
+    with the README's patent; or a JSON body (pasted, uploaded or edited from the example)."""
     del key
-    return _page("valuation_new.html", body=json.dumps(EXAMPLE_BODY, indent=2), errors={})
+    return _valuation_form(form.form_values(EXAMPLE_BODY))
 
 
 @bp.post("/valuations")
 @operation(media_type="text/html", tags=["console"], status=302)
 @signed_in
 def create_valuation(key: str) -> Any:
-    """Value the asset of the form through ``POST /v1/valuations``; the API's messages are
-    shown beside the body, field by field."""
+    """Value the asset of the form (or of the JSON body) through ``POST /v1/valuations``;
+    the API's messages are shown beside the fields they name. ``action=add`` adds a method
+    block, ``action=remove:N`` removes block N."""
+    upload = request.files.get("file")
+    if "body" in request.form or (upload and upload.filename):
+        return _create_from_json(key)
+    values = {k: v for k, v in request.form.items() if k not in {"csrf", "action"}}
+    action = request.form.get("action", "value")
+    if action == "add":
+        values["methods"] = str(form.method_count(values) + 1)
+        return _valuation_form(values)
+    if action.startswith("remove:") and action[7:].isdigit():
+        return _valuation_form(form.drop_method(values, int(action[7:])))
+    answer = api("POST", "/v1/valuations", key, json=form.build_body(values))
+    done = _submitted(answer, _valuation_page)
+    if done is not None:
+        return done
+    beside, rest = form.field_messages(_refusal(answer, "body"), values)
+    return _valuation_form(values, beside, rest), answer.status
+
+
+def _create_from_json(key: str) -> Any:
+    """The JSON option: a pasted or uploaded body, posted as it is."""
     upload = request.files.get("file")
     text = upload.read().decode("utf-8", "replace") if upload and upload.filename else ""
     text = text or request.form.get("body", "")
+    values = form.form_values(EXAMPLE_BODY)
     try:
         body = json.loads(text)
     except ValueError as exc:
         errors = {"body": f"is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}
-        return _page("valuation_new.html", body=text, errors=errors), 422
+        return _valuation_form(values, body=text, body_errors=errors), 422
     answer = api("POST", "/v1/valuations", key, json=body)
-    if answer.status == 202:
-        return redirect(f"/console/jobs/{answer.json['job_id']}")
-    if not answer.ok:
-        errors = answer.field_errors() or {"body": answer.json.get("detail", "refused")}
-        return _page("valuation_new.html", body=text, errors=errors), answer.status
-    return redirect(f"/console/valuations/{answer.json['id']}")
+    done = _submitted(answer, _valuation_page)
+    if done is not None:
+        return done
+    return _valuation_form(values, body=text, body_errors=_refusal(answer, "body")), answer.status
 
 
 @bp.get("/valuations/<record_id>")
@@ -166,8 +230,14 @@ def valuation(key: str, record_id: str) -> str:
 @signed_in
 def valuation_report(key: str, record_id: str) -> Response:
     """The valuation's report through the console session (``format``, ``lang``)."""
+    return _report(key, f"/v1/valuations/{record_id}/report")
+
+
+def _report(key: str, path: str) -> Response:
+    """A document of the API (``path``) through the console session, with the page's
+    ``format`` and ``lang``."""
     query = {k: v for k, v in request.args.items() if k in {"format", "lang"}}
-    answer = _or_404(api("GET", f"/v1/valuations/{record_id}/report", key, query_string=query))
+    answer = _or_404(api("GET", path, key, query_string=query))
     return Response(answer.data, status=answer.status, mimetype=answer.mimetype)
 
 
@@ -186,9 +256,7 @@ def loan(key: str, loan_id: str) -> str:
 @signed_in
 def loan_report(key: str, loan_id: str) -> Response:
     """The loan's guarantee certificate through the console session."""
-    query = {k: v for k, v in request.args.items() if k in {"format", "lang"}}
-    answer = _or_404(api("GET", f"/v1/loans/{loan_id}/report", key, query_string=query))
-    return Response(answer.data, status=answer.status, mimetype=answer.mimetype)
+    return _report(key, f"/v1/loans/{loan_id}/report")
 
 
 @bp.post("/alerts/<alert_id>/acknowledge")
@@ -219,18 +287,20 @@ def new_volatility(key: str) -> str:
 @signed_in
 def create_volatility(key: str) -> Any:
     """Start a Bayesian volatility estimate (a job) and watch its progress."""
-    form = request.form.to_dict()
+    fields = request.form.to_dict()
     try:
-        series = [float(x) for x in form.get("series", "").replace(",", " ").split()]
-        periods = int(form.get("periods_per_year") or 12)
+        series = [float(x) for x in fields.get("series", "").replace(",", " ").split()]
+        periods = int(fields.get("periods_per_year") or 12)
     except ValueError:
-        return _page("volatility_new.html", errors={"series": "numbers only"}, form=form), 422
-    body = {"series": series, "kind": form.get("kind", "levels"), "periods_per_year": periods}
+        return _page("volatility_new.html", errors={"series": "numbers only"}, form=fields), 422
+    body = {"series": series, "kind": fields.get("kind", "levels"), "periods_per_year": periods}
     answer = api("POST", "/v1/volatility", key, json=body)
-    if not answer.ok:
-        errors = answer.field_errors() or {"series": answer.json.get("detail", "refused")}
-        return _page("volatility_new.html", errors=errors, form=form), answer.status
-    return redirect(f"/console/jobs/{answer.json['job_id']}")
+    done = _submitted(answer, lambda result: f"/console/jobs/{result['job_id']}")
+    if done is not None:
+        return done
+    return _page("volatility_new.html", errors=_refusal(answer, "series"), form=fields), (
+        answer.status
+    )
 
 
 @bp.get("/jobs/<job_id>")
@@ -268,12 +338,10 @@ def create_portfolio(key: str) -> Any:
     answer = api(
         "POST", "/v1/portfolios/screen", key, data=data, content_type=media, query_string=query
     )
-    if answer.status == 202:
-        return redirect(f"/console/jobs/{answer.json['job_id']}")
-    if not answer.ok:
-        errors = answer.field_errors() or {"file": answer.json.get("detail", "refused")}
-        return _page("portfolio_new.html", errors=errors), answer.status
-    return redirect(f"/console/portfolios/{answer.json['id']}")
+    done = _submitted(answer, lambda result: f"/console/portfolios/{result['id']}")
+    if done is not None:
+        return done
+    return _page("portfolio_new.html", errors=_refusal(answer, "file")), answer.status
 
 
 @bp.get("/portfolios/<record_id>")
@@ -283,6 +351,14 @@ def portfolio(key: str, record_id: str) -> str:
     """A screened portfolio: totals and the ranked table, with downloads."""
     record = _or_404(api("GET", f"/v1/portfolios/{record_id}", key)).json
     return _page("portfolio.html", record=record)
+
+
+@bp.get("/portfolios/<record_id>/report")
+@operation(media_type=("text/html", "application/pdf"), tags=["console"])
+@signed_in
+def portfolio_report(key: str, record_id: str) -> Response:
+    """The screening's report through the console session (``format``, ``lang``)."""
+    return _report(key, f"/v1/portfolios/{record_id}/report")
 
 
 @bp.get("/portfolios/<record_id>/<fmt>")

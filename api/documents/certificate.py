@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ipvalue.api.documents.numbers import money, plain, share
-from ipvalue.api.documents.sections import Rows, Table, collateral_section, trigger_table
+from ipvalue.api.documents.sections import (
+    Rows,
+    Table,
+    collateral_section,
+    provenance,
+    trigger_table,
+)
 from ipvalue.api.documents.words import term, words
 
 
@@ -141,12 +147,5 @@ def certificate(
         cert.warnings += list(collateral.get("warnings") or [])
     cert.triggers = trigger_table(result.get("triggers") or [], lang)
     cert.next_revaluation = result.get("next_revaluation_date")
-    versions = evaluation.get("versions") or {}
-    cert.provenance = [
-        (w["evaluation_id"], evaluation["id"]),
-        (w["created_at"], evaluation["created_at"]),
-        (w["seed"], evaluation.get("seed") or w["none"]),
-        (w["versions"], ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))),
-        (w["sha256"], evaluation["sha256"]),
-    ]
+    cert.provenance = provenance(evaluation, "evaluation_id", lang)
     return cert

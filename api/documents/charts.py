@@ -2,7 +2,8 @@
 
 Each function returns a PNG (bytes) sized for an A4 column: the value histogram with p05, p50,
 p95 and their intervals, the sensitivity tornado, and the collateral fan over the loan term
-with the loan amount and the value at which the LTV cap binds. Axis labels carry units.
+with the loan amount and the value at which the LTV cap binds, and a portfolio's ranked value
+ranges (p05 to p95 with the median and today's value). Axis labels carry units.
 Chinese labels use the bundled ``fonts/ipvalue-cjk-sc.ttf`` (Noto Sans CJK SC cut to GB 2312,
 SIL OFL; `ipvalue.api.documents.fonts`).
 """
@@ -171,5 +172,54 @@ def fan(
     axes.set_ylabel(labels["y"], fontsize=8)
     axes.set_ylim(bottom=0)
     axes.legend(fontsize=7, frameon=False, loc="upper left")
+    _style(axes, lang)
+    return _png(figure)
+
+
+def ranges(
+    rows: Sequence[tuple[str, float, float, float, float]],
+    labels: dict[str, str],
+    lang: str,
+) -> bytes:
+    """Ranked value ranges at the horizon: a bar from p05 to p95, the median and today's value
+    of each asset, rank 1 on top.
+
+    Parameters
+    ----------
+    rows : sequence of (str, float, float, float, float)
+        ``(asset, p05, p50, p95, value today)`` in rank order (money).
+    labels : dict
+        ``x`` axis label (with the currency), ``range``, ``median`` and ``value`` legend labels.
+    """
+    height = max(1.6, 0.28 * len(rows) + 1.0)
+    figure, axes = _figure(height)
+    positions = list(range(len(rows)))[::-1]
+    low = [row[1] for row in rows]
+    axes.barh(
+        positions,
+        [row[3] - row[1] for row in rows],
+        left=low,
+        height=0.55,
+        color="#9bb7d4",
+        label=labels["range"],
+    )
+    axes.scatter(
+        [row[2] for row in rows], positions, color="#08306b", s=12, zorder=3, label=labels["median"]
+    )
+    axes.scatter(
+        [row[4] for row in rows],
+        positions,
+        color="#b2182b",
+        marker="|",
+        s=90,
+        zorder=3,
+        label=labels["value"],
+    )
+    axes.set_yticks(positions, [row[0] for row in rows], fontsize=7)
+    axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    axes.set_xlim(left=0)
+    axes.set_xlabel(labels["x"], fontsize=8)
+    figure.subplots_adjust(top=1 - 0.35 / height)
+    axes.legend(fontsize=7, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3)
     _style(axes, lang)
     return _png(figure)

@@ -1,5 +1,5 @@
-"""Pieces two documents share: tables, the collateral section with its fan chart, the
-trigger table, charts as data URIs."""
+"""Pieces the documents share: tables, the collateral section with its fan chart, the
+trigger table, the provenance rows, charts as data URIs."""
 
 from __future__ import annotations
 
@@ -91,3 +91,26 @@ def collateral_section(
         lang,
     )
     return rows, data_uri(png)
+
+
+def provenance(record: dict[str, Any], id_word: str, lang: str) -> Rows:
+    """Where a document's figures come from: the stored record's id and time, its seed, the
+    library versions that computed it and its SHA-256 (``GET /v1/records/verify`` checks it).
+
+    Parameters
+    ----------
+    record : dict
+        A stored record (`ipvalue.api.store`: ``id``, ``created_at``, ``seed``, ``versions``,
+        ``sha256``).
+    id_word : str
+        The label of the record's id (``record_id``, ``evaluation_id``).
+    """
+    w = words(lang)
+    versions = record.get("versions") or {}
+    return [
+        (w[id_word], record["id"]),
+        (w["created_at"], record["created_at"]),
+        (w["seed"], record.get("seed") or w["none"]),
+        (w["versions"], ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))),
+        (w["sha256"], record["sha256"]),
+    ]

@@ -16,7 +16,14 @@ from typing import Any
 
 from ipvalue.api.documents import charts
 from ipvalue.api.documents.numbers import cell, money, plain, share
-from ipvalue.api.documents.sections import Rows, Table, collateral_section, data_uri, trigger_table
+from ipvalue.api.documents.sections import (
+    Rows,
+    Table,
+    collateral_section,
+    data_uri,
+    provenance,
+    trigger_table,
+)
 from ipvalue.api.documents.words import term, words
 from ipvalue.models.triggers import TriggerState
 from ipvalue.risk.triggers import evaluate_triggers
@@ -245,14 +252,7 @@ def valuation_report(
         warnings += list(collateral.get("warnings") or [])
     report.triggers, report.next_revaluation = _triggers(result, collateral, lang)
     report.warnings = warnings
-    versions = record.get("versions") or {}
-    report.provenance = [
-        (w["record_id"], record["id"]),
-        (w["created_at"], record["created_at"]),
-        (w["seed"], record.get("seed") or w["none"]),
-        (w["versions"], ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))),
-        (w["sha256"], record["sha256"]),
-    ]
+    report.provenance = provenance(record, "record_id", lang)
     return report
 
 

@@ -8,8 +8,9 @@ from flask import Blueprint, request
 
 from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
-from ipvalue.api.openapi import operation
+from ipvalue.api.openapi import operation, query
 from ipvalue.api.pagination import parse_page
+from ipvalue.api.records import common_parameters
 from ipvalue.api.routes.assets import book
 from ipvalue.models.book import Acknowledgement, Alert, AlertStatus
 from ipvalue.models.errors import InputError
@@ -18,7 +19,18 @@ bp = Blueprint("alerts", __name__, url_prefix="/v1/alerts")
 
 
 @bp.get("")
-@operation(tags=["book"], record=False, errors=[422])
+@operation(
+    tags=["book"],
+    record=False,
+    errors=[422],
+    parameters=[
+        *common_parameters(),
+        *query(
+            status=({"type": "string", "enum": list(get_args(AlertStatus))}, "where it stands"),
+            loan_id=({"type": "string"}, "the loan's alerts only"),
+        ),
+    ],
+)
 def list_alerts() -> dict[str, Any]:
     """The tenant's alerts, newest first: ``status`` (open, acknowledged, cleared),
     ``loan_id``, ``limit``, ``cursor``, ``created_after/before`` (on ``raised_at``)."""

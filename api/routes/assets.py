@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.book import BookStore
-from ipvalue.api.openapi import operation
+from ipvalue.api.openapi import operation, query
 from ipvalue.api.pagination import parse_page
+from ipvalue.api.records import common_parameters
 from ipvalue.models.asset import Asset
 from ipvalue.models.book import AssetBody, BookEvent, EventsBody, UnclassifiedEvent
 from ipvalue.models.errors import FieldProblem, InputError
@@ -115,7 +116,14 @@ def _as_of_arg() -> dt.date | None:
 
 
 @bp.get("/assets/<asset_id>")
-@operation(tags=["book"], record=False)
+@operation(
+    tags=["book"],
+    record=False,
+    parameters=query(
+        version=({"type": "integer", "minimum": 1}, "an older version (1, 2, ...)"),
+        as_of=({"type": "string", "format": "date"}, "the legal record as of this date"),
+    ),
+)
 def read_asset(asset_id: str) -> dict[str, Any]:
     """An asset as it stands (``?version=N`` an older version; ``?as_of=`` the legal record
     on another date)."""
@@ -134,7 +142,23 @@ def archive_asset(asset_id: str) -> dict[str, Any]:
 
 
 @bp.get("/assets")
-@operation(tags=["book"], record=False, errors=[422])
+@operation(
+    tags=["book"],
+    record=False,
+    errors=[422],
+    parameters=[
+        *common_parameters(),
+        *query(
+            asset_name=({"type": "string"}, "the asset's name"),
+            asset_kind=({"type": "string"}, "patent, trademark, ..."),
+            status=({"type": "string"}, "the legal status when the asset last changed"),
+            archived=(
+                {"type": "string", "enum": ["true", "false"], "default": "false"},
+                "true includes archived ones",
+            ),
+        ),
+    ],
+)
 def list_assets() -> dict[str, Any]:
     """The book's assets, newest first: ``limit``, ``cursor``, ``created_after/before``,
     ``asset_name``, ``asset_kind``, ``status``, ``archived=true`` to include archived ones."""
@@ -258,7 +282,29 @@ def post_events(asset_id: str) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/legal-status/imports")
-@operation(tags=["book"], record=False, errors=[413])
+@operation(
+    tags=["book"],
+    record=False,
+    errors=[413],
+    file_body=("text/plain", "text/csv"),
+    parameters=[
+        {
+            "name": "format",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string", "enum": list(FORMATS)},
+            "description": "the file's format: uspto-maintfee (the USPTO maintenance-fee "
+            "events file) or csv (the README's columns)",
+        },
+        {
+            "name": "on_error",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "enum": ["fail", "skip"], "default": "fail"},
+            "description": "fail: a malformed line imports nothing; skip: import the good lines",
+        },
+    ],
+)
 def import_legal_status() -> tuple[dict[str, Any], int]:
     """Import a bulk legal-status file (the body): ``?format=uspto-maintfee`` (the USPTO
     maintenance-fee events file) or ``csv`` (the README's columns). A malformed line is

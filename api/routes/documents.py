@@ -1,5 +1,6 @@
-"""Documents: the valuation report (HTML or PDF, English or Chinese) and the check of the
-SHA-256 a document prints (``GET /v1/records/verify``)."""
+"""Documents: the valuation report, the guarantee certificate of a loan and the portfolio
+screening report (HTML or PDF, English or Chinese), and the check of the SHA-256 a document
+prints (``GET /v1/records/verify``)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from flask import Blueprint, Response, current_app, request
 
 from ipvalue.api.auth import current_tenant
 from ipvalue.api.documents.certificate import certificate
+from ipvalue.api.documents.portfolio import portfolio_report
 from ipvalue.api.documents.render import FORMATS, MEDIA_TYPES, render
 from ipvalue.api.documents.valuation import valuation_report
 from ipvalue.api.documents.words import LANGUAGES
 from ipvalue.api.monitor import EVALUATION_KIND
-from ipvalue.api.openapi import operation
+from ipvalue.api.openapi import operation, query
 from ipvalue.api.pagination import Page
 from ipvalue.api.records import get_record
 from ipvalue.api.routes.assets import asset_answer, book
@@ -26,22 +28,16 @@ bp = Blueprint("documents", __name__)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
-REPORT_PARAMETERS = [
-    {
-        "name": "format",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": list(FORMATS), "default": "html"},
-        "description": "html (a page that prints on A4) or pdf",
-    },
-    {
-        "name": "lang",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": list(LANGUAGES), "default": "en"},
-        "description": "en (English) or zh (Chinese)",
-    },
-]
+REPORT_PARAMETERS = query(
+    format=(
+        {"type": "string", "enum": list(FORMATS), "default": "html"},
+        "html (a page that prints on A4) or pdf",
+    ),
+    lang=(
+        {"type": "string", "enum": list(LANGUAGES), "default": "en"},
+        "en (English) or zh (Chinese)",
+    ),
+)
 
 
 def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
@@ -57,6 +53,13 @@ def _refuse_unknown(allowed: tuple[str, ...]) -> None:
             raise InputError.for_field(
                 name, f"unknown query parameter; this endpoint takes {', '.join(allowed)}"
             )
+
+
+def _report_query() -> tuple[str, str]:
+    """A report's ``format`` and ``lang`` (422 naming the allowed values; other parameters
+    refused)."""
+    _refuse_unknown(("format", "lang"))
+    return _choice("format", FORMATS, "html"), _choice("lang", LANGUAGES, "en")
 
 
 def _newest_collateral(valuation_id: str) -> dict[str, Any] | None:
@@ -84,9 +87,7 @@ def valuation(record_id: str) -> Response:
     the triggers and next revaluation date, warnings, and the seed, library versions and
     SHA-256 of the stored record (check it with `GET /v1/records/verify`).
     """
-    _refuse_unknown(("format", "lang"))
-    fmt = _choice("format", FORMATS, "html")
-    lang = _choice("lang", LANGUAGES, "en")
+    fmt, lang = _report_query()
     record = get_record("valuation", record_id)
     report = valuation_report(record, _newest_collateral(record_id), lang)
     context = {
@@ -116,9 +117,7 @@ def loan(loan_id: str) -> Response:
     record's seed, library versions and SHA-256, and a place for the committee's signature.
     Before the first monitoring run it says so.
     """
-    _refuse_unknown(("format", "lang"))
-    fmt = _choice("format", FORMATS, "html")
-    lang = _choice("lang", LANGUAGES, "en")
+    fmt, lang = _report_query()
     tenant = current_tenant()
     answer = loan_answer(book().get("loan", tenant, loan_id))
     monitoring = answer["monitoring"]
@@ -139,6 +138,37 @@ def loan(loan_id: str) -> Response:
         "sha256": evaluation["sha256"] if evaluation else "\u2013",
     }
     return _document(render("certificate.html", context, fmt, lang), fmt, f"loan-{loan_id}")
+
+
+@bp.get("/v1/portfolios/<record_id>/report")
+@operation(
+    tags=["documents"],
+    media_type=("text/html", "application/pdf"),
+    errors=[422],
+    parameters=REPORT_PARAMETERS,
+)
+def portfolio(record_id: str) -> Response:
+    """The screening report of a stored portfolio screening, as HTML or PDF, in English or
+    Chinese.
+
+    It holds the portfolio totals (value today, mean, sd, p05, p50, p95 at the horizon, VaR
+    and ES with their diversification benefit), the ranked value ranges as a chart (p05 to
+    p95, median, value today), the ranked table of assets with each value range and risk
+    figures (the first 200; `GET /v1/portfolios/{id}/csv` has them all), the concentration
+    (top shares, HHI, sectors, shares expiring, challenged or lost), the screen's settings, its
+    warnings and rejected upload rows, and the seed, library versions and SHA-256 of the
+    stored record (check it with `GET /v1/records/verify`).
+    """
+    fmt, lang = _report_query()
+    record = get_record("portfolio", record_id)
+    report = portfolio_report(record, lang)
+    context = {
+        "r": report,
+        "title": report.title,
+        "words": report.words,
+        "sha256": record["sha256"],
+    }
+    return _document(render("portfolio.html", context, fmt, lang), fmt, f"portfolio-{record_id}")
 
 
 def _document(body: bytes, fmt: str, name: str) -> Response:

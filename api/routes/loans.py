@@ -13,8 +13,9 @@ from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.book import parse_risk_cursor
 from ipvalue.api.monitor import EVALUATION_KIND
-from ipvalue.api.openapi import operation
+from ipvalue.api.openapi import operation, query
 from ipvalue.api.pagination import parse_page
+from ipvalue.api.records import common_parameters
 from ipvalue.api.routes.assets import book
 from ipvalue.api.xlsx import xlsx_bytes
 from ipvalue.models.book import LoanBody
@@ -136,7 +137,11 @@ def change_loan(loan_id: str) -> dict[str, Any]:
 
 
 @bp.get("/loans/<loan_id>")
-@operation(tags=["book"], record=False)
+@operation(
+    tags=["book"],
+    record=False,
+    parameters=query(version=({"type": "integer", "minimum": 1}, "an older version (1, 2, ...)")),
+)
 def read_loan(loan_id: str) -> dict[str, Any]:
     """A loan with its latest monitoring (collateral, triggers, next revaluation date, open
     alerts); ``?version=N`` an older version."""
@@ -158,7 +163,26 @@ def archive_loan(loan_id: str) -> dict[str, Any]:
 
 
 @bp.get("/loans")
-@operation(tags=["book"], record=False, errors=[422])
+@operation(
+    tags=["book"],
+    record=False,
+    errors=[422],
+    parameters=[
+        *common_parameters(),
+        *query(
+            sort=(
+                {"type": "string", "enum": ["newest", "risk"], "default": "newest"},
+                "risk: highest probability of an LTV breach first",
+            ),
+            borrower=({"type": "string"}, "the borrower's name"),
+            currency=({"type": "string", "pattern": "^[A-Z]{3}$"}, "the loan's currency"),
+            archived=(
+                {"type": "string", "enum": ["true", "false"], "default": "false"},
+                "true includes archived ones",
+            ),
+        ),
+    ],
+)
 def list_loans() -> dict[str, Any]:
     """The book's loans, newest first, or ``sort=risk`` (highest probability of an LTV breach
     first, loans not yet monitored last); ``borrower``, ``currency``, ``archived=true``."""
@@ -207,7 +231,15 @@ def _book_items(tenant: str) -> list[tuple[BookLoan, int]]:
 
 
 @bp.get("/loans/export")
-@operation(tags=["book"], record=False, errors=[422], media_type="text/csv")
+@operation(
+    tags=["book"],
+    record=False,
+    errors=[422],
+    media_type=("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    parameters=query(
+        format=({"type": "string", "enum": ["csv", "xlsx"], "default": "csv"}, "csv or xlsx")
+    ),
+)
 def export_loans() -> Response:
     """Every loan of the book with its latest monitoring, one row each: ``?format=csv``
     (default) or ``xlsx``."""

@@ -11,6 +11,7 @@ from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.openapi import operation
 from ipvalue.api.pagination import parse_page
+from ipvalue.api.records import common_parameters
 from ipvalue.api.webhooks import deliveries, get_hook, subscribe
 
 bp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks")
@@ -57,7 +58,7 @@ def read_webhook(hook_id: str) -> dict[str, Any]:
 
 
 @bp.get("/<hook_id>/deliveries")
-@operation(tags=["book"], record=False, errors=[422])
+@operation(tags=["book"], record=False, errors=[422], parameters=common_parameters())
 def list_deliveries(hook_id: str) -> dict[str, Any]:
     """The subscription's delivery log, newest first: status (pending, delivered, failed, or
     refused: its host no longer resolves to a public address, so it was not sent),
