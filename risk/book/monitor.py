@@ -54,6 +54,10 @@ WORTHLESS = 0.01
 """Value (money) a worthless bundle is shown to the trigger rules as."""
 MONITOR_PATHS = 10_000
 """Paths of each loan's collateral simulation in a monitoring run."""
+BAND_EVERY = 3
+"""The stored evaluation keeps the collateral's value bands (the guarantee certificate's fan
+chart) at every third monitoring date (quarterly for monthly dates) and at the horizon; every
+other figure uses every date."""
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,7 @@ def evaluate_loan(
                 "seed": run_seed(loan_id, as_of),
             }
         )
-        collateral = assess_collateral(request).model_dump(mode="json")
+        collateral = assess_collateral(request, band_every=BAND_EVERY).model_dump(mode="json")
     events: list[tuple[str, Any]] = []
     for p, r in zip(pledged, records, strict=True):
         events += [(p.id, e) for e in r.trigger_events()]
