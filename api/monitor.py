@@ -2,18 +2,26 @@
 
 `run_monitoring` is the one implementation behind ``POST /v1/monitoring/runs`` (a job: it runs
 in a job worker from its JSON payload, see `monitoring_job`) and ``ipvalue monitor run`` (the
-CLI, for cron). For each loan open on the run date (started, not matured, not archived):
+CLI, for cron). The loans open on the run date (started, not matured, not archived) go in
+chunks of `CHUNK_LOANS`; for each chunk:
 
-1. take the loan's lease (`BookStore.take_lease`), so exactly one run handles a loan at a time
-   across web workers and job processes; a loan another run holds is reported in ``skipped``;
-2. evaluate it (:func:`ipvalue.risk.book.monitor.evaluate_loan`): appraisals re-run as of the
-   date with the legal record as it now stands, volatility re-estimated from an asset's
-   observations when they changed (`posterior_draws`; its posterior draws feed the collateral),
-   the bundle's collateral, every trigger rule;
-3. decide its alerts (:func:`ipvalue.risk.book.alerts.decide_alerts`) and store, in one
-   transaction, the evaluation (record kind ``loan_evaluation``, subject the loan id), the new
-   and cleared alerts and the loan's risk for ``GET /v1/loans?sort=risk``: a crash leaves a
-   loan either evaluated or not, never half.
+1. take its loans' leases in one transaction (`take_leases`, the rule of
+   `BookStore.take_lease`), so exactly one run handles a loan at a time across web workers and
+   job processes; a loan another run holds is reported in ``skipped``;
+2. read the pledged assets, the loans' baselines (their latest evaluations) and their alerts,
+   one query each, and estimate an asset's volatility from its observations when they changed
+   (`posterior_draws`; its posterior draws feed the collateral);
+3. evaluate the loans (`evaluate_jobs`, :func:`ipvalue.risk.book.monitor.evaluate_loan`):
+   appraisals re-run as of the date with the legal record as it now stands, the bundle's
+   collateral, every trigger rule; here, or in the workers of an ``executor`` (a Dask client,
+   a process pool) while this process goes on with the next chunks: the work needs no
+   database, and each loan's collateral is seeded by its id and the date, so where it runs
+   changes no number;
+4. decide the alerts (:func:`ipvalue.risk.book.alerts.decide_alerts`) and store, in one
+   transaction, the evaluations (record kind ``loan_evaluation``, subject the loan id), the
+   new and cleared alerts with their webhook outbox rows, and the loans' risk for
+   ``GET /v1/loans?sort=risk``: a crash leaves a loan either evaluated or not, never half;
+   then give the leases back.
 
 A loan that fails (no appraisal, no volatility, a currency that differs) is reported in
 ``failures`` with its problem; the others go on.
@@ -47,7 +55,7 @@ from ipvalue.api.db import dumps, engine_for, now
 from ipvalue.api.jobs import process_tag
 from ipvalue.api.store import record_row
 from ipvalue.api.tables import records, tenants
-from ipvalue.api.webhooks import deliver_due, enqueue
+from ipvalue.api.webhooks import deliver_due, enqueue, webhooks
 from ipvalue.models.asset import Asset
 from ipvalue.models.book import Appraisal, BookEvent, LoanBody
 from ipvalue.models.errors import IPValueError, NotFoundError
@@ -417,6 +425,10 @@ def evaluate_jobs(spec: ChunkSpec, jobs: list[LoanJob]) -> list[Outcome]:
     return out
 
 
+ALERT_FIELDS = ("asset_id", "rule", "severity", "reason", "action")
+"""What an alert row takes from a fired rule."""
+
+
 @dataclass
 class _Chunk:
     """A chunk in flight: its leases, known alerts, and its outcomes once computed."""
@@ -473,13 +485,20 @@ def _store_chunk(
             .values(risk=bindparam("loan_risk")),
             [{"loan": o.loan_id, "loan_risk": o.line["prob_ltv_breach"]} for o in outcomes],
         )
-        blank = dict.fromkeys(alerts.c.keys())
-        for row in new_alerts:
-            enqueue(conn, tenant, "alert.raised", alert_answer({**blank, **row}))
+        # the outbox rows of each new alert; a tenant with no live subscription has none (one
+        # query for the chunk instead of one per alert)
+        if (
+            new_alerts
+            and conn.execute(
+                select(webhooks.c.id)
+                .where(webhooks.c.tenant == tenant, webhooks.c.archived_at.is_(None))
+                .limit(1)
+            ).first()
+        ):
+            blank = dict.fromkeys(alerts.c.keys())
+            for row in new_alerts:
+                enqueue(conn, tenant, "alert.raised", alert_answer({**blank, **row}))
     return stored
-
-
-ALERT_FIELDS = ("asset_id", "rule", "severity", "reason", "action")
 
 
 def run_monitoring(

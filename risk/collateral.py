@@ -43,6 +43,7 @@ from ipvalue.models.collateral import (
 from ipvalue.models.measures import Estimate, QuantileCI
 from ipvalue.risk.kernel import hazard, loan_loss, measures, seeds
 from ipvalue.risk.kernel.process import LegalStops, ValueProcess, time_grid, volatility_per_path
+from ipvalue.risk.montecarlo.normals import standard_normal
 from ipvalue.risk.montecarlo.stats import quantile_name
 
 BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
@@ -91,7 +92,8 @@ def assess_collateral(
     loss_times = hazard.event_times(g_legal, legal.loss_hazard, n)
     process = ValueProcess(v0, sigma, request.drift, LegalStops(stop, loss_times, legal.loss_share))
     times = time_grid(request.horizon_years, request.steps_per_year)
-    grid = process.on_grid(times, g_paths, n)  # (dates, paths), the monitored paths
+    # (dates, paths), the monitored paths; the compiled sampler draws numpy's own numbers
+    grid = process.on_grid(times, standard_normal(g_paths, (times.size - 1, n)))
     low = grid.min(axis=0)  # each path's lowest value over the monitoring dates
     terminal = grid[-1]
     if band_every is None:

@@ -253,7 +253,7 @@ def test_the_grid_block_is_the_stepped_paths_bit_for_bit(legal):
     proc = ValueProcess(V0, sigma, drift=0.01, legal=legal)
     times = time_grid(2.67, 12)  # unequal float steps
     stepped = np.stack([v for _, v in proc.steps(times, np.random.default_rng(6), 2_000)])
-    block = proc.on_grid(times, np.random.default_rng(6), 2_000)
+    block = proc.on_grid(times, np.random.default_rng(6).standard_normal((times.size - 1, 2_000)))
     assert block.shape == (times.size, 2_000)
     assert np.array_equal(block, stepped)
 

@@ -196,30 +196,33 @@ class ValueProcess:
                 value = v0 * np.exp(log_move)
             yield float(t), self.legal.apply(value, t)
 
-    def on_grid(self, times: FloatArray, rng: np.random.Generator, paths: int) -> FloatArray:
-        """Values on a time grid as one block: the numbers of :meth:`steps`, bit for bit.
+    def on_grid(self, times: FloatArray, z: FloatArray) -> FloatArray:
+        """Values on a time grid as one block: with ``z = rng.standard_normal((steps, paths))``
+        the numbers of :meth:`steps` with ``rng``, bit for bit.
 
-        The same draws in the same order (one call for every step's ``paths`` normals) and the
-        same arithmetic, without a Python round per step for the legal events; the block is
-        ``(steps + 1) x paths`` (8 bytes each), rows dates, so a row is contiguous.
+        The same draws in the same order (every step's ``paths`` normals, drawn by the caller
+        in one call) and the same arithmetic, without a Python round per step for the legal
+        events; the block is ``(steps + 1) x paths`` (8 bytes each), rows dates, so a row is
+        contiguous.
 
         Parameters
         ----------
         times : array (steps + 1,)
             Years from now, ascending, starting at 0.
-        rng : numpy.random.Generator
-        paths : int
+        z : array (steps, paths)
+            Standard normal scores, row ``j`` moving the paths from ``times[j]`` to
+            ``times[j + 1]``; overwritten.
 
         Returns
         -------
         array (steps + 1, paths)
             Values at each date after legal events up to then, currency.
         """
+        paths = z.shape[1]
         v0 = np.broadcast_to(np.asarray(self.value0, dtype=float), (paths,))
         sigma = np.broadcast_to(np.asarray(self.sigma, dtype=float), (paths,))
         out = np.empty((times.size, paths))
         out[0] = v0
-        z = rng.standard_normal((times.size - 1, paths))
         log_move = np.zeros(paths)
         terms: dict[float, tuple[FloatArray, FloatArray]] = {}
         for j in range(1, times.size):
