@@ -2,18 +2,26 @@
 
 `run_monitoring` is the one implementation behind ``POST /v1/monitoring/runs`` (a job: it runs
 in a job worker from its JSON payload, see `monitoring_job`) and ``ipvalue monitor run`` (the
-CLI, for cron). For each loan open on the run date (started, not matured, not archived):
+CLI, for cron). The loans open on the run date (started, not matured, not archived) go in
+chunks of `CHUNK_LOANS`; for each chunk:
 
-1. take the loan's lease (`BookStore.take_lease`), so exactly one run handles a loan at a time
-   across web workers and job processes; a loan another run holds is reported in ``skipped``;
-2. evaluate it (:func:`ipvalue.risk.book.monitor.evaluate_loan`): appraisals re-run as of the
-   date with the legal record as it now stands, volatility re-estimated from an asset's
-   observations when they changed (`posterior_draws`; its posterior draws feed the collateral),
-   the bundle's collateral, every trigger rule;
-3. decide its alerts (:func:`ipvalue.risk.book.alerts.decide_alerts`) and store, in one
-   transaction, the evaluation (record kind ``loan_evaluation``, subject the loan id), the new
-   and cleared alerts and the loan's risk for ``GET /v1/loans?sort=risk``: a crash leaves a
-   loan either evaluated or not, never half.
+1. take its loans' leases in one transaction (`take_leases`, the rule of
+   `BookStore.take_lease`), so exactly one run handles a loan at a time across web workers and
+   job processes; a loan another run holds is reported in ``skipped``;
+2. read the pledged assets, the loans' baselines (their latest evaluations) and their alerts,
+   one query each, and estimate an asset's volatility from its observations when they changed
+   (`posterior_draws`; its posterior draws feed the collateral);
+3. evaluate the loans (`evaluate_jobs`, :func:`ipvalue.risk.book.monitor.evaluate_loan`):
+   appraisals re-run as of the date with the legal record as it now stands, the bundle's
+   collateral, every trigger rule; here, or in the workers of an ``executor`` (a Dask client,
+   a process pool) while this process goes on with the next chunks: the work needs no
+   database, and each loan's collateral is seeded by its id and the date, so where it runs
+   changes no number;
+4. decide the alerts (:func:`ipvalue.risk.book.alerts.decide_alerts`) and store, in one
+   transaction, the evaluations (record kind ``loan_evaluation``, subject the loan id), the
+   new and cleared alerts with their webhook outbox rows, and the loans' risk for
+   ``GET /v1/loans?sort=risk``: a crash leaves a loan either evaluated or not, never half;
+   then give the leases back.
 
 A loan that fails (no appraisal, no volatility, a currency that differs) is reported in
 ``failures`` with its problem; the others go on.
@@ -23,24 +31,35 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Engine, and_, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 
-from ipvalue.api.book import BookStore
-from ipvalue.api.db import dumps, engine_for
+from ipvalue.api.book import (
+    BookStore,
+    alert_answer,
+    alerts,
+    book_heads,
+    book_versions,
+    loan_leases,
+)
+from ipvalue.api.db import dumps, engine_for, now
 from ipvalue.api.jobs import process_tag
-from ipvalue.api.store import SqlStore, record_row
+from ipvalue.api.store import SqlStore, record_row, write_rows
 from ipvalue.api.tables import tenants
-from ipvalue.api.webhooks import deliver_due, enqueue
+from ipvalue.api.webhooks import deliver_due, enqueue, webhooks
 from ipvalue.models.asset import Asset
 from ipvalue.models.book import Appraisal, BookEvent, LoanBody
-from ipvalue.models.errors import IPValueError
-from ipvalue.risk.book.alerts import KnownAlert, decide_alerts
+from ipvalue.models.errors import IPValueError, NotFoundError
+from ipvalue.risk.book.alerts import Fired, KnownAlert, decide_alerts
 from ipvalue.risk.book.monitor import Baseline, PledgedAsset, evaluate_loan, is_open
 from ipvalue.risk.kernel.seeds import seed_of
 
@@ -63,14 +82,6 @@ def _problem(exc: Exception) -> dict[str, Any]:
             problem["errors"] = [{"field": p.field, "message": p.message} for p in exc.problems]  # type: ignore[attr-defined]
         return problem
     return {"title": "Evaluation failed", "status": 422, "detail": f"{type(exc).__name__}: {exc}"}
-
-
-def _baseline(store: BookStore, tenant: str, loan_id: str) -> Baseline | None:
-    latest = store.records.latest(EVALUATION_KIND, tenant, loan_id)
-    base = None if latest is None else latest["result"].get("baseline")
-    if not base:
-        return None
-    return Baseline(dt.date.fromisoformat(base["date"]), float(base["value"]), base["volatility"])
 
 
 def posterior_draws(
@@ -105,25 +116,366 @@ def posterior_draws(
     return tuple(float(d) for d in result["posterior_sigma_draws"])
 
 
-def _pledged(store: BookStore, tenant: str, loan: LoanBody) -> list[PledgedAsset]:
-    out = []
-    for asset_id in loan.pledged_asset_ids:
-        doc = store.get("asset", tenant, asset_id)["document"]
-        appraisal = doc.get("appraisal")
-        asset = Asset.model_validate(doc["asset"])
-        observations = doc.get("observations")
-        out.append(
-            PledgedAsset(
-                id=asset_id,
-                asset=asset,
-                events=tuple(BookEvent.model_validate(e) for e in doc.get("events", [])),
-                appraisal=None if appraisal is None else Appraisal.model_validate(appraisal),
-                volatility_draws=None
-                if not observations
-                else posterior_draws(store, tenant, asset_id, asset, observations),
+CHUNK_LOANS = 64
+"""Loans a run leases, reads and stores together: one lease transaction, one query per kind
+of data and one store transaction per chunk, instead of a dozen round trips per loan."""
+
+
+def _slices(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for k in range(0, len(items), size):
+        yield items[k : k + size]
+
+
+def _current(conn: Connection, kind: str, tenant: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest versions of the tenant's items ``ids`` of ``kind`` (missing ones left out):
+    ``{id: {"id", "version", "archived_at", "document"}}``."""
+    found: dict[str, dict[str, Any]] = {}
+    for part in _slices(sorted(set(ids)), 500):
+        query = (
+            select(
+                book_heads.c.id,
+                book_heads.c.version,
+                book_heads.c.archived_at,
+                book_versions.c.document,
+            )
+            .join(
+                book_versions,
+                and_(
+                    book_versions.c.id == book_heads.c.id,
+                    book_versions.c.version == book_heads.c.version,
+                ),
+            )
+            .where(
+                book_heads.c.kind == kind,
+                book_heads.c.tenant == tenant,
+                book_heads.c.id.in_(part),
             )
         )
+        for row in conn.execute(query):
+            found[row.id] = {
+                "id": row.id,
+                "version": int(row.version),
+                "archived_at": row.archived_at,
+                "document": json.loads(row.document),
+            }
+    return found
+
+
+def _insert_new(conn: Connection, table: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` on SQLite or PostgreSQL."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def take_leases(engine: Engine, loan_ids: list[str], owner: str, seconds: float) -> set[str]:
+    """Take the leases of ``loan_ids`` for ``seconds`` in one transaction; returns those this
+    owner now holds (a lease another owner holds and has not let expire stays theirs).
+
+    The same rule as `BookStore.take_lease`, for a chunk: an expired lease is taken by an
+    update that re-checks the expiry (so of racing runs one moves it), a missing one by an
+    insert that does nothing on a conflict (so of racing runs one creates it); then the rows
+    this owner holds are read back.
+    """
+    if not loan_ids:
+        return set()
+    stamp = now()
+    until = stamp + dt.timedelta(seconds=seconds)
+    held = loan_leases.c.loan_id.in_(loan_ids)
+    with engine.begin() as conn:
+        conn.execute(
+            update(loan_leases)
+            .where(held, loan_leases.c.expires_at < stamp)
+            .values(owner=owner, expires_at=until)
+        )
+        present = {r[0] for r in conn.execute(select(loan_leases.c.loan_id).where(held))}
+        missing = [i for i in loan_ids if i not in present]
+        if missing:
+            conn.execute(
+                _insert_new(conn, loan_leases),
+                [{"loan_id": i, "owner": owner, "expires_at": until} for i in missing],
+            )
+        mine = select(loan_leases.c.loan_id).where(held, loan_leases.c.owner == owner)
+        return {r[0] for r in conn.execute(mine)}
+
+
+def release_leases(engine: Engine, loan_ids: list[str] | set[str], owner: str) -> None:
+    """Give the leases back (only those this owner holds), in one transaction."""
+    if not loan_ids:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(loan_leases)
+            .where(loan_leases.c.loan_id.in_(list(loan_ids)), loan_leases.c.owner == owner)
+            .values(expires_at=now() - dt.timedelta(seconds=1))
+        )
+
+
+def _baselines(store: BookStore, tenant: str, loan_ids: list[str]) -> dict[str, Baseline]:
+    """Each loan's baseline from its latest evaluation (loans never evaluated left out)."""
+    out: dict[str, Baseline] = {}
+    for subject, record in store.records.latest_many(EVALUATION_KIND, tenant, loan_ids).items():
+        base = record["result"].get("baseline")
+        if base:
+            out[subject] = Baseline(
+                dt.date.fromisoformat(base["date"]), float(base["value"]), base["volatility"]
+            )
     return out
+
+
+def _known_alerts(
+    conn: Connection, tenant: str, loan_ids: list[str]
+) -> dict[str, list[KnownAlert]]:
+    """Each loan's alerts, oldest first, as `decide_alerts` takes them."""
+    query = (
+        select(
+            alerts.c.loan_id,
+            alerts.c.id,
+            alerts.c.rule,
+            alerts.c.asset_id,
+            alerts.c.severity,
+            alerts.c.status,
+        )
+        .where(alerts.c.tenant == tenant, alerts.c.loan_id.in_(loan_ids))
+        .order_by(alerts.c.raised_at, alerts.c.id)
+    )
+    out: dict[str, list[KnownAlert]] = {i: [] for i in loan_ids}
+    for loan_id, *known in conn.execute(query):
+        out[loan_id].append(KnownAlert(*known))
+    return out
+
+
+KEEP_FREED_BYTES = 256 * 1024**2
+"""Freed memory a monitoring process keeps for reuse instead of giving back to the system."""
+_allocator_tuned: list[bool] = []
+
+
+def keep_freed_memory() -> bool:
+    """Let this process reuse the memory it frees (glibc's ``mallopt``; elsewhere a no-op).
+
+    Each loan's collateral allocates and frees a few arrays of a few MB (the paths on the
+    monitoring dates, their sorted bands). glibc serves such blocks with ``mmap`` or trims
+    them off the heap on ``free``, so every loan page-faults its memory in afresh: a quarter
+    to a third of a loan's time, measured (``benchmarks/monitor.py``). Serving blocks up to
+    32 MiB from the heap and trimming only beyond `KEEP_FREED_BYTES` removes the faults; the
+    numbers are the same. Idempotent; returns whether the setting took.
+    """
+    if _allocator_tuned:
+        return _allocator_tuned[0]
+    ok = False
+    try:
+        import ctypes
+        import ctypes.util
+
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+        m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+        ok = bool(mallopt(m_mmap_threshold, 32 * 1024**2)) and bool(
+            mallopt(m_trim_threshold, KEEP_FREED_BYTES)
+        )
+    except (OSError, AttributeError):  # not glibc
+        ok = False
+    _allocator_tuned.append(ok)
+    return ok
+
+
+@dataclass(frozen=True)
+class LoanJob:
+    """What evaluating one loan needs, without the database: sent to a worker as it is.
+
+    Attributes
+    ----------
+    loan_id : str
+    loan : LoanBody
+    assets : tuple of (asset id, stored document or None, posterior volatility draws or None)
+        The pledged assets in ``pledged_asset_ids`` order; None for one that is not the
+        tenant's.
+    baseline : Baseline or None
+        From the loan's latest evaluation; None for its first.
+    problem : dict or None
+        Why it cannot be evaluated, found while reading it (an asset's observations that do
+        not estimate).
+    """
+
+    loan_id: str
+    loan: LoanBody
+    assets: tuple[tuple[str, dict[str, Any] | None, tuple[float, ...] | None], ...]
+    baseline: Baseline | None
+    problem: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """What every loan of a chunk shares: the run date, the paths, and what its stored
+    records carry (tenant, run id)."""
+
+    tenant: str
+    as_of: dt.date
+    run_id: str | None
+    paths: int | None
+
+
+@dataclass
+class Outcome:
+    """One loan's evaluation as a worker returns it: its problem, or what fired, its line of
+    the run's answer (``loan_id``, ``value``, ``ltv``, ``prob_ltv_breach`` (the loan's risk),
+    ``highest_severity``, ``next_revaluation_date``) and its ``records`` row, made where it was
+    computed (the result is in it once, as JSON)."""
+
+    loan_id: str
+    problem: dict[str, Any] | None = None
+    fired: list[Fired] = field(default_factory=list)
+    line: dict[str, Any] = field(default_factory=dict)
+    record: dict[str, Any] | None = None
+
+
+def _pledged_asset(
+    asset_id: str, doc: dict[str, Any] | None, draws: tuple[float, ...] | None
+) -> PledgedAsset:
+    if doc is None:
+        raise NotFoundError(f"no asset with id {asset_id!r} for this API key's tenant")
+    appraisal = doc.get("appraisal")
+    return PledgedAsset(
+        id=asset_id,
+        asset=Asset.model_validate(doc["asset"]),
+        events=tuple(BookEvent.model_validate(e) for e in doc.get("events", [])),
+        appraisal=None if appraisal is None else Appraisal.model_validate(appraisal),
+        volatility_draws=draws,
+    )
+
+
+def evaluate_jobs(spec: ChunkSpec, jobs: list[LoanJob]) -> list[Outcome]:
+    """Evaluate a chunk of loans (:func:`~ipvalue.risk.book.monitor.evaluate_loan`) and make
+    their ``records`` rows: no database, so it runs inline or in any worker process (each
+    loan's collateral is seeded by its id and the date, so where it runs changes nothing).
+    A loan that fails carries its problem."""
+    keep_freed_memory()
+    extra = {} if spec.paths is None else {"paths": spec.paths}
+    pledged: dict[str, PledgedAsset] = {}  # an asset pledged by several loans, validated once
+    out = []
+    for job in jobs:
+        if job.problem is not None:
+            out.append(Outcome(job.loan_id, problem=job.problem))
+            continue
+        try:
+            for asset_id, doc, draws in job.assets:
+                if asset_id not in pledged:
+                    pledged[asset_id] = _pledged_asset(asset_id, doc, draws)
+            evaluation = evaluate_loan(
+                job.loan_id,
+                job.loan,
+                [pledged[a] for a, _, _ in job.assets],
+                spec.as_of,
+                job.baseline,
+                **extra,
+            )
+        except (IPValueError, ValidationError, ValueError) as exc:
+            out.append(Outcome(job.loan_id, problem=_problem(exc)))
+            continue
+        result = evaluation.to_json()
+        record = record_row(
+            EVALUATION_KIND,
+            spec.tenant,
+            {
+                "request": {
+                    "loan_id": job.loan_id,
+                    "as_of": result["as_of"],
+                    "run_id": spec.run_id,
+                },
+                "result": result,
+                "subject": job.loan_id,
+            },
+        )
+        collateral = result["collateral"]
+        line = {
+            "loan_id": job.loan_id,
+            "value": result["value"],
+            "ltv": None if collateral is None else collateral["ltv"],
+            # a worthless bundle (no collateral): the breach is certain
+            "prob_ltv_breach": 1.0
+            if collateral is None
+            else float(collateral["prob_ltv_breach"]["value"]),
+            "highest_severity": result["highest_severity"],
+            "next_revaluation_date": result["next_revaluation_date"],
+        }
+        out.append(Outcome(job.loan_id, fired=evaluation.fired, line=line, record=record))
+    return out
+
+
+ALERT_FIELDS = ("asset_id", "rule", "severity", "reason", "action")
+"""What an alert row takes from a fired rule."""
+
+
+@dataclass
+class _Chunk:
+    """A chunk in flight: its leases, known alerts, and its outcomes once computed."""
+
+    held: set[str]
+    known: dict[str, list[KnownAlert]]
+    outcomes: Any  # list of Outcome, or a future of one
+
+
+def _store_chunk(
+    engine: Engine, tenant: str, outcomes: list[Outcome], chunk: _Chunk, run_id: str | None
+) -> list[tuple[Outcome, int, int]]:
+    """Decide each evaluated loan's alerts (:func:`~ipvalue.risk.book.alerts.decide_alerts`)
+    and store the chunk's evaluations, new and cleared alerts, risks and outbox rows in one
+    transaction (so each loan's evaluation is stored whole or not at all); the rows are those
+    of `BookStore.commit_evaluation`. Returns ``(outcome, alerts raised, alerts cleared)`` per
+    loan."""
+    stamp = now()
+    new_alerts: list[dict[str, Any]] = []
+    cleared: list[str] = []
+    stored = []
+    for item in outcomes:
+        assert item.record is not None
+        decision = decide_alerts(chunk.known[item.loan_id], item.fired)
+        for alert in decision.raise_:
+            new_alerts.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "tenant": tenant,
+                    "loan_id": item.loan_id,
+                    "raised_at": stamp,
+                    "status": "open",
+                    "run_id": run_id,
+                    **{k: getattr(alert, k) for k in ALERT_FIELDS},
+                }
+            )
+        cleared += decision.clear
+        stored.append((item, len(decision.raise_), len(decision.clear)))
+    if not stored:
+        return []
+    with engine.begin() as conn:
+        write_rows(conn, [item.record for item in outcomes if item.record])
+        if new_alerts:
+            conn.execute(insert(alerts), new_alerts)
+        if cleared:
+            conn.execute(
+                update(alerts)
+                .where(alerts.c.tenant == tenant, alerts.c.id.in_(cleared))
+                .values(status="cleared", cleared_at=stamp)
+            )
+        conn.execute(
+            update(book_heads)
+            .where(book_heads.c.id == bindparam("loan"), book_heads.c.tenant == tenant)
+            .values(risk=bindparam("loan_risk")),
+            [{"loan": o.loan_id, "loan_risk": o.line["prob_ltv_breach"]} for o in outcomes],
+        )
+        # the outbox rows of each new alert; a tenant with no live subscription has none (one
+        # query for the chunk instead of one per alert)
+        if (
+            new_alerts
+            and conn.execute(
+                select(webhooks.c.id)
+                .where(webhooks.c.tenant == tenant, webhooks.c.archived_at.is_(None))
+                .limit(1)
+            ).first()
+        ):
+            blank = dict.fromkeys(alerts.c.keys())
+            for row in new_alerts:
+                enqueue(conn, tenant, "alert.raised", alert_answer({**blank, **row}))
+    return stored
 
 
 def run_monitoring(
@@ -134,6 +486,7 @@ def run_monitoring(
     run_id: str | None = None,
     progress: Callable[[float], None] | None = None,
     paths: int | None = None,
+    executor: Any = None,
 ) -> dict[str, Any]:
     """Monitor the tenant's open loans as of ``as_of`` (see the module docstring).
 
@@ -152,110 +505,171 @@ def run_monitoring(
         Receives the fraction of loans done.
     paths : int, optional
         Paths of each collateral simulation (default `risk.book.monitor.MONITOR_PATHS`).
+    executor : optional
+        Where the chunks are evaluated: anything with ``submit(fn, *args)`` returning a future
+        with ``result()`` (a ``distributed.Client``, a ``concurrent.futures`` process pool);
+        default here. This process keeps the leases, the reads and the writes, so the workers
+        never wait on the database's write lock; at most `IN_FLIGHT` chunks per worker are
+        out at a time, and they are stored in order, so the result is the same as without.
 
     Returns
     -------
     dict
         ``as_of``, ``loans_checked``, ``alerts_raised``, ``alerts_cleared``, ``failures``
         (``[{"loan_id", "problem"}]``), ``skipped`` and one line per loan in ``loans``.
+
+    Raises
+    ------
+    NotFoundError
+        When one of ``loan_ids`` is not the tenant's loan (before any loan is evaluated).
     """
+    keep_freed_memory()
     store = BookStore(engine_for(db_url))
+    engine = store.engine
     if loan_ids is None:
         entries = list(store.all_current("loan", tenant))
     else:
-        entries = [store.get("loan", tenant, i) for i in loan_ids]
+        with engine.connect() as conn:
+            found = _current(conn, "loan", tenant, loan_ids)
+        for i in loan_ids:
+            if i not in found:
+                raise NotFoundError(f"no loan with id {i!r} for this API key's tenant")
+        entries = [found[i] for i in loan_ids]
     owner = f"{process_tag('monitor')}:{uuid.uuid4().hex[:8]}"[:64]
+    spec = ChunkSpec(tenant, as_of, run_id, paths)
     failures: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
-    raised_total = cleared_total = checked = 0
-    extra = {} if paths is None else {"paths": paths}
-    for n, entry in enumerate(entries):
-        if progress is not None:
-            progress(n / max(1, len(entries)))
-        loan_id = entry["id"]
+    totals = {"checked": 0, "raised": 0, "cleared": 0}
+    todo = []
+    for entry in entries:
         loan = LoanBody.model_validate(entry["document"])
-        if entry["archived_at"] is not None or not is_open(loan, as_of):
-            continue
-        if not store.take_lease(loan_id, owner, LEASE_SECONDS):
-            skipped.append({"loan_id": loan_id, "reason": "another monitoring run holds this loan"})
-            continue
+        if entry["archived_at"] is None and is_open(loan, as_of):
+            todo.append((entry["id"], loan))
+    chunks = list(_slices(todo, CHUNK_LOANS))
+    window = max(1, IN_FLIGHT * _workers(executor))
+    in_flight: deque[_Chunk] = deque()
+
+    def finish(chunk: _Chunk) -> None:
         try:
-            try:
-                evaluation = evaluate_loan(
-                    loan_id,
-                    loan,
-                    _pledged(store, tenant, loan),
-                    as_of,
-                    _baseline(store, tenant, loan_id),
-                    **extra,
-                )
-            except (IPValueError, ValidationError, ValueError) as exc:
-                failures.append({"loan_id": loan_id, "problem": _problem(exc)})
-                continue
-            known = [
-                KnownAlert(a["id"], a["rule"], a["asset_id"], a["severity"], a["status"])
-                for a in store.loan_alerts(tenant, loan_id)
-            ]
-            decision = decide_alerts(known, evaluation.fired)
-            result = evaluation.to_json()
-            collateral = result["collateral"]
-            risk = None if collateral is None else float(collateral["prob_ltv_breach"]["value"])
-            if collateral is None:
-                risk = 1.0  # a worthless bundle: the breach is certain
-            record = record_row(
-                EVALUATION_KIND,
-                tenant,
-                {
-                    "request": {"loan_id": loan_id, "as_of": result["as_of"], "run_id": run_id},
-                    "result": result,
-                    "subject": loan_id,
-                },
+            outcomes = chunk.outcomes if executor is None else chunk.outcomes.result()
+            failures.extend(
+                {"loan_id": o.loan_id, "problem": o.problem} for o in outcomes if o.problem
             )
-            ids = store.commit_evaluation(
-                tenant,
-                loan_id,
-                record,
-                [vars(f) for f in decision.raise_],
-                decision.clear,
-                risk,
-                run_id,
-                also=lambda conn, new: [enqueue(conn, tenant, "alert.raised", a) for a in new],
-            )
+            done = [o for o in outcomes if o.problem is None]
+            for item, raised, cleared in _store_chunk(engine, tenant, done, chunk, run_id):
+                totals["checked"] += 1
+                totals["raised"] += raised
+                totals["cleared"] += cleared
+                lines.append({**item.line, "alerts_raised": raised})
         finally:
-            store.release_lease(loan_id, owner)
-        checked += 1
-        raised_total += len(ids)
-        cleared_total += len(decision.clear)
-        lines.append(
-            {
-                "loan_id": loan_id,
-                "value": result["value"],
-                "ltv": None if collateral is None else collateral["ltv"],
-                "prob_ltv_breach": risk,
-                "highest_severity": result["highest_severity"],
-                "alerts_raised": len(ids),
-                "next_revaluation_date": result["next_revaluation_date"],
-            }
-        )
+            release_leases(engine, chunk.held, owner)
+        if progress is not None:
+            progress(len(lines) / max(1, len(todo)))
+
+    try:
+        for part in chunks:
+            held = take_leases(engine, [loan_id for loan_id, _ in part], owner, LEASE_SECONDS)
+            chunk = _Chunk(held, {}, [])
+            in_flight.append(chunk)
+            skipped += [
+                {"loan_id": loan_id, "reason": "another monitoring run holds this loan"}
+                for loan_id, _ in part
+                if loan_id not in held
+            ]
+            jobs = _jobs(store, tenant, [(i, loan) for i, loan in part if i in held], chunk)
+            if executor is None:
+                chunk.outcomes = evaluate_jobs(spec, jobs)
+            else:
+                chunk.outcomes = _submit(executor, evaluate_jobs, spec, jobs)
+            while len(in_flight) > (0 if executor is None else window):
+                finish(in_flight.popleft())
+        while in_flight:
+            finish(in_flight.popleft())
+    finally:  # a failure part way: every lease still held goes back
+        for chunk in in_flight:
+            release_leases(engine, chunk.held, owner)
     if progress is not None:
         progress(1.0)
     summary = {
         "as_of": as_of.isoformat(),
         "run_id": run_id,
-        "loans_checked": checked,
-        "alerts_raised": raised_total,
-        "alerts_cleared": cleared_total,
+        "loans_checked": totals["checked"],
+        "alerts_raised": totals["raised"],
+        "alerts_cleared": totals["cleared"],
         "failures": failures,
         "skipped": skipped,
     }
-    with store.engine.begin() as conn:
+    with engine.begin() as conn:
         enqueue(conn, tenant, "monitoring.completed", summary)
     try:
-        deliver_due(store.engine, tenant)
+        deliver_due(engine, tenant)
     except Exception:  # deliveries stay in the outbox; the next run or deliverer sends them
         log.exception("webhook deliveries after the monitoring run failed")
     return {**summary, "loans": lines}
+
+
+IN_FLIGHT = 2
+"""Chunks out per worker of an executor: one computing, one waiting, so no worker idles while
+this process stores the last one."""
+
+
+def _submit(executor: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """``executor.submit(fn, *args)``; a Dask client is told the task is not pure (its
+    arguments need no hashing: each chunk is sent once)."""
+    if callable(getattr(executor, "scheduler_info", None)):
+        return executor.submit(fn, *args, pure=False)
+    return executor.submit(fn, *args)
+
+
+def _workers(executor: Any) -> int:
+    """How many workers ``executor`` has (a Dask client's, a process pool's), at least 1."""
+    if executor is None:
+        return 1
+    info = getattr(executor, "scheduler_info", None)
+    if callable(info):
+        return max(1, len(info().get("workers", {})))
+    return max(1, int(getattr(executor, "_max_workers", 1) or 1))
+
+
+def _jobs(
+    store: BookStore, tenant: str, part: list[tuple[str, LoanBody]], chunk: _Chunk
+) -> list[LoanJob]:
+    """The chunk's loans as jobs: their assets, baselines and (into ``chunk``) alerts read in
+    one query each; posterior volatility draws from an asset's observations."""
+    ids = [loan_id for loan_id, _ in part]
+    if not ids:
+        return []
+    with store.engine.connect() as conn:
+        assets = _current(
+            conn, "asset", tenant, [a for _, loan in part for a in loan.pledged_asset_ids]
+        )
+        chunk.known = _known_alerts(conn, tenant, ids)
+    baselines = _baselines(store, tenant, ids)
+    draws: dict[str, tuple[float, ...] | None] = {}
+    problems: dict[str, dict[str, Any]] = {}
+    for asset_id, entry in assets.items():
+        observations = entry["document"].get("observations")
+        draws[asset_id] = None
+        if observations:
+            try:
+                asset = Asset.model_validate(entry["document"]["asset"])
+                draws[asset_id] = posterior_draws(store, tenant, asset_id, asset, observations)
+            except (IPValueError, ValidationError, ValueError) as exc:
+                problems[asset_id] = _problem(exc)
+    return [
+        LoanJob(
+            loan_id,
+            loan,
+            tuple(
+                (a, (assets[a]["document"] if a in assets else None), draws.get(a))
+                for a in loan.pledged_asset_ids
+            ),
+            baselines.get(loan_id),
+            next((problems[a] for a in loan.pledged_asset_ids if a in problems), None),
+        )
+        for loan_id, loan in part
+    ]
 
 
 def monitoring_job(payload: dict[str, Any], progress: Any = None) -> dict[str, Any]:

@@ -105,12 +105,20 @@ def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]
 def write_row(conn: Connection, row: dict[str, Any]) -> str:
     """Insert a `record_row` in the caller's transaction; returns the record's id.
 
-    The one ``INSERT`` into ``records``: a record committed together with other rows (a job's
-    state, a loan's alerts, the webhook outbox) is written through here, so it is either all
-    there or not at all.
+    A record committed together with other rows (a job's state, a loan's alerts, the webhook
+    outbox) is written through here, so it is either all there or not at all.
     """
-    conn.execute(insert(records), row)
+    write_rows(conn, [row])
     return str(row["id"])
+
+
+def write_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert several `record_row` rows in the caller's transaction, in one statement.
+
+    The one ``INSERT`` into ``records`` (`write_row` is this for one row).
+    """
+    if rows:
+        conn.execute(insert(records), rows)
 
 
 def _stored_inputs(record: dict[str, Any]) -> Any:

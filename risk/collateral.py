@@ -42,8 +42,9 @@ from ipvalue.models.collateral import (
 )
 from ipvalue.models.measures import Estimate, QuantileCI
 from ipvalue.risk.kernel import hazard, loan_loss, measures, seeds
-from ipvalue.risk.kernel.process import LegalStops, ValueProcess, volatility_per_path
-from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
+from ipvalue.risk.kernel.process import LegalStops, ValueProcess, time_grid, volatility_per_path
+from ipvalue.risk.montecarlo.normals import standard_normal
+from ipvalue.risk.montecarlo.stats import quantile_name
 
 BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
 STREAMS = ("volatility", "legal", "paths", "sale", "default", "default_sale")
@@ -54,7 +55,9 @@ def _estimate(m: measures.Mean | measures.Proportion) -> Estimate:
     return Estimate(value=m.value, se=m.se)
 
 
-def assess_collateral(request: CollateralRequest, value: float | None = None) -> CollateralResult:
+def assess_collateral(
+    request: CollateralRequest, value: float | None = None, *, band_every: int | None = None
+) -> CollateralResult:
     """Assess an IP asset as loan collateral.
 
     Parameters
@@ -63,6 +66,9 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
     value : float, optional
         Starting value, money, when the request names a stored ``valuation_id`` (the caller
         looks it up); otherwise ``request.value``.
+    band_every : int, optional
+        Keep the value bands (``bands``, ``times``) at every ``band_every``-th monitoring date
+        and the horizon; default every date. Every other figure is the same either way.
 
     Returns
     -------
@@ -85,20 +91,22 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
         stop = np.minimum(stop, legal.remaining_life_years)
     loss_times = hazard.event_times(g_legal, legal.loss_hazard, n)
     process = ValueProcess(v0, sigma, request.drift, LegalStops(stop, loss_times, legal.loss_share))
-    sim = simulate_value_paths(
-        v0,
-        sigma,
-        request.horizon_years,
-        steps_per_year=request.steps_per_year,
-        paths=n,
-        seed=g_paths,
-        drift=request.drift,
-        legal=LegalJumps(stop_times=stop, loss_times=loss_times, loss_share=legal.loss_share),
-        quantiles=BAND_QUANTILES,
-    )
-    assert sim.paths is not None
-    terminal = sim.terminal
-    ordered = np.sort(terminal)
+    times = time_grid(request.horizon_years, request.steps_per_year)
+    # (dates, paths), the monitored paths; the compiled sampler draws numpy's own numbers
+    grid = process.on_grid(times, standard_normal(g_paths, (times.size - 1, n)))
+    low = grid.min(axis=0)  # each path's lowest value over the monitoring dates
+    terminal = grid[-1]
+    if band_every is None:
+        band_rows = np.arange(times.size)
+    else:
+        band_rows = np.unique(np.r_[np.arange(0, times.size, band_every), times.size - 1])
+    ordered_rows = np.sort(grid[band_rows], axis=1)  # one sort per band date serves its bands
+    ordered = ordered_rows[-1]  # the horizon is the last band date
+    del grid
+    bands = {
+        quantile_name(p): [float(x) for x in ordered_rows[:, measures.order_index(n, p)]]
+        for p in BAND_QUANTILES
+    }
     q05, q50, q95 = measures.quantiles(ordered, (0.05, 0.50, 0.95), presorted=True)
     tail95, tail99 = (measures.tail(ordered, v0, a, presorted=True) for a in (0.95, 0.99))
     ts = request.time_to_sell_years
@@ -121,10 +129,10 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
             "value and the lending value): lend at most max_loan, or add security"
         ]
     )
-    with np.errstate(divide="ignore"):
-        over_cap = loan > cap * sim.paths
-    breach = _estimate(measures.proportion(over_cap.any(axis=1)))
-    breach_end = _estimate(measures.proportion(over_cap[:, -1]))
+    # LTV = loan / value above the cap at some date <=> the path's lowest value is below
+    # loan / cap (cap x value is monotone in the value, so this is exact, not a bound)
+    breach = _estimate(measures.proportion(loan > cap * low))
+    breach_end = _estimate(measures.proportion(loan > cap * terminal))
     loss: LoanLoss | None = None
     if request.annual_pd is not None:
         loss = _loan_loss(request, process, g_default, g_default_sale, loan)
@@ -189,8 +197,8 @@ def assess_collateral(request: CollateralRequest, value: float | None = None) ->
         prob_ltv_breach=breach,
         prob_ltv_breach_at_horizon=breach_end,
         loan_loss=loss,
-        bands={k: [float(x) for x in v] for k, v in sim.bands.items()},
-        times=[float(t) for t in sim.times],
+        bands=bands,
+        times=[float(t) for t in times[band_rows]],
         assumptions=assumptions,
         warnings=warnings,
         seed=seed,

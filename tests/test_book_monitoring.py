@@ -286,3 +286,79 @@ def test_schedule_setting_and_one_tick_per_period(client: Any) -> None:
     assert scheduled_tick(runner, url_of(client), 3600, "worker-1") == ["job-1"]
     assert scheduled_tick(runner, url_of(client), 3600, "worker-2") == []  # same period
     assert runner.jobs == [("monitoring_run", "test-tenant")]
+
+
+def test_racing_runs_take_a_chunks_leases_once_each(db_url: str) -> None:
+    """Eight runs race for the leases of the same five loans at once (one expired, held
+    before): each loan ends up held by exactly one run, and a live lease stays its holder's."""
+    import threading
+
+    from ipvalue.api.db import migrate
+    from ipvalue.api.monitor import release_leases, take_leases
+
+    engine = engine_for(db_url)
+    migrate(engine)
+    store = BookStore(engine)
+    ids = [f"loan-{k}" for k in range(5)]
+    assert store.take_lease("loan-0", "gone", 60)
+    store.release_lease("loan-0", "gone")  # expired: free to take
+    assert store.take_lease("loan-9", "keeper", 60)  # live: never taken
+    start = threading.Barrier(8)
+    won: dict[str, set[str]] = {}
+
+    def race(k: int) -> None:
+        start.wait()
+        won[f"run-{k}"] = take_leases(engine, [*ids, "loan-9"], f"run-{k}", 60)
+
+    threads = [threading.Thread(target=race, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    holders = {i: [run for run, held in won.items() if i in held] for i in [*ids, "loan-9"]}
+    assert all(len(holders[i]) == 1 for i in ids), holders
+    assert holders["loan-9"] == []
+    run, held = next((r, h) for r, h in won.items() if h)
+    release_leases(engine, held, "someone-else")  # only the holder can give them back
+    assert take_leases(engine, sorted(held), "late", 60) == set()
+    release_leases(engine, held, run)
+    assert take_leases(engine, sorted(held), "late", 60) == held
+
+
+def test_a_run_through_an_executor_stores_the_same_evaluations(client: Any) -> None:
+    """Chunks evaluated in worker processes (here a process pool) and stored by the run: the
+    same evaluations as a run that computes them itself (each loan seeded by id and date)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import ipvalue.api.monitor as monitor
+
+    a = make_asset(client)
+    b = make_asset(client, name="B", number="8000001")
+    bare = client.post("/v1/assets", json={"asset": {"name": "No appraisal", "kind": "patent"}})
+    made = [loan(client, a["id"], b["id"]), loan(client, b["id"], amount=90_000)]
+    bad = loan(client, bare.get_json()["id"])
+    old_chunk = monitor.CHUNK_LOANS
+    monitor.CHUNK_LOANS = 1  # every loan its own chunk, several in flight
+    try:
+        inline = run(client)
+        with ProcessPoolExecutor(2) as pool:
+            pooled = run(client, executor=pool)
+    finally:
+        monitor.CHUNK_LOANS = old_chunk
+    assert [f["loan_id"] for f in pooled["failures"]] == [bad["id"]]
+    assert pooled["failures"] == inline["failures"]
+    assert pooled["loans_checked"] == inline["loans_checked"] == 2
+    keep = ("loan_id", "value", "ltv", "prob_ltv_breach", "next_revaluation_date")
+    assert [{k: x[k] for k in keep} for x in pooled["loans"]] == [
+        {k: x[k] for k in keep} for x in inline["loans"]
+    ]
+    store_url = url_of(client)
+    with engine_for(store_url).connect() as conn:
+        rows = conn.execute(
+            select(records.c.subject, records.c.result)
+            .where(records.c.kind == "loan_evaluation")
+            .order_by(records.c.created_at)
+        ).all()
+    for m in made:
+        first, second = (json.loads(r) for s, r in rows if s == m["id"])
+        assert first == second

@@ -186,3 +186,26 @@ def test_without_a_loan_the_maximum_loan_is_assessed():
     assert r.prob_ltv_breach_at_horizon.value <= r.prob_ltv_breach.value
     assert r.loan_loss is not None and r.loan_loss.expected_loss.value >= 0
     assert any("maximum loan" in a for a in r.assumptions)
+
+
+def test_bands_at_fewer_dates_change_nothing_else():
+    """``band_every`` thins the stored fan (every k-th date and the horizon); every figure,
+    the breach probability over all monitoring dates included, stays the same."""
+    r = request(horizon_years=2.6, loan_amount=3.0, max_ltv=0.5, annual_pd=0.02, paths=5_000)
+    full = assess_collateral(r).model_dump()
+    thin = assess_collateral(r, band_every=3).model_dump()
+    times, bands = full.pop("times"), full.pop("bands")
+    rows = sorted(set(range(0, len(times), 3)) | {len(times) - 1})
+    assert thin.pop("times") == [times[i] for i in rows]
+    assert thin.pop("bands") == {k: [v[i] for i in rows] for k, v in bands.items()}
+    assert thin == full
+    assert len(times) == 33 and rows[-1] == 32  # monthly dates over 2.6 years, horizon kept
+
+
+def test_bands_are_the_inverted_cdf_quantiles_of_each_date():
+    r = request(horizon_years=1.0, paths=2_001, steps_per_year=4)
+    out = assess_collateral(r)
+    assert out.bands["p50"][0] == 10.0 and out.times[-1] == 1.0
+    assert out.bands["p05"][-1] == out.range.p05 and out.bands["p95"][-1] == out.range.p95
+    for lo, mid, hi in zip(out.bands["p05"], out.bands["p50"], out.bands["p95"], strict=True):
+        assert lo <= mid <= hi

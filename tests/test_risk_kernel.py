@@ -236,6 +236,38 @@ def test_stepped_paths_end_where_a_date_draw_lands():
     assert q.ci_low <= closed_form.quantile(V0, SIGMA, T, 0.05, drift=0.03) <= q.ci_high
 
 
+@pytest.mark.parametrize(
+    "legal",
+    [
+        LegalStops(),
+        LegalStops(
+            stop_times=np.random.default_rng(3).exponential(2.0, 2_000),
+            loss_times=np.random.default_rng(4).exponential(1.0, 2_000),
+            loss_share=0.4,
+        ),
+    ],
+)
+def test_the_grid_block_is_the_stepped_paths_bit_for_bit(legal):
+    """`on_grid` (one block) and `steps` (one date at a time) draw and compute the same."""
+    sigma = np.random.default_rng(5).uniform(0.2, 0.6, 2_000)  # a posterior draw per path
+    proc = ValueProcess(V0, sigma, drift=0.01, legal=legal)
+    times = time_grid(2.67, 12)  # unequal float steps
+    stepped = np.stack([v for _, v in proc.steps(times, np.random.default_rng(6), 2_000)])
+    block = proc.on_grid(times, np.random.default_rng(6).standard_normal((times.size - 1, 2_000)))
+    assert block.shape == (times.size, 2_000)
+    assert np.array_equal(block, stepped)
+
+
+def test_interval_indices_are_cached_and_callers_cannot_change_them():
+    first = measures.interval_indices(10_000, (0.05, 0.5))
+    first[:] = -1
+    again = measures.interval_indices(10_000, [0.05, 0.5])
+    assert (again >= 0).all()
+    assert np.array_equal(
+        again[1], [sps.binom.ppf(0.025, 10_000, 0.5) - 1, sps.binom.isf(0.025, 10_000, 0.5)]
+    )
+
+
 def test_float32_blocks_use_the_same_arithmetic():
     z = np.random.default_rng(2).standard_normal((3, 1000))
     loc, scale = log_terms(np.array([0.2, 0.4, 0.6])[:, None], 0.01, 1.5)

@@ -17,7 +17,9 @@ For a loan and its pledged assets, as of the run date:
    draws above the baseline's volatility;
 4. the collateral on the remaining term (:func:`ipvalue.risk.collateral.assess_collateral`),
    with the remaining life of the longest-lived right (the bundle's value ends when the last one
-   ends) and a seed fixed by the loan and the date, so a re-run gives the same numbers;
+   ends) and a seed fixed by the loan and the date, so a re-run gives the same numbers (and
+   a run in worker processes the same as one in a single process); the evaluation keeps the
+   value bands (the guarantee certificate's fan chart) quarterly (`BAND_EVERY`);
 5. every trigger rule (:func:`ipvalue.risk.triggers.evaluate_triggers`) on the loan's state: the
    last appraisal is the loan's baseline (its first evaluation, or one the lender gave), the
    legal events are the pledged rights' events, the expiry is the earliest end of any pledged
@@ -54,6 +56,10 @@ WORTHLESS = 0.01
 """Value (money) a worthless bundle is shown to the trigger rules as."""
 MONITOR_PATHS = 10_000
 """Paths of each loan's collateral simulation in a monitoring run."""
+BAND_EVERY = 3
+"""The stored evaluation keeps the collateral's value bands (the guarantee certificate's fan
+chart) at every third monitoring date (quarterly for monthly dates) and at the horizon; every
+other figure uses every date."""
 
 
 @dataclass(frozen=True)
@@ -275,7 +281,7 @@ def evaluate_loan(
                 "seed": run_seed(loan_id, as_of),
             }
         )
-        collateral = assess_collateral(request).model_dump(mode="json")
+        collateral = assess_collateral(request, band_every=BAND_EVERY).model_dump(mode="json")
     events: list[tuple[str, Any]] = []
     for p, r in zip(pledged, records, strict=True):
         events += [(p.id, e) for e in r.trigger_events()]

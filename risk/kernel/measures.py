@@ -27,6 +27,7 @@ sample is already sorted ascending (one sort then serves every statistic).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -71,7 +72,14 @@ def interval_indices(n: int, probs: tuple[float, ...], level: float = CI_LEVEL) 
     array of int, shape (len(probs), 2)
         ``binom(n, p).ppf(a / 2) - 1`` and ``binom(n, p).isf(a / 2)``, clipped to ``[0, n - 1]``.
     """
-    p = np.array([_p(x) for x in probs], dtype=float)
+    return np.array(_interval_indices(int(n), tuple(_p(x) for x in probs), float(level)))
+
+
+@functools.lru_cache(maxsize=512)
+def _interval_indices(n: int, probs: tuple[float, ...], level: float) -> NDArray[np.intp]:
+    """`interval_indices`, computed once per (n, probs, level): the binomial quantiles cost
+    far more than the order statistics they pick (callers get a copy)."""
+    p = np.array(probs, dtype=float)
     half = (1.0 - level) / 2.0
     low = sps.binom.ppf(half, n, p) - 1
     high = sps.binom.isf(half, n, p)

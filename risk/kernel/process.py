@@ -196,6 +196,55 @@ class ValueProcess:
                 value = v0 * np.exp(log_move)
             yield float(t), self.legal.apply(value, t)
 
+    def on_grid(self, times: FloatArray, z: FloatArray) -> FloatArray:
+        """Values on a time grid as one block: with ``z = rng.standard_normal((steps, paths))``
+        the numbers of :meth:`steps` with ``rng``, bit for bit.
+
+        The same draws in the same order (every step's ``paths`` normals, drawn by the caller
+        in one call) and the same arithmetic, without a Python round per step for the legal
+        events; the block is ``(steps + 1) x paths`` (8 bytes each), rows dates, so a row is
+        contiguous.
+
+        Parameters
+        ----------
+        times : array (steps + 1,)
+            Years from now, ascending, starting at 0.
+        z : array (steps, paths)
+            Standard normal scores, row ``j`` moving the paths from ``times[j]`` to
+            ``times[j + 1]``; overwritten.
+
+        Returns
+        -------
+        array (steps + 1, paths)
+            Values at each date after legal events up to then, currency.
+        """
+        paths = z.shape[1]
+        v0 = np.broadcast_to(np.asarray(self.value0, dtype=float), (paths,))
+        sigma = np.broadcast_to(np.asarray(self.sigma, dtype=float), (paths,))
+        out = np.empty((times.size, paths))
+        out[0] = v0
+        log_move = np.zeros(paths)
+        terms: dict[float, tuple[FloatArray, FloatArray]] = {}
+        for j in range(1, times.size):
+            step = float(times[j] - times[j - 1])
+            if step not in terms:  # equal steps share their terms
+                terms[step] = log_terms(sigma, self.drift, step)
+            loc, scale = terms[step]
+            z_j = z[j - 1]
+            z_j *= scale
+            z_j += loc
+            log_move += z_j
+            np.exp(log_move, out=out[j])
+            out[j] *= v0
+        legal = self.legal
+        grid_t = times[:, None]
+        if legal.stop_times is not None:
+            out[legal.stop_times[None, :] <= grid_t] = 0.0
+        if legal.loss_share > 0 and legal.loss_times is not None:
+            lost = legal.loss_times[None, :] <= grid_t
+            out[lost] *= 1.0 - legal.loss_share
+        return out
+
 
 def time_grid(horizon_years: float, steps_per_year: int) -> FloatArray:
     """Dates 0, dt, ..., horizon with ``ceil(horizon x steps_per_year)`` equal steps."""
