@@ -99,8 +99,10 @@ def excess_earnings(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    contributory_charges: ArrayLike | None = None,
+    survival: ArrayLike | None = None,
 ) -> IncomeValue:
-    """Multi-period excess earnings: EE_t = Rev_t (margin (1 - T) - sum of CAC rates).
+    """Multi-period excess earnings: EE_t = S_t (Rev_t (margin (1 - T) - sum of CAC rates) - CAC_t).
 
     Parameters
     ----------
@@ -114,10 +116,19 @@ def excess_earnings(
         Sum of the contributory asset charges, decimal share of revenue (after tax).
     discount_rate : float or array (...)
         Annual decimal.
+    contributory_charges : array (..., years), optional
+        Charges given as amounts (asset value x required return + return of, after tax),
+        currency per year (see :mod:`valuation.contributory`).
+    survival : array (..., years), optional
+        Share of the revenue (and of the charges it needs) surviving attrition each year.
     """
     margin_after_tax = _after_tax(operating_margin, tax_rate)
     excess = margin_after_tax - np.asarray(contributory_charge_rate, dtype=float)
     income = _series(revenue) * per_path(excess)
+    if contributory_charges is not None:
+        income = income - np.asarray(contributory_charges, dtype=float)
+    if survival is not None:
+        income = income * np.asarray(survival, dtype=float)
     return discount_income(
         income,
         discount_rate,
