@@ -486,8 +486,8 @@ class _AgeLife(_Method):
     )
     newness_weights: NewnessWeights | None = Field(
         default=None,
-        description="with both age-life and newness_rate: weights of the combined newness "
-        "(default 0.4 age-life, 0.6 observed)",
+        description="needed with both age-life and newness_rate: the weights of the combined "
+        "newness, e.g. 0.4 age-life and 0.6 observed",
     )
     obsolescence: Obsolescence = Field(default_factory=Obsolescence)
 
@@ -498,9 +498,13 @@ class _AgeLife(_Method):
                 "years_remaining: give years_used and years_remaining together for age-life "
                 "depreciation"
             )
-        if self.newness_weights is not None and (
-            self.years_used is None or self.newness_rate is None
-        ):
+        both = self.years_used is not None and self.newness_rate is not None
+        if both and self.newness_weights is None:
+            raise ValueError(
+                "newness_weights: with both age-life years and newness_rate, give the weights "
+                'of the combined newness, e.g. {"age_life": 0.4, "observed": 0.6}'
+            )
+        if self.newness_weights is not None and not both:
             raise ValueError(
                 "newness_weights: weigh age-life against newness_rate only when both are given"
             )

@@ -41,9 +41,10 @@ class CostValue:
 
 
 DEFAULT_NEWNESS_WEIGHTS = (0.4, 0.6)
-"""Weights of the age-life (theoretical) and the observed newness rate when both are given:
-综合成新率 = 年限法成新率 x 40 % + 观察法 (现场勘察) 成新率 x 60 %, the weighting common in Chinese
-appraisal practice for equipment (a convention, not a rule: the request may set its own)."""
+"""Weights of the age-life (theoretical) and the observed newness rate used when a caller gives
+none: 0.4 and 0.6, a weighting often seen in Chinese equipment appraisals (综合成新率 =
+年限法成新率 x 40 % + 观察法成新率 x 60 %); a convention, not a rule, so requests must name
+their weights (``newness_weights``)."""
 
 
 def age_life_depreciation(years_used: ArrayLike, years_remaining: ArrayLike) -> FloatArray:

@@ -41,7 +41,7 @@ def _depreciation(m: Any, call: MethodCall) -> tuple[dict[str, Any], dict[str, A
     used = optional(draw, f"{p}.years_used", m.years_used)
     remaining = optional(draw, f"{p}.years_remaining", m.years_remaining)
     observed = optional(draw, f"{p}.newness_rate", m.newness_rate)
-    weights = cost.DEFAULT_NEWNESS_WEIGHTS
+    weights = cost.DEFAULT_NEWNESS_WEIGHTS  # not used: the request names weights with both
     if m.newness_weights is not None:
         weights = (m.newness_weights.age_life, m.newness_weights.observed)
     ob, q = m.obsolescence, f"{p}.obsolescence"
