@@ -8,6 +8,7 @@ published source; properties and bad input follow.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -232,7 +233,7 @@ def test_more_obsolescence_never_raises_the_value():
         )
         for f in np.linspace(0, 500, 11)
     ]
-    assert all(b <= a for a, b in zip(values, values[1:], strict=False))
+    assert all(b <= a for a, b in itertools.pairwise(values))
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -292,7 +293,11 @@ BASE = {"method": "replacement_cost", "costs": [{"name": "rebuild", "amount": 10
         (
             {
                 "obsolescence": {
-                    "economic_shortfall": {"capacity_used": 1.2, "capacity": 1, "scale_exponent": 0.7}
+                    "economic_shortfall": {
+                        "capacity_used": 1.2,
+                        "capacity": 1,
+                        "scale_exponent": 0.7,
+                    }
                 }
             },
             "methods[0].obsolescence.economic_shortfall.capacity_used",
