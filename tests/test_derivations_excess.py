@@ -395,3 +395,19 @@ def test_bad_attrition_or_wacc_is_a_422(client, extra, field, fix):
     errors = {e["field"]: e["message"] for e in resp.get_json()["errors"]}
     assert field in errors, errors
     assert fix in errors[field]
+
+
+def test_the_readme_examples_give_the_figures_it_quotes(client):
+    """README, 'The appraiser's inputs': the two example files and the figures quoted there."""
+    root = Path(__file__).resolve().parents[1] / "examples"
+    excess = json.loads((root / "valuation-excess-earnings.json").read_text())
+    out = post(client, excess["methods"][0], simulation=excess["simulation"])
+    assert out["value"]["point"] == pytest.approx(5_456_370.80, abs=0.01)
+    audit = out["methods"][0]["audit"]
+    assert audit["wara"]["wara"] == pytest.approx(0.1073, abs=5e-5)
+    assert audit["contributory_charges"]["fixed assets"]["charge"][0] == pytest.approx(506_250)
+    assert not out["methods"][0]["warnings"]
+    cost = json.loads((root / "valuation-cost-restated.json").read_text())
+    resp = client.post("/v1/valuations", json=cost)
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["value"]["point"] == pytest.approx(2_004_232.73, abs=0.01)
