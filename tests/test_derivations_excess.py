@@ -411,3 +411,45 @@ def test_the_readme_examples_give_the_figures_it_quotes(client):
     resp = client.post("/v1/valuations", json=cost)
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["value"]["point"] == pytest.approx(2_004_232.73, abs=0.01)
+
+
+def test_the_pledge_book_takes_a_negative_right_at_zero_and_says_so():
+    """risk/book/monitor.py: a right re-valued below zero counts 0 in the bundle, its entry keeps
+    the signed figure and a warning quoting it."""
+    import datetime as dt
+
+    from ipvalue.models.asset import Asset
+    from ipvalue.models.book import Appraisal, LoanBody
+    from ipvalue.risk.book.monitor import PledgedAsset, evaluate_loan
+
+    def right(id_: str, method: dict[str, Any]) -> PledgedAsset:
+        asset = Asset.model_validate({"name": id_, "kind": "trade_secret"})
+        appraisal = Appraisal.model_validate(
+            {
+                "valuation_date": "2026-01-01",
+                "currency": "EUR",
+                "methods": [method],
+                "simulation": {"volatility": 0.4},
+            }
+        )
+        return PledgedAsset(id_, asset, (), appraisal)
+
+    loan = LoanBody.model_validate(
+        {
+            "borrower": "B",
+            "amount": 10,
+            "currency": "EUR",
+            "start_date": "2026-01-01",
+            "term_years": 2,
+            "pledged_asset_ids": ["good", "bad"],
+        }
+    )
+    good = right("good", mpeem())
+    bad = right("bad", NEGATIVE)
+    out = evaluate_loan("L", loan, [good, bad], dt.date(2026, 6, 1), paths=1000)
+    entries = {a["asset_id"]: a for a in out.assets}
+    assert entries["bad"]["value"] == 0.0 and entries["bad"]["signed_value"] < 0
+    signed = f"{entries['bad']['signed_value']:,.2f}"
+    assert any(signed in w for w in entries["bad"]["warnings"])
+    assert "warnings" not in entries["good"]
+    assert out.value == pytest.approx(entries["good"]["value"])
