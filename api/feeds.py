@@ -102,6 +102,13 @@ def resolve_insurance(request: Any, payload: dict[str, Any]) -> dict[str, Any]:
             f"the stored collateral assessment {request.collateral_id!r} has no annual_pd, and "
             "the cover pays on default; assess it again with annual_pd, or give collateral",
         )
+    if not result["value"] > 0:
+        raise InputError.for_field(
+            "collateral_id",
+            f"the stored collateral assessment {request.collateral_id!r} starts from a value of "
+            "0 (its valuation was at or below zero; see its warnings): there is no collateral "
+            "value to insure",
+        )
     resolved["collateral"] = {
         "value": result["value"],
         "volatility": inputs["volatility"],

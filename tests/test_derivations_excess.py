@@ -236,6 +236,7 @@ def test_collateral_from_a_negative_valuation_is_zero_with_the_figure_quoted(cli
             "volatility": 0.3,
             "horizon_years": 1,
             "loan_amount": 100,
+            "annual_pd": 0.02,
             "paths": 2000,
             "seed": 1,
         },
@@ -249,6 +250,14 @@ def test_collateral_from_a_negative_valuation_is_zero_with_the_figure_quoted(cli
     assert any(f"{point:,.2f}" in w and "taken as 0" in w for w in out["warnings"])
     stored = client.get(f"/v1/collateral/{out['id']}").get_json()
     assert stored["value"] == 0.0
+    quote = client.post(
+        "/v1/insurance/quotes",
+        json={"collateral_id": out["id"], "cover": "collateral_value", "limit": 10},
+    )
+    assert quote.status_code == 422, quote.get_json()
+    errors = {e["field"]: e["message"] for e in quote.get_json()["errors"]}
+    assert "no collateral value to insure" in errors["collateral_id"]
+    assert out["loan_loss"]["loss_given_default"] == pytest.approx(1.0)  # nothing recovered
 
 
 def test_simulated_negative_values_stay_signed_and_value_paths_start_at_zero(client):

@@ -17,9 +17,8 @@ def _money(value: float, currency: str | None) -> str:
 def method_warning(key: str, value: float, currency: str | None = None) -> str:
     """The warning of a method whose value is below zero."""
     return (
-        f"the {key} value is negative ({_money(value, currency)}): the income left after the "
-        "charges for the other assets, or the cost left after obsolescence, is below zero; the "
-        "signed figure is kept here, and a lender counts the asset at 0"
+        f"the {key} value is negative ({_money(value, currency)}); the signed figure is kept "
+        "here, and a lender counts the asset at 0"
     )
 
 
