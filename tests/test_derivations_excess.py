@@ -462,3 +462,24 @@ def test_the_pledge_book_takes_a_negative_right_at_zero_and_says_so():
     assert any(signed in w for w in entries["bad"]["warnings"])
     assert "warnings" not in entries["good"]
     assert out.value == pytest.approx(entries["good"]["value"])
+
+
+def test_the_report_of_a_negative_valuation_with_its_collateral(client):
+    """The valuation report renders a negative value and a collateral assessment started at 0."""
+    valuation = post(client, NEGATIVE)
+    resp = client.post(
+        "/v1/collateral",
+        json={
+            "valuation_id": valuation["id"],
+            "volatility": 0.3,
+            "horizon_years": 1,
+            "loan_amount": 100,
+            "paths": 1000,
+            "seed": 1,
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    report = client.get(f"/v1/valuations/{valuation['id']}/report")
+    assert report.status_code == 200, report.data[:500]
+    text = report.get_data(as_text=True)
+    assert f"{valuation['value']['point']:,.2f}".lstrip("-") in text

@@ -140,6 +140,15 @@ def explain(m: ExcessEarningsInputs, call: MethodCall, out: MethodOutcome) -> No
             "contributory charges by value: value x required return (return on, after tax) + "
             "return of x (1 - T) (depreciation or amortisation, tax-deductible)"
         )
+    wasting = ("fixed_assets", "workforce", "intangible")
+    for c in by_value:
+        if c.kind in wasting and c.return_of is None and c.life_years is None:
+            out.assumptions.append(
+                f"contributory charge {c.name!r} ({c.kind}): return on only; its "
+                + ("depreciation" if c.kind == "fixed_assets" else "amortisation")
+                + " is taken to be in the operating margin already (give return_of or "
+                "life_years when the margin is struck before it)"
+            )
     negative = [i + 1 for i, e in enumerate(income) if e < 0]
     if negative:
         worst = int(np.argmin(income))
