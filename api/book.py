@@ -11,7 +11,9 @@
   run handles a loan at a time across workers and processes (an insert, or an update of an
   expired lease, is atomic on SQLite and PostgreSQL alike).
 
-Everything is tenant-scoped: another tenant's id is "not found".
+Everything is tenant-scoped: another tenant's id is "not found". Records (a loan's evaluations)
+are the record store's (`BookStore.records`, `ipvalue.api.store.SqlStore`); a loan's evaluation
+is written through it in the transaction that stores its alerts.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ipvalue.api.db import dumps, iso, now
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
-from ipvalue.api.tables import records
+from ipvalue.api.store import SqlStore, in_batches, write_row
 from ipvalue.api.versions import library_versions
 from ipvalue.models.errors import InputError, NotFoundError
 
@@ -148,6 +150,7 @@ class BookStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.records = SqlStore(engine)
 
     # -- versioned items ----------------------------------------------------------------
 
@@ -400,6 +403,27 @@ class BookStore:
         with self.engine.connect() as conn:
             return [alert_answer(r) for r in conn.execute(query).mappings()]
 
+    def open_alerts(
+        self, tenant: str, loan_ids: list[str] | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The alerts not cleared of each loan (of ``loan_ids``, or every loan), oldest first,
+        by loan id, in one query per `ipvalue.api.store.IN_BATCH` loans; loans without one are
+        absent."""
+        wanted = None if loan_ids is None else sorted(set(loan_ids))
+        if wanted is not None and not wanted:
+            return {}
+        batches: list[list[str] | None] = [None] if wanted is None else [*in_batches(wanted)]
+        found: dict[str, list[dict[str, Any]]] = {}
+        with self.engine.connect() as conn:
+            for batch in batches:
+                clauses = [alerts.c.tenant == tenant, alerts.c.status != "cleared"]
+                if batch is not None:
+                    clauses.append(alerts.c.loan_id.in_(batch))
+                query = select(alerts).where(*clauses).order_by(alerts.c.raised_at, alerts.c.id)
+                for row in conn.execute(query).mappings():
+                    found.setdefault(row["loan_id"], []).append(alert_answer(row))
+        return found
+
     def commit_evaluation(
         self,
         tenant: str,
@@ -411,14 +435,14 @@ class BookStore:
         run_id: str | None,
         also: Callable[[Connection, list[dict[str, Any]]], None] | None = None,
     ) -> list[str]:
-        """Store a loan's evaluation (a ``records`` row), its new alerts (dicts with
+        """Store a loan's evaluation (a `ipvalue.api.store.record_row`), its new alerts (dicts with
         ``asset_id``, ``rule``, ``severity``, ``reason``, ``action``), the alerts it cleared,
         and its risk for ``sort=risk``, in one transaction; returns the new alerts' ids.
         ``also(conn, new_alerts)`` runs inside that transaction (the webhook outbox)."""
         stamp = now()
         ids = [str(uuid.uuid4()) for _ in raised]
         with self.engine.begin() as conn:
-            conn.execute(insert(records), record)
+            write_row(conn, record)
             new = []
             for alert_id, alert in zip(ids, raised, strict=True):
                 row = {
@@ -446,18 +470,6 @@ class BookStore:
             if also is not None:
                 also(conn, [alert_answer({**dict.fromkeys(alerts.c.keys()), **r}) for r in new])
         return ids
-
-    def latest_record(self, kind: str, tenant: str, subject: str) -> dict[str, Any] | None:
-        """The newest ``records`` row of ``kind`` about ``subject``: ``{"id", **result}``."""
-        query = (
-            select(records.c.id, records.c.result)
-            .where(records.c.tenant == tenant, records.c.kind == kind, records.c.subject == subject)
-            .order_by(records.c.created_at.desc(), records.c.id.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else {"id": row[0], **json.loads(row[1])}
 
     def list_alerts(
         self, tenant: str, page: Page, status: str | None, loan_id: str | None

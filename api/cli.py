@@ -26,6 +26,9 @@ def _format_table(result: dict[str, Any]) -> str:
             f"{m['key']:<32}{m['approach']:<10}{weights[m['key']]:>8.2f}{m['value']:>22,.2f}"
         )
     lines.append(f"{'reconciled point value':<50}{result['value']['point']:>22,.2f}")
+    derived = _derivation_lines(result["methods"])
+    if derived:
+        lines += ["", "derived inputs:", *derived]
     life = result["legal_life"]
     lines += ["", f"legal life: {life['basis']}"]
     dist = result.get("distribution")
@@ -37,6 +40,16 @@ def _format_table(result: dict[str, Any]) -> str:
     for w in result["warnings"] + [w for m in result["methods"] for w in m["warnings"]]:
         lines.append(f"warning: {w}")
     return "\n".join(lines)
+
+
+def _derivation_lines(methods: list[dict[str, Any]]) -> list[str]:
+    """One line per derived input of each method: where it goes, its practice and its number."""
+    lines = []
+    for m in methods:
+        for path, d in m["audit"].get("derivations", {}).items():
+            shown = f"{d['value']:.6g}" if isinstance(d["value"], int | float) else "?"
+            lines.append(f"  {m['key']}: {path} = {shown} by {d['practice']} ({d['formula']})")
+    return lines
 
 
 def report_bad_input(exc: Exception) -> int:
@@ -198,10 +211,9 @@ def _monitor_list(url: str, args: argparse.Namespace, tenants: list[str]) -> int
     store = BookStore(engine_for(url))
     for tenant in args.tenant or tenants:
         if args.action == "alerts":
+            open_alerts = store.open_alerts(tenant)
             for loan in store.all_current("loan", tenant):
-                for alert in store.loan_alerts(tenant, loan["id"]):
-                    if alert["status"] == "cleared":
-                        continue
+                for alert in open_alerts.get(loan["id"], []):
                     print(
                         f"{tenant}  {alert['raised_at'][:10]}  {alert['severity']:<8} "
                         f"{alert['rule']:<18} loan {alert['loan_id']}  {alert['status']:<12} "
@@ -213,9 +225,11 @@ def _monitor_list(url: str, args: argparse.Namespace, tenants: list[str]) -> int
             key=lambda e: -(e["risk"] if e["risk"] is not None else -1),
         )
         print(f"{tenant}: {len(loans)} loan(s), riskiest first")
+        evaluations = store.records.latest_many(EVALUATION_KIND, tenant)
         for entry in loans:
             doc = entry["document"]
-            latest = store.latest_record(EVALUATION_KIND, tenant, entry["id"]) or {}
+            record = evaluations.get(entry["id"])
+            latest = {} if record is None else record["result"]
             ltv = (latest.get("collateral") or {}).get("ltv")
             risk = entry["risk"]
             print(

@@ -52,6 +52,11 @@ BODY_TIMEOUT            seconds a request body may take to arrive   10
 INSTANCE_PATH           the instance folder: default SQLite file,   ``instance`` in the
                         metrics of the workers, gunicorn's control  working directory
                         socket
+WEBHOOK_ALLOW_PRIVATE   deliver webhooks to private, loopback and   false
+                        link-local addresses too (tests, closed
+                        networks); job processes read it from the
+                        environment. Metadata addresses are always
+                        refused
 LOG_LEVEL               logging level                               INFO
 LOG_FORMAT              ``json`` or ``text``                        json
 ======================  ==========================================  ===========================
@@ -92,6 +97,7 @@ DEFAULTS: dict[str, Any] = {
     "KEY_CACHE_SECONDS": 30.0,
     "BODY_TIMEOUT": 10.0,
     "INSTANCE_PATH": None,
+    "WEBHOOK_ALLOW_PRIVATE": False,
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
     "SECRET_KEY": None,

@@ -156,7 +156,7 @@ def valuation_work(request: Any, payload: dict[str, Any]) -> float:
         return 0.0
     sent = payload.get("methods") if isinstance(payload.get("methods"), list) else []
     years = sum(
-        max(1, series_years(body)) if method.method in INCOME_METHODS else 1
+        max(1, series_years(body)) if method.method in INCOME_METHODS else _method_units(method)
         for method, body in zip(request.methods, sent, strict=False)
     )
     per_path = (
@@ -165,6 +165,21 @@ def valuation_work(request: Any, payload: dict[str, Any]) -> float:
         + PATH_STEP_WORK * path_steps(simulation)
     )
     return float(simulation.paths) * per_path
+
+
+LATTICE_NODES_PER_UNIT = 40.0
+"""Binomial lattice nodes that cost as much as one method-year of income (measured with
+benchmarks/montecarlo.py: a 50-step American lattice took 29x the Black-Scholes time)."""
+
+
+def _method_units(method: Any) -> float:
+    """Method-years of a method without a series: 1, or a lattice's nodes per path."""
+    if getattr(method, "model", None) != "binomial":
+        return 1.0
+    from ipvalue.valuation.methods.option import SIMULATION_MAX_STEPS
+
+    steps = min(method.lattice_steps, SIMULATION_MAX_STEPS)
+    return max(1.0, steps * (steps + 1) / 2 / LATTICE_NODES_PER_UNIT)
 
 
 def uncertain_count(request: Any) -> int:

@@ -29,19 +29,20 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ipvalue.api.book import BookStore
 from ipvalue.api.db import dumps, engine_for
 from ipvalue.api.jobs import process_tag
-from ipvalue.api.store import record_row
-from ipvalue.api.tables import records, tenants
+from ipvalue.api.store import SqlStore, record_row
+from ipvalue.api.tables import tenants
 from ipvalue.api.webhooks import deliver_due, enqueue
 from ipvalue.models.asset import Asset
 from ipvalue.models.book import Appraisal, BookEvent, LoanBody
 from ipvalue.models.errors import IPValueError
 from ipvalue.risk.book.alerts import KnownAlert, decide_alerts
 from ipvalue.risk.book.monitor import Baseline, PledgedAsset, evaluate_loan, is_open
+from ipvalue.risk.kernel.seeds import seed_of
 
 log = logging.getLogger("ipvalue.monitor")
 
@@ -65,8 +66,8 @@ def _problem(exc: Exception) -> dict[str, Any]:
 
 
 def _baseline(store: BookStore, tenant: str, loan_id: str) -> Baseline | None:
-    latest = store.latest_record(EVALUATION_KIND, tenant, loan_id)
-    base = None if latest is None else latest.get("baseline")
+    latest = store.records.latest(EVALUATION_KIND, tenant, loan_id)
+    base = None if latest is None else latest["result"].get("baseline")
     if not base:
         return None
     return Baseline(dt.date.fromisoformat(base["date"]), float(base["value"]), base["volatility"])
@@ -85,23 +86,23 @@ def posterior_draws(
         "periods_per_year": observations.get("periods_per_year", 12),
         "asset_kind": asset.kind,
     }
-    digest = hashlib.sha256(dumps(body).encode()).hexdigest()
-    body["seed"] = int(digest[:15], 16)
+    text = dumps(body)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    body["seed"] = seed_of(text)
     subject = f"observations:{asset_id}:{digest[:16]}"
-    cached = store.latest_record("volatility", tenant, subject)
-    if cached is None:
+    cached = store.records.latest("volatility", tenant, subject)
+    if cached is not None:
+        result = cached["result"]
+    else:
         from ipvalue.api.capabilities import volatility_job
 
         result = volatility_job(body)
-        row = record_row(
+        store.records.save(
             "volatility",
             tenant,
             {"request": body, "result": result, "subject": subject, "seed": body["seed"]},
         )
-        with store.engine.begin() as conn:
-            conn.execute(insert(records), row)
-        cached = result
-    return tuple(float(d) for d in cached["posterior_sigma_draws"])
+    return tuple(float(d) for d in result["posterior_sigma_draws"])
 
 
 def _pledged(store: BookStore, tenant: str, loan: LoanBody) -> list[PledgedAsset]:
@@ -278,10 +279,9 @@ def tenant_names(db_url: str) -> list[str]:
 
 def store_run(db_url: str, tenant: str, request: dict[str, Any], result: dict[str, Any]) -> str:
     """Keep a CLI run as a ``monitoring_run`` record, as a job's would be; returns its id."""
-    row = record_row("monitoring_run", tenant, {"request": request, "result": result})
-    with engine_for(db_url).begin() as conn:
-        conn.execute(insert(records), row)
-    return str(row["id"])
+    return SqlStore(engine_for(db_url)).save(
+        "monitoring_run", tenant, {"request": request, "result": result}
+    )
 
 
 SCHEDULE_LEASE = "schedule:monitoring"

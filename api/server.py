@@ -8,7 +8,8 @@ so more workers than cores only adds switching: on 2 cores, 2 workers x 4 thread
 
 The master migrates the database, recovers unfinished jobs and creates the shared rate-limit
 buckets once, before any worker starts; each worker builds its own app (engine, key cache, job
-dispatcher) and takes queued jobs, each run in its own process that dies with the worker. A
+dispatcher), loads the Monte Carlo sampler's compiled kernels (`warm_up_worker`, so no request
+pays for them) and takes queued jobs, each run in its own process that dies with the worker. A
 worker that is stopping, or whose master is gone, takes no new job; when it exits it ends its
 job processes and re-queues their jobs (`api.jobs.JobRunner.shutdown`).
 
@@ -144,8 +145,32 @@ def _on_starting(_server: Any) -> None:
     share_buckets(settings)
 
 
+def warm_up_worker(worker: Any) -> float:
+    """Load (or compile, then cache) the Monte Carlo sampler's kernels in this worker process,
+    before it accepts a request; returns the seconds it took (logged).
+
+    numba's dispatchers live per process and a worker is forked from a master that never
+    simulated, so each worker does this once (gunicorn's ``post_worker_init``). The worker tells
+    the master it is alive around it, so a first compilation slower than ``timeout`` does not
+    get it killed.
+    """
+    import time
+
+    from ipvalue.risk.montecarlo import sampling
+
+    worker.notify()
+    started = time.perf_counter()
+    sampling.warm_up()
+    seconds = time.perf_counter() - started
+    worker.notify()
+    log.info("worker %d: Monte Carlo sampler ready in %.2f s", os.getpid(), seconds)
+    return seconds
+
+
 def _post_worker_init(worker: Any) -> None:
-    """Dispatch jobs and sweep in this worker; no new job once it stops or its master is gone."""
+    """Warm the sampler, then dispatch jobs and sweep in this worker; no new job once it stops
+    or its master is gone."""
+    warm_up_worker(worker)
     start_sweeper(worker.wsgi, lambda: bool(worker.alive) and worker.ppid == os.getppid())
 
 

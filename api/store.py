@@ -5,7 +5,13 @@ filled, seed fixed), the seed or entropy, library versions, the result, the tena
 ``save`` never overwrites (the database also refuses updates and deletes, see the migration);
 ``get`` returns the same document on every read. A record of another tenant is "not found".
 ``list`` pages through a tenant's records of one kind, newest first, filtered by the facts
-`ipvalue.api.facts.record_facts` keeps in columns.
+`ipvalue.api.facts.record_facts` keeps in columns; ``latest`` and ``latest_many`` give the newest
+record about a subject (a monitored loan), the second for many subjects in one query.
+
+Every record is written here: `record_row` makes the row (its id, digest and facts) and
+`write_row` inserts it, inside the caller's transaction when a record must be committed together
+with something else (a job's final state, a loan's evaluation with its alerts); ``save`` does
+both in one statement of its own, or in the connection it is given.
 
 `SqlStore` is the service's store; `MemoryStore` keeps the same contract in a dict for unit tests
 of code that needs a store but no database.
@@ -17,9 +23,10 @@ import copy
 import json
 import threading
 import uuid
+from collections.abc import Iterable
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from ipvalue.api.db import autocommit, dumps, iso, now
 from ipvalue.api.delta import STORED, delta, restore
@@ -56,6 +63,13 @@ class RecordStore(Protocol):
         first."""
         ...
 
+    def latest_many(
+        self, kind: str, tenant: str, subjects: Iterable[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The newest record of ``kind`` about each of ``subjects`` (every subject when None),
+        by subject; subjects without one are absent."""
+        ...
+
 
 def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]:
     """The ``records`` row of ``record`` (keys of `RECORD_FIELDS`; ``result`` required).
@@ -86,6 +100,17 @@ def record_row(kind: str, tenant: str, record: dict[str, Any]) -> dict[str, Any]
     }
     row["sha256"] = record_digest({**document, "created_at": iso(document["created_at"])})
     return row
+
+
+def write_row(conn: Connection, row: dict[str, Any]) -> str:
+    """Insert a `record_row` in the caller's transaction; returns the record's id.
+
+    The one ``INSERT`` into ``records``: a record committed together with other rows (a job's
+    state, a loan's alerts, the webhook outbox) is written through here, so it is either all
+    there or not at all.
+    """
+    conn.execute(insert(records), row)
+    return str(row["id"])
 
 
 def _stored_inputs(record: dict[str, Any]) -> Any:
@@ -130,11 +155,15 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def save(self, kind: str, tenant: str, record: dict[str, Any]) -> str:
+    def save(
+        self, kind: str, tenant: str, record: dict[str, Any], conn: Connection | None = None
+    ) -> str:
+        """Store ``record``; in ``conn``'s transaction when given (committed with it)."""
         row = record_row(kind, tenant, record)
-        with autocommit(self.engine) as conn:  # one INSERT: atomic, one round trip
-            conn.execute(insert(records), row)
-        return str(row["id"])
+        if conn is not None:
+            return write_row(conn, row)
+        with autocommit(self.engine) as own:  # one INSERT: atomic, one round trip
+            return write_row(own, row)
 
     def get(self, kind: str, tenant: str, record_id: str) -> dict[str, Any]:
         query = select(records).where(
@@ -163,6 +192,26 @@ class SqlStore:
         with autocommit(self.engine) as conn:
             return [_document(row) for row in conn.execute(query).mappings()]
 
+    def latest(self, kind: str, tenant: str, subject: str) -> dict[str, Any] | None:
+        """The newest record of ``kind`` about ``subject``, or None."""
+        return self.latest_many(kind, tenant, [subject]).get(subject)
+
+    def latest_many(
+        self, kind: str, tenant: str, subjects: Iterable[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The newest record of ``kind`` about each subject, in one query per `IN_BATCH`
+        subjects (one query for every subject of the tenant when ``subjects`` is None)."""
+        wanted = None if subjects is None else sorted(set(subjects))
+        if wanted is not None and not wanted:
+            return {}
+        batches: list[list[str] | None] = [None] if wanted is None else [*in_batches(wanted)]
+        found: dict[str, dict[str, Any]] = {}
+        with autocommit(self.engine) as conn:
+            for batch in batches:
+                for row in conn.execute(_newest_query(kind, tenant, batch)).mappings():
+                    found[row["subject"]] = _document(row)
+        return found
+
     def list(
         self, kind: str, tenant: str, page: Page, facts: dict[str, str] | None = None
     ) -> dict[str, Any]:
@@ -178,6 +227,33 @@ class SqlStore:
         with autocommit(self.engine) as conn:
             rows = [_document(row) for row in conn.execute(query).mappings()]
         return page_of(rows, page, lambda doc: doc, _key)
+
+
+IN_BATCH = 500
+"""Subjects per ``IN (...)`` list of `SqlStore.latest_many` (a page of a list holds at most
+`ipvalue.api.pagination.MAX_LIMIT` = 500, so a page is one query)."""
+
+
+def in_batches(items: list[str]) -> list[list[str]]:
+    """``items`` in lists of at most `IN_BATCH`, one ``IN (...)`` each."""
+    return [items[i : i + IN_BATCH] for i in range(0, len(items), IN_BATCH)]
+
+
+def _newest_query(kind: str, tenant: str, subjects: list[str] | None) -> Any:
+    """The newest row of ``kind`` per subject (ties broken by id, as lists order them)."""
+    clauses = [records.c.kind == kind, records.c.tenant == tenant, records.c.subject.isnot(None)]
+    if subjects is not None:
+        clauses.append(records.c.subject.in_(subjects))
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=records.c.subject,
+            order_by=(records.c.created_at.desc(), records.c.id.desc()),
+        )
+        .label("newest")
+    )
+    ranked = select(records, rank).where(*clauses).subquery()
+    return select(ranked).where(ranked.c.newest == 1)
 
 
 def _document(row: Any) -> dict[str, Any]:
@@ -245,6 +321,27 @@ class MemoryStore:
                 if owner == tenant and doc["kind"] == kind and doc["subject"] == subject
             ]
         return sorted(found, key=lambda doc: (doc["created_at"], doc["id"]))
+
+    def latest(self, kind: str, tenant: str, subject: str) -> dict[str, Any] | None:
+        return self.latest_many(kind, tenant, [subject]).get(subject)
+
+    def latest_many(
+        self, kind: str, tenant: str, subjects: Iterable[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        wanted = None if subjects is None else set(subjects)
+        with self._lock:
+            docs = [
+                copy.deepcopy(doc)
+                for owner, doc in self._records.values()
+                if owner == tenant
+                and doc["kind"] == kind
+                and doc["subject"] is not None
+                and (wanted is None or doc["subject"] in wanted)
+            ]
+        found: dict[str, dict[str, Any]] = {}
+        for doc in sorted(docs, key=lambda d: (d["created_at"], d["id"])):
+            found[doc["subject"]] = doc
+        return found
 
     def list(
         self, kind: str, tenant: str, page: Page, facts: dict[str, str] | None = None

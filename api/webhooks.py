@@ -12,6 +12,17 @@ HMAC-SHA256 of the raw body with the subscription's secret (`sign`). A 2xx answe
 anything else (or no answer within `TIMEOUT` seconds) is retried with exponential backoff,
 `BACKOFF_BASE` x 2^(attempts - 1) seconds capped at `BACKOFF_CAP`, and given up as ``failed``
 after `MAX_ATTEMPTS`. The row is the delivery log (``GET /v1/webhooks/{id}/deliveries``).
+
+Only public receivers (no server-side request forgery): a URL must be ``http://`` or
+``https://`` and every address its host resolves to must be publicly routable; loopback,
+link-local (169.254.0.0/16, fe80::/10), private (10/8, 172.16/12, 192.168/16, fc00::/7),
+multicast, unspecified and other non-global addresses are refused (`refusal`), and cloud
+metadata addresses and names always. The subscription is refused with 422 naming ``url``; each
+delivery checks again (DNS may have changed since) and connects to the very address it checked,
+follows no redirect, and a refused delivery is logged with status ``refused`` and the reason,
+never sent. ``WEBHOOK_ALLOW_PRIVATE`` (``IPVALUE_WEBHOOK_ALLOW_PRIVATE=true``) admits private,
+loopback and link-local receivers, for tests and closed networks; deliveries run in job
+processes, which read it from the environment.
 """
 
 from __future__ import annotations
@@ -19,12 +30,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import secrets
-import urllib.error
-import urllib.request
+import socket
+import urllib.parse
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -42,9 +56,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from ipvalue.api.book import _TS, metadata
+from ipvalue.api.config import from_env
 from ipvalue.api.db import dumps, iso, now
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
-from ipvalue.models.errors import NotFoundError
+from ipvalue.models.errors import InputError, NotFoundError
 
 EVENTS = ("alert.raised", "monitoring.completed")
 TIMEOUT = 5.0
@@ -82,13 +97,142 @@ outbox = Table(
 )
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+)
+"""Cloud instance metadata services (AWS, GCP, Azure, OpenStack; AWS ECS; Alibaba; AWS IPv6):
+refused even when private receivers are allowed."""
+METADATA_HOSTS = frozenset(("metadata", "metadata.google.internal", "instance-data"))
+"""Host names of metadata services, refused before any look-up."""
+FIX = (
+    "subscribe the receiver's public http:// or https:// URL (a test or closed network may set "
+    "IPVALUE_WEBHOOK_ALLOW_PRIVATE=true to allow private, loopback and link-local receivers)"
+)
+
+
+class RefusedURL(ValueError):
+    """A webhook URL this service does not send to; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a delivery goes: the URL's parts and the checked address to connect to."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+def refusal(address: IPAddress, allow_private: bool = False) -> str | None:
+    """Why a receiver at ``address`` is refused, or None when it may be sent to."""
+    ip = address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    kinds = (
+        ("is_unspecified", "an unspecified address"),
+        ("is_multicast", "a multicast address"),
+        ("is_loopback", "a loopback address"),
+        ("is_link_local", "a link-local address"),
+        ("is_private", "a private address"),
+    )
+    for attribute, name in kinds:
+        if getattr(ip, attribute):
+            if allow_private and attribute in ("is_loopback", "is_link_local", "is_private"):
+                return None
+            return name
+    if not ip.is_global:
+        return None if allow_private else "an address that is not publicly routable"
+    return None
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (``socket.getaddrinfo``), in the resolver's order."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+def target(url: str, allow_private: bool = False) -> Target:
+    """Check ``url`` and resolve its host: the `Target` to connect to.
+
+    Raises
+    ------
+    RefusedURL
+        A scheme other than http or https, no host, a host that does not resolve, or one
+        address of it `refusal` refuses.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise RefusedURL(f"is not a valid URL ({exc})") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise RefusedURL(f"must be http:// or https://; got scheme {parts.scheme or 'none'!r}")
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise RefusedURL("has no host")
+    if host in METADATA_HOSTS:
+        raise RefusedURL(f"host {host!r} is a cloud metadata service")
+    port = port or (443 if scheme == "https" else 80)
+    try:
+        addresses = resolve_host(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise RefusedURL(f"host {host!r} does not resolve ({exc})") from exc
+    if not addresses:
+        raise RefusedURL(f"host {host!r} does not resolve")
+    for text in addresses:
+        why = refusal(ipaddress.ip_address(text.split("%")[0]), allow_private)
+        if why is not None:
+            shown = "" if text == host else f" resolves to {text}, which"
+            raise RefusedURL(f"host {host!r}{shown} is {why}")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(scheme, host, port, path, addresses[0])
+
+
+def check_url(url: str, allow_private: bool = False) -> None:
+    """Refuse a subscription's ``url`` with a 422 naming the field and the fix.
+
+    Raises
+    ------
+    InputError
+        On ``url``, when `target` refuses it.
+    """
+    try:
+        target(url, allow_private)
+    except RefusedURL as exc:
+        raise InputError.for_field("url", f"{exc}; {FIX}") from exc
+
+
+def allow_private_setting() -> bool:
+    """``WEBHOOK_ALLOW_PRIVATE`` as the environment sets it (job processes have no app)."""
+    return bool(from_env()["WEBHOOK_ALLOW_PRIVATE"])
+
+
 def sign(secret: str, body: bytes) -> str:
     """The ``X-Ipvalue-Signature`` header value of ``body``: ``sha256=<hex HMAC-SHA256>``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def subscribe(engine: Engine, tenant: str, url: str, events: list[str]) -> dict[str, Any]:
-    """Create a subscription; the answer carries its ``secret`` (shown only here)."""
+def subscribe(
+    engine: Engine, tenant: str, url: str, events: list[str], allow_private: bool = False
+) -> dict[str, Any]:
+    """Create a subscription; the answer carries its ``secret`` (shown only here).
+
+    Raises
+    ------
+    InputError
+        On ``url``, for a receiver this service does not send to (`check_url`).
+    """
+    check_url(url, allow_private)
     hook = {
         "id": str(uuid.uuid4()),
         "tenant": tenant,
@@ -164,15 +308,33 @@ def enqueue(conn: Connection, tenant: str, event: str, data: dict[str, Any]) -> 
 Sender = Callable[[str, bytes, dict[str, str]], int]
 
 
-def http_send(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST ``body`` to ``url``; the answer's status (an error status is returned, not raised)."""
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+def http_send(url: str, body: bytes, headers: dict[str, str], allow_private: bool = False) -> int:
+    """POST ``body`` to ``url``; the answer's status (an error status is returned, not raised).
+
+    The host is resolved and checked here (`target`) and the connection goes to the address
+    checked, so a DNS answer that changes between the check and the connection cannot send it
+    elsewhere; TLS still verifies the certificate for the URL's host. Redirects are not followed.
+
+    Raises
+    ------
+    RefusedURL
+        When `target` refuses the URL.
+    """
+    where = target(url, allow_private)
+    kind = http.client.HTTPSConnection if where.scheme == "https" else http.client.HTTPConnection
+    conn = kind(where.host, where.port, timeout=TIMEOUT)
+
+    def pinned(address: tuple[str, int], *args: Any) -> socket.socket:
+        return socket.create_connection((where.address, address[1]), *args)
+
+    conn._create_connection = pinned  # type: ignore[attr-defined]
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as answer:
-            return int(answer.status)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return int(exc.code)
+        conn.request("POST", where.path, body=body, headers=headers)
+        answer = conn.getresponse()
+        answer.read()
+        return int(answer.status)
+    finally:
+        conn.close()
 
 
 def backoff(attempts: int) -> float:
@@ -181,13 +343,31 @@ def backoff(attempts: int) -> float:
 
 
 def deliver_due(
-    engine: Engine, tenant: str | None = None, send: Sender = http_send, limit: int = 500
+    engine: Engine,
+    tenant: str | None = None,
+    send: Sender | None = None,
+    limit: int = 500,
+    allow_private: bool | None = None,
 ) -> dict[str, int]:
     """Send every due delivery (of ``tenant``, or all); returns counts by outcome.
 
     Each row is claimed by moving its ``next_attempt_at`` past the timeout before sending, so
-    two deliverers running at once do not both send it in the same instant.
+    two deliverers running at once do not both send it in the same instant. Each URL is checked
+    again first (`target`): a refused one is logged as ``refused`` with the reason and not sent.
+
+    Parameters
+    ----------
+    send : callable, optional
+        ``send(url, body, headers) -> status``; default `http_send`.
+    allow_private : bool, optional
+        Default `allow_private_setting` (``IPVALUE_WEBHOOK_ALLOW_PRIVATE``).
     """
+    allow = allow_private_setting() if allow_private is None else allow_private
+    if send is None:
+
+        def send(url: str, body: bytes, headers: dict[str, str]) -> int:
+            return http_send(url, body, headers, allow)
+
     stamp = now()
     clauses = [outbox.c.status == "pending", outbox.c.next_attempt_at <= stamp]
     if tenant is not None:
@@ -201,7 +381,7 @@ def deliver_due(
     )
     with engine.connect() as conn:
         due = [dict(r) for r in conn.execute(query).mappings()]
-    counts = {"delivered": 0, "retry": 0, "failed": 0}
+    counts = {"delivered": 0, "retry": 0, "failed": 0, "refused": 0}
     for row in due:
         hold = now() + dt.timedelta(seconds=TIMEOUT * 3)
         with engine.begin() as conn:
@@ -221,6 +401,14 @@ def deliver_due(
         }
         status: int | None = None
         error: str | None = None
+        try:
+            target(row["url"], allow)
+        except RefusedURL as exc:  # never sent: the log says why
+            refused = {"status": "refused", "last_status": None, "last_error": f"url {exc}"[:500]}
+            with engine.begin() as conn:
+                conn.execute(update(outbox).where(outbox.c.id == row["id"]).values(**refused))
+            counts["refused"] += 1
+            continue
         try:
             status = send(row["url"], body, headers)
         except Exception as exc:  # any failure to reach the receiver is retried

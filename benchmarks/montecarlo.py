@@ -22,6 +22,8 @@ Sections (all by default; name some to run only those, e.g. ``methods api``):
              hand): same mean within 3 standard errors, and the speed-up.
 ``memory``   Peak RSS for 10,000,000 paths in a fresh process (goal < 2 GB).
 ``workers``  Two worker threads over one (goal >= 1.8x), beside plain numpy on two threads.
+``binomial`` ``real_option`` on a 50-step American lattice beside Black-Scholes, 1,000,000 paths
+             (issue 14; reported, no goal).
 
 How it is timed: the machine is shared, so each figure is the best of several rounds that
 alternate the timed sides, measured both as wall time and as this process's CPU time
@@ -504,6 +506,31 @@ print(json.dumps({{"base_kb": base, "peak_kb": peak, "seconds": elapsed, "mean":
 """
 
 
+def binomial_section(n: int = 1_000_000, steps: int = 50) -> None:
+    """(binomial) Issue 14: ``real_option`` on an American binomial lattice of ``steps`` steps
+    beside its Black-Scholes form, each alone at ``n`` paths, over numpy drawing the normals.
+
+    Added by the options helper in its own function: the lattice costs paths x steps^2 / 2
+    node updates, so it is reported, not held to the per-method goal.
+    """
+    print(f"(binomial) real_option at {n:,} paths: Black-Scholes and a {steps}-step lattice")
+    print(wait_for_idle())
+    lattice = REAL_OPTION | {"model": "binomial", "steps": steps, "american": True}
+    plans = [make_plan(method_request(m, n)) for m in (REAL_OPTION, lattice)]
+    draw, closed, tree = alternating(
+        [
+            draw_normals(len(plans[0].inputs), n),
+            lambda: simulate_chunks(plans[0]),
+            lambda: simulate_chunks(plans[1]),
+        ],
+        rounds=2,
+    )
+    print(f"    {'draw (numpy)':<40} {draw.ms}")
+    print(f"    {'black_scholes, sampling + valuation':<40} {closed.ms}  {closed.over(draw)}")
+    print(f"    {f'binomial {steps} steps, American':<40} {tree.ms}  {tree.over(draw)}")
+    print(f"    lattice over Black-Scholes: {tree.cpu / closed.cpu:.1f}x cpu")
+
+
 def memory_section() -> None:
     import pathlib
 
@@ -561,6 +588,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "paths": paths_section,
     "api": api_section,
     "peer": peer_section,
+    "binomial": binomial_section,
     "memory": memory_section,
     "workers": workers_section,
 }

@@ -113,7 +113,7 @@ def run_dask(request: PortfolioRequest, workers: int, tasks_per_worker: int = 2)
 
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from ipvalue.models.base import Strict
-from ipvalue.models.derivations import Derivation, DiscountRateInput
+from ipvalue.models.derivations import DERIVED_TAG, Derivation, DiscountRateInput
 from ipvalue.models.fields import Finite
+from ipvalue.models.licence import MinimumTransferPrice
+from ipvalue.models.royalties import RoyaltyRateInput, SplitRateInput
 from ipvalue.models.series import AmountSeries, SignedSeries
 from ipvalue.models.uncertain import (
     Amount,
     Bounds,
     DiscountRate,
     GrowthRate,
+    Number,
     Positive,
     Rate,
     TaxRate,
@@ -54,14 +57,60 @@ class _Method(Strict):
     )
 
 
+Timing = Literal["end", "mid", "start"]
+"""When a year's cash flow falls: its end (t), its middle (t - 0.5) or its start (t - 1)."""
+ExitMultiple = Annotated[
+    UncertainNumber,
+    Bounds(0, 1000, open_low=True, fix="a multiple of the last explicit year's income, e.g. 8"),
+]
+Probability = Annotated[
+    UncertainNumber,
+    Bounds(0, 1, open_low=True, fix="a probability of success is a decimal in (0, 1], e.g. 0.6"),
+]
+
+
+class Stage(Strict):
+    """A development stage (a clinical phase, a prototype): its cost, length and success odds."""
+
+    name: str = Field(min_length=1, max_length=100)
+    probability: Probability = Field(description="probability the stage succeeds, decimal")
+    cost: Amount = Field(
+        default=0.0, description="cost of the stage, paid at its start if it is reached"
+    )
+    years: Years = Field(description="length of the stage, years")
+
+
 class _Income(_Method):
     """Fields shared by the income methods."""
 
     discount_rate: DiscountRateInput
     mid_year: bool = Field(default=False, description="cash flows fall mid-year (t - 0.5)")
+    timing: Timing | None = Field(
+        default=None,
+        description="when each year's cash flow falls: end (t), mid (t - 0.5) or start "
+        "(t - 1, an annuity due); mid_year true is timing mid",
+    )
+    initial_cash_flow: Number | None = Field(
+        default=None,
+        description="an amount at t = 0 (e.g. an upfront payment), undiscounted, added to the "
+        "value (signed, in the terms of the method's income)",
+    )
     terminal_growth: GrowthRate | None = Field(
         default=None,
         description="Gordon growth after the last year; only while the legal life lasts",
+    )
+    terminal_multiple: ExitMultiple | None = Field(
+        default=None,
+        description="exit value at the end of the explicit years = multiple x the last year's "
+        "income, discounted from then; counted only when the life lasts beyond those years",
+    )
+    stages: list[Stage] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="development stages before the income (risk-adjusted NPV): each cash flow "
+        "weighted by the probability of having passed the stages ended by its time, each "
+        "stage's cost by the probability of reaching it",
     )
     economic_life_years: Years | None = Field(
         default=None, description="remaining economic life; income after it is not counted"
@@ -69,6 +118,11 @@ class _Income(_Method):
 
     @model_validator(mode="after")
     def _growth_below_rate(self) -> _Income:
+        if self.terminal_growth is not None and self.terminal_multiple is not None:
+            raise ValueError(
+                "terminal_multiple: give terminal_growth (Gordon growth) or terminal_multiple "
+                "(exit multiple), not both"
+            )
         if self.terminal_growth is not None and not isinstance(self.discount_rate, Derivation):
             g, k = base_value(self.terminal_growth), base_value(self.discount_rate)
             if g >= k:
@@ -76,7 +130,20 @@ class _Income(_Method):
                     f"terminal_growth: must be below discount_rate ({g:g} >= {k:g}); "
                     "the Gordon growth value is infinite otherwise"
                 )
+        mid_given = "mid_year" in self.model_fields_set
+        if self.timing is not None and mid_given and self.mid_year != (self.timing == "mid"):
+            raise ValueError(
+                f"timing: {self.timing!r} contradicts mid_year {str(self.mid_year).lower()}; "
+                "give one of them (mid_year true is timing 'mid')"
+            )
         return self
+
+    @property
+    def cash_flow_timing(self) -> Timing:
+        """The timing in force: ``timing``, else mid with ``mid_year``, else end."""
+        if self.timing is not None:
+            return self.timing
+        return "mid" if self.mid_year else "end"
 
 
 class _Amortisable(_Income):
@@ -100,7 +167,7 @@ class ReliefFromRoyaltyInputs(_Amortisable):
 
     method: Literal["relief_from_royalty"]
     revenue: AmountSeries
-    royalty_rate: Rate
+    royalty_rate: RoyaltyRateInput
     tax_rate: TaxRate
 
 
@@ -254,37 +321,89 @@ class WithAndWithoutInputs(_Income):
     tax_rate: TaxRate
 
 
+MarginSeries = Annotated[
+    list[
+        Annotated[
+            UncertainNumber,
+            Bounds(0, 1, open_low=True, fix="a margin to split is a decimal share above 0"),
+        ]
+    ],
+    Field(min_length=1, max_length=200),
+]
+"""Operating margins year by year (each above 0: the split is royalty / margin)."""
+
+
+def _series_length(series: object) -> int:
+    """Years of a series (a list, or a growth series' ``years``)."""
+    return len(series) if isinstance(series, list) else int(getattr(series, "years", 0))
+
+
 class ProfitSplitInputs(_Income):
-    """Profit split: the right's share of profit (given, or royalty rate / operating margin)."""
+    """Profit split: the right's share of profit.
+
+    Three forms: ``profit`` + ``split_rate``; ``revenue`` + ``royalty_rate`` +
+    ``operating_margin`` (profit = revenue x margin, split = royalty / margin); ``profit`` +
+    ``royalty_rate`` + ``operating_margin`` (split = royalty / margin applied to the profit).
+    The margin may be one number or one per year (the split then varies by year).
+    """
 
     method: Literal["profit_split"]
     profit: SignedSeries | None = None
-    split_rate: Rate | None = None
+    split_rate: SplitRateInput | None = None
     revenue: AmountSeries | None = None
-    royalty_rate: Rate | None = None
-    operating_margin: Margin | None = None
+    royalty_rate: RoyaltyRateInput | None = None
+    operating_margin: Margin | MarginSeries | None = Field(
+        default=None,
+        description="operating margin on revenue: one decimal, or a list of one per year",
+    )
     tax_rate: TaxRate
 
     @model_validator(mode="after")
     def _one_form(self) -> ProfitSplitInputs:
-        direct = self.profit is not None and self.split_rate is not None
-        derived = all(
-            x is not None for x in (self.revenue, self.royalty_rate, self.operating_margin)
-        )
-        if direct == derived:
+        if self.profit is not None and self.revenue is not None:
             raise ValueError(
-                "split_rate: give either profit + split_rate, "
-                "or revenue + royalty_rate + operating_margin"
+                "revenue: give profit or revenue, not both (with revenue the profit is "
+                "revenue x operating_margin)"
             )
-        if derived:
-            margin = base_value(self.operating_margin)  # type: ignore[arg-type]
-            royalty = base_value(self.royalty_rate)  # type: ignore[arg-type]
-            if margin <= 0:
-                raise ValueError(f"operating_margin: must be above 0 to split profit; got {margin}")
-            if royalty > margin:
+        by_royalty = self.royalty_rate is not None or self.operating_margin is not None
+        if self.split_rate is not None and by_royalty:
+            raise ValueError(
+                "split_rate: give split_rate, or royalty_rate + operating_margin, not both"
+            )
+        if self.split_rate is not None:
+            if self.profit is None:
+                raise ValueError("profit: a split_rate needs the profit it splits")
+            return self
+        if self.royalty_rate is None or self.operating_margin is None:
+            raise ValueError(
+                "split_rate: give either profit + split_rate, or revenue (or profit) + "
+                "royalty_rate + operating_margin"
+            )
+        income = self.revenue if self.revenue is not None else self.profit
+        if income is None:
+            raise ValueError("revenue: give revenue or profit with royalty_rate + operating_margin")
+        margins = self.operating_margin
+        if isinstance(margins, list):
+            n, years = len(margins), _series_length(income)
+            if n != years:
                 raise ValueError(
-                    f"royalty_rate: {royalty:g} above operating_margin {margin:g} gives a split "
-                    "above 100 %; check both"
+                    f"operating_margin: gives {n} years but "
+                    f"{'revenue' if self.revenue is not None else 'profit'} has {years}; "
+                    "give one margin per year"
+                )
+        else:
+            margins = [margins]
+        royalty = None if isinstance(self.royalty_rate, Derivation) else self.royalty_rate
+        for i, margin in enumerate(base_value(x) for x in margins):
+            where = f"operating_margin[{i}]" if len(margins) > 1 else "operating_margin"
+            if margin <= 0:
+                raise ValueError(
+                    f"operating_margin: must be above 0 to split profit; got {margin:g}"
+                )
+            if royalty is not None and base_value(royalty) > margin:
+                raise ValueError(
+                    f"royalty_rate: {base_value(royalty):g} above {where} {margin:g} gives a "
+                    "split above 100 %; check both"
                 )
         return self
 
@@ -603,8 +722,15 @@ class MarketInputs(_Method):
         return self
 
 
+LATTICE_MIN_STEPS = 10
+"""Fewest binomial steps accepted: a coarser lattice is too far from its limit to be a value."""
+LATTICE_MAX_STEPS = 5000
+"""Most binomial steps for a point value: 12.5 million node updates, well under a second."""
+LATTICE_DEFAULT_STEPS = 200
+
+
 class RealOptionInputs(_Method):
-    """Black-Scholes-Merton call on the right's underlying value."""
+    """Call on the right's underlying value: Black-Scholes-Merton or a binomial lattice."""
 
     method: Literal["real_option"]
     underlying_value: Positive
@@ -613,6 +739,152 @@ class RealOptionInputs(_Method):
     volatility: Volatility
     risk_free_rate: RiskFreeRate
     dividend_yield: DividendYield = 0.0
+    model: Literal["black_scholes", "binomial"] = Field(
+        default="black_scholes",
+        description="black_scholes (closed form, European) or binomial (Cox-Ross-Rubinstein "
+        "lattice, European or American)",
+    )
+    steps: int | None = Field(
+        default=None,
+        description=f"binomial time steps, {LATTICE_MIN_STEPS} to {LATTICE_MAX_STEPS} "
+        f"(default {LATTICE_DEFAULT_STEPS}); the simulation uses at most 200 per path",
+    )
+    american: bool = Field(default=False, description="early exercise at any node (binomial only)")
+    cost_of_delay: Literal["constant", "rising"] = Field(
+        default="constant",
+        description="constant: dividend_yield each year; rising: 1 / (remaining life) in each "
+        "year of waiting (1/n, 1/(n-1), ... with n = years), replacing dividend_yield",
+    )
+
+    @model_validator(mode="after")
+    def _lattice_fields(self) -> RealOptionInputs:
+        if self.model == "black_scholes":
+            if self.steps is not None:
+                raise ValueError(
+                    'steps: only a binomial lattice has steps; add "model": "binomial" '
+                    "or drop steps"
+                )
+            if self.american:
+                raise ValueError(
+                    "american: Black-Scholes values a European call; early exercise needs "
+                    '"model": "binomial"'
+                )
+        if self.steps is not None and not (LATTICE_MIN_STEPS <= self.steps <= LATTICE_MAX_STEPS):
+            raise ValueError(
+                f"steps: must be {LATTICE_MIN_STEPS} to {LATTICE_MAX_STEPS}; got {self.steps}. "
+                "A lattice's error falls about as 1 / steps: 200 steps are within about 0.5 % "
+                "of Black-Scholes for a European call, 1000 within 0.1 %"
+            )
+        if self.cost_of_delay == "rising" and base_value(self.dividend_yield) != 0:
+            raise ValueError(
+                "dividend_yield: a rising cost_of_delay sets the yield (1 / remaining life each "
+                'year); drop dividend_yield or use cost_of_delay "constant"'
+            )
+        return self
+
+    @property
+    def lattice_steps(self) -> int:
+        """Steps of the binomial lattice (the default when not given)."""
+        return LATTICE_DEFAULT_STEPS if self.steps is None else self.steps
+
+
+LicenseeIncomeInputs = Annotated[
+    DCFInputs
+    | ReliefFromRoyaltyInputs
+    | ExcessEarningsInputs
+    | WithAndWithoutInputs
+    | ProfitSplitInputs
+    | EquivalentInvestmentSplitInputs,
+    Field(discriminator="method"),
+]
+"""An income method valuing the right on the licensee's own figures."""
+
+
+def _amount_or_method(value: object) -> str:
+    if isinstance(value, _Income) or (isinstance(value, dict) and "method" in value):
+        return DERIVED_TAG + "method"
+    return "number"
+
+
+LicenseeValue = Annotated[
+    Annotated[Amount, Tag("number")] | Annotated[LicenseeIncomeInputs, Tag(DERIVED_TAG + "method")],
+    Discriminator(_amount_or_method),
+]
+"""The licensee's value of the right: an amount, or an income method valuing it."""
+
+
+class LicenceInputs(_Method):
+    """A licence's price: the licensor's minimum, the licensee's maximum, and its terms.
+
+    The terms are an upfront fee paid at the valuation date plus a running royalty on the
+    licensee's sales; their present value, the pure running rate and the pure lump sum of
+    equal present value are in the audit, beside the negotiation range from the licensor's
+    minimum transfer price (转让最低收费额) to the licensee's value of the right.
+    """
+
+    method: Literal["licence"]
+    upfront: Amount = Field(default=0.0, description="upfront fee (入门费) at the valuation date")
+    running_royalty_rate: RoyaltyRateInput | None = Field(
+        default=None, description="running royalty on the licensee's sales, decimal"
+    )
+    revenue: AmountSeries | None = Field(
+        default=None, description="the licensee's sales the running royalty is paid on, per year"
+    )
+    discount_rate: DiscountRateInput | None = None
+    mid_year: bool = Field(default=False, description="royalties fall mid-year (t - 0.5)")
+    minimum_price: MinimumTransferPrice | None = Field(
+        default=None, description="the licensor's minimum transfer price (转让最低收费额)"
+    )
+    licensee_value: LicenseeValue | None = Field(
+        default=None,
+        description="the licensee's value of the right (the most it would pay): an amount, or "
+        "an income method on the licensee's figures, e.g. "
+        '{"method": "relief_from_royalty", ...}',
+    )
+    value_basis: Literal["terms", "minimum", "maximum", "midpoint"] | None = Field(
+        default=None,
+        description="which figure is the method's value: the terms' present value (default "
+        "when terms are given), the minimum price, the licensee's maximum, or the middle of "
+        "the range",
+    )
+
+    @property
+    def has_terms(self) -> bool:
+        """True when an upfront fee or a running royalty is given."""
+        return self.running_royalty_rate is not None or base_value(self.upfront) > 0
+
+    @property
+    def basis(self) -> str:
+        """The figure the method's value is (``value_basis``, or its default)."""
+        if self.value_basis is not None:
+            return self.value_basis
+        return "terms" if self.has_terms else "minimum"
+
+    @model_validator(mode="after")
+    def _complete(self) -> LicenceInputs:
+        if self.running_royalty_rate is not None and self.revenue is None:
+            raise ValueError("revenue: a running_royalty_rate needs the sales it is paid on")
+        if self.revenue is not None and self.discount_rate is None:
+            raise ValueError("discount_rate: needed to discount the running royalties")
+        needs = {
+            "terms": ("upfront", self.has_terms),
+            "minimum": ("minimum_price", self.minimum_price is not None),
+            "maximum": ("licensee_value", self.licensee_value is not None),
+            "midpoint": (
+                "minimum_price" if self.minimum_price is None else "licensee_value",
+                self.minimum_price is not None and self.licensee_value is not None,
+            ),
+        }
+        field, given = needs[self.basis]
+        if not given:
+            what = {
+                "terms": "give upfront and/or running_royalty_rate with revenue",
+                "minimum": "give minimum_price",
+                "maximum": "give licensee_value",
+                "midpoint": "give minimum_price and licensee_value",
+            }[self.basis]
+            raise ValueError(f"{field}: value_basis {self.basis!r} needs it; {what}")
+        return self
 
 
 MethodInputs = Annotated[
@@ -625,7 +897,8 @@ MethodInputs = Annotated[
     | ReplacementCostInputs
     | MultiplierCostInputs
     | MarketInputs
-    | RealOptionInputs,
+    | RealOptionInputs
+    | LicenceInputs,
     Field(discriminator="method"),
 ]
 """One method's inputs, selected by ``method``."""
@@ -641,5 +914,6 @@ METHOD_NAMES = (
     "multiplier_cost",
     "market",
     "real_option",
+    "licence",
 )
 INCOME_METHODS = frozenset(METHOD_NAMES[:6])

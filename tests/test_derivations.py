@@ -7,6 +7,7 @@ through one formula; bad parts are 422s naming the part's path.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -47,7 +48,7 @@ def test_build_up_gives_the_same_value_as_its_sum(client):
     audit = out["methods"][0]["audit"]
     trail = audit["derivations"]["methods[0].discount_rate"]
     assert trail["practice"] == "build_up"
-    assert trail["rate"] == pytest.approx(0.12)
+    assert trail["value"] == pytest.approx(0.12)
     assert trail["risk_free"] == 0.04 and trail["size_premium"] == 0.0
     assert audit["discount_rate"] == pytest.approx(0.12)
 
@@ -118,3 +119,23 @@ def test_terminal_growth_must_stay_below_the_derived_rate(client):
     (err,) = resp.get_json()["errors"]
     assert err["field"] == "methods[0].terminal_growth"
     assert "0.13 >= 0.12" in err["message"]
+
+
+def test_the_cli_table_shows_each_derived_input(tmp_path, capsys):
+    from ipvalue.api.cli import main
+
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(body(with_rate(BUILD_UP_12))))
+    assert main(["value", str(request)]) == 0
+    out = capsys.readouterr().out
+    assert "derived inputs:" in out
+    assert "relief_from_royalty: methods[0].discount_rate = 0.12 by build_up" in out
+
+
+def test_an_unknown_derivation_lists_the_allowed_ones(client):
+    resp = client.post("/v1/valuations", json=body(with_rate({"five_factor": {"x": 1}})))
+    assert resp.status_code == 422
+    (err,) = resp.get_json()["errors"]
+    assert err["field"] == "methods[0].discount_rate"
+    assert "not a known derivation" in err["message"]
+    assert "build_up" in err["message"] and "capm" in err["message"]

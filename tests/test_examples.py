@@ -34,6 +34,9 @@ POSTS: dict[str, tuple[str, str]] = {
     "valuation-cost-restated.json": ("/v1/valuations", "price index, newness, obsolescence"),
     "valuation-market.json": ("/v1/valuations", "comparable prices and royalties"),
     "valuation-option.json": ("/v1/valuations", "a real option"),
+    "valuation-pharma.json": ("/v1/valuations", "rNPV by stage and an American lattice option"),
+    "valuation-rates.json": ("/v1/valuations", "derived discount rates"),
+    "valuation-royalty.json": ("/v1/valuations", "derived royalty rates, splits and a licence"),
     "valuation-simulation.json": ("/v1/valuations", "a distribution and value paths"),
     "five_methods.json": ("/v1/valuations", "five methods simulated together, as a job"),
     "collateral.json": ("/v1/collateral", "range, max loan, loan loss"),
@@ -109,6 +112,19 @@ def test_valuation_examples_cover_every_method_family(client: Any) -> None:
     for answer in (income, cost, market, option, patent):
         assert answer["value"]["point"] > 0, answer["asset"]["name"]
         assert client.get(f"/v1/valuations/{answer['id']}").status_code == 200
+
+
+def test_rates_example_derives_each_methods_discount_rate(client: Any) -> None:
+    answer = created(client, "valuation-rates.json")
+    practices = [
+        m["audit"]["derivations"][f"methods[{i}].discount_rate"]["practice"]
+        for i, m in enumerate(answer["methods"])
+    ]
+    assert practices == ["wara", "risk_accumulation", "term_structure"]
+    wara = answer["methods"][0]["audit"]["derivations"]["methods[0].discount_rate"]
+    assert wara["rate"] == pytest.approx(0.1650375, abs=1e-9)  # as the README works it out
+    assert wara["wara"] == pytest.approx(wara["wacc"], abs=1e-12)
+    assert answer["distribution"]["p05"] < answer["distribution"]["p95"]
 
 
 def test_simulation_example_gives_a_distribution_and_feeds_collateral(client: Any) -> None:

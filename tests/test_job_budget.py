@@ -84,3 +84,27 @@ def test_path_steps_over_the_limit_are_refused_naming_it(
 def test_path_steps_under_the_limit_are_a_job(client: Any) -> None:
     sent = body(20_000, horizon_years=2, volatility=0.3, steps_per_year=365)
     assert client.post("/v1/valuations", json=sent).status_code == 202
+
+
+def test_a_binomial_option_costs_its_lattice_nodes() -> None:
+    """A lattice of s steps values s(s+1)/2 nodes a path (the simulation caps s at 200)."""
+    option = {
+        "method": "real_option",
+        "underlying_value": 1e6,
+        "exercise_cost": 8e5,
+        "years": 5,
+        "volatility": 0.4,
+        "risk_free_rate": 0.03,
+    }
+    document = body(paths=1000)
+    document["methods"] = [option]
+    document.pop("weights")
+    black_scholes = work(document)
+    document["methods"] = [{**option, "model": "binomial", "steps": 100, "american": True}]
+    lattice_100 = work(document)
+    document["methods"][0]["steps"] = 200
+    lattice_200 = work(document)
+    document["methods"][0]["steps"] = 2000
+    assert lattice_100 > 50 * black_scholes
+    assert lattice_200 > 3.5 * lattice_100
+    assert work(document) == lattice_200  # the simulation runs 200 steps at most

@@ -210,7 +210,7 @@ def dask_scheduler() -> Iterator[str]:
         processes=True,
         host="127.0.0.1",
         scheduler_port=0,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: its HTTP server starts even without a dashboard
         silence_logs=40,
     )
     try:

@@ -381,8 +381,13 @@ def test_idle_connection_whose_server_went_away_is_replaced(pg_url: str, monkeyp
         engine.dispose()
 
 
-def test_metrics_count_monitoring_alerts_and_webhook_deliveries(client: Any) -> None:
+def test_metrics_count_monitoring_alerts_and_webhook_deliveries(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from test_book_monitoring import loan, make_asset, run
+
+    client.application.config["WEBHOOK_ALLOW_PRIVATE"] = True  # a receiver on 127.0.0.1
+    monkeypatch.setenv("IPVALUE_WEBHOOK_ALLOW_PRIVATE", "true")  # its deliveries too
 
     before = client.get("/metrics").get_data(as_text=True)
     assert _samples(before, "ipvalue_monitoring_evaluations_total") == {"": 0.0}

@@ -118,6 +118,13 @@ def test_under_gunicorn(served: Any) -> None:
     lines = log.read_text().splitlines()
     stamp = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
     assert any(re.match(stamp + r"INFO gunicorn\.error Booting worker", li) for li in lines)
+    # every worker loaded the sampler's compiled kernels once, before its first request
+    warmed = [
+        int(m.group(1))
+        for li in lines
+        if (m := re.search(r"INFO ipvalue\.server worker (\d+): Monte Carlo sampler ready", li))
+    ]
+    assert sorted(warmed) == sorted(worker_pids(_pid)), (warmed, lines[:20])
     assert any(
         re.match(stamp + r"INFO ipvalue\.access GET /v1/jobs/none 404 [\d.]+ ms .*tenant=ops", li)
         for li in lines

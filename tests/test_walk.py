@@ -89,7 +89,7 @@ def test_a_post_validates_once_and_computes_point_life_and_regression_once(
     monkeypatch.setattr(ValuationRequest, "model_validate", classmethod(validate))
     points = counting(monkeypatch, service, "point_valuation")
     lives = counting(monkeypatch, engine_module, "legal_life")
-    seeds = counting(monkeypatch, plan_module, "draw_seed")
+    seeds = counting(monkeypatch, plan_module.seeds, "fresh_seed")
     fits = counting(monkeypatch, market_module, "royalty_regression")
     body = five()
     body["methods"][2]["comparables"] = [
@@ -122,7 +122,7 @@ def test_the_simulation_never_builds_an_audit_trail(monkeypatch: pytest.MonkeyPa
 
 def test_the_seed_given_or_drawn_is_kept_in_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     request = ValuationRequest.model_validate(five(paths=1000))
-    monkeypatch.setattr(plan_module, "draw_seed", lambda: 1234)
+    monkeypatch.setattr(plan_module.seeds, "fresh_seed", lambda: 1234)
     plan = plan_module.make_plan(request)
     assert plan.seed == 1234 and plan.request.simulation is not None
     assert plan.request.simulation.seed == 1234

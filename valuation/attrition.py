@@ -1,8 +1,8 @@
 """Survivor curves of customer-type intangibles: the share of revenue still earned each year.
 
 An existing customer base earns less each year as customers leave. The survival share S(t)
-multiplies year t's revenue (and the charges it needs): S at the year end t, or at t - 0.5
-when cash flows are mid-year.
+multiplies year t's revenue (and the charges it needs), read when that year's cash flow falls:
+at the year end t, at t - 0.5 mid-year, at t - 1 for cash flows at the start of the year.
 
 - Exponential (a constant yearly attrition rate a): S(t) = (1 - a)^t, the retention
   convention of customer-relationship valuations (10 % attrition keeps 90 % a year).
@@ -20,10 +20,10 @@ from numpy.typing import ArrayLike
 from ipvalue.valuation.discounting import FloatArray, per_path
 
 
-def survival_times(n_years: int, mid_year: bool = False) -> FloatArray:
-    """The times at which year 1..n's survival is read: t, or t - 0.5 mid-year, years."""
-    t = np.arange(1, n_years + 1, dtype=float)
-    return t - 0.5 if mid_year else t
+def survival_times(n_years: int, offset: float = 0.0) -> FloatArray:
+    """The times at which year 1..n's survival is read, years: when its cash flow falls,
+    t - ``offset`` (0 at year ends, 0.5 mid-year, 1 at the start of the year)."""
+    return np.arange(1, n_years + 1, dtype=float) - offset
 
 
 def exponential_survival(attrition_rate: ArrayLike, times: ArrayLike) -> FloatArray:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ipvalue.valuation.cost import CostValue
 from ipvalue.valuation.derive.derived import Derived
-from ipvalue.valuation.discounting import IncomeValue
+from ipvalue.valuation.discounting import IncomeValue, TermRates
 from ipvalue.valuation.market import ComparableSummary, RoyaltyRegression
 from ipvalue.valuation.methods.outcome import MethodOutcome
 from ipvalue.valuation.options import OptionValue
@@ -71,7 +71,11 @@ def _expand(key: str, value: Any, figures: dict[str, Any]) -> dict[str, Any]:
             "put_value": number(value.put),
         }
     if isinstance(value, Derived):
-        return {key: {"practice": value.practice, "formula": value.formula} | trail(value.figures)}
+        entry = {"practice": value.practice, "formula": value.formula, "value": _plain(value.value)}
+        entry |= trail(value.figures)
+        if value.warnings:
+            entry["warnings"] = list(value.warnings)
+        return {key: entry}
     if isinstance(value, RoyaltyRegression):
         return {
             key: {
@@ -89,6 +93,8 @@ def _expand(key: str, value: Any, figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(obj: Any) -> Any:
+    if isinstance(obj, TermRates):
+        return number(obj.rates)
     if isinstance(obj, dict):
         return trail(obj)
     if isinstance(obj, list | tuple):

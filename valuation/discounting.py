@@ -34,30 +34,99 @@ def _broadcast(x: FloatArray, shape: tuple[int, ...]) -> FloatArray:
     return x if x.shape == shape else np.broadcast_to(x, shape)
 
 
-def discount_factors(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
-    """Discount factors (1 + rate)^-t for t = 1..n (or t - 0.5 mid-year).
+TIMING_OFFSETS = {"end": 0.0, "mid": 0.5, "start": 1.0}
+"""Years by which each timing's cash flow comes before its year's end."""
+
+
+def timing_offset(timing: str | None, mid_year: bool = False) -> float:
+    """Years a cash flow comes before its year end: 0 at the end, 0.5 mid-year, 1 at the start.
+
+    ``timing`` (``"end"``, ``"mid"``, ``"start"``) wins over ``mid_year`` when given.
+    """
+    if timing is None:
+        return 0.5 if mid_year else 0.0
+    return TIMING_OFFSETS[timing]
+
+
+@dataclass(frozen=True)
+class TermRates:
+    """A discount rate per year (a term structure of one-year forward rates).
+
+    Year t's cash flow discounts by prod_{s <= t} (1 + k_s) (mid-year: by the product to year
+    t - 1 times (1 + k_t)^(1/2)). Years after the last rate given keep the last rate (the
+    terminal value and a TAB period longer than the rates are discounted at it).
+
+    Attributes
+    ----------
+    rates : array (..., m)
+        k_1..k_m, annual decimals, years last (``(paths, m)`` in the simulation).
+    """
+
+    rates: FloatArray
+
+    @property
+    def years(self) -> int:
+        """How many years have their own rate."""
+        return int(self.rates.shape[-1])
+
+    def year(self, t: int) -> FloatArray:
+        """The rate of year ``t`` (1-based; the last rate after the last year given), (...)."""
+        return np.asarray(self.rates[..., min(max(t, 1), self.years) - 1], dtype=float)
+
+    def factors(
+        self, n_years: int, mid_year: bool = False, timing: str | None = None
+    ) -> FloatArray:
+        """Discount factors of years 1..n, array (..., n_years) (``timing`` as for
+        :func:`discount_factors`: at the start, year t's flow discounts to the end of t - 1)."""
+        v = 1.0 / (1.0 + np.asarray(self.rates, dtype=float))
+        out = np.empty((n_years, *v.shape[:-1]))
+        end = np.ones(v.shape[:-1])
+        offset = timing_offset(timing, mid_year)
+        for t in range(n_years):
+            v_t = v[..., min(t, self.years - 1)]
+            out[t] = end if offset == 1.0 else end * np.sqrt(v_t) if offset == 0.5 else end * v_t
+            end = end * v_t
+        return years_last(out)
+
+    def end_factor(self, n_years: int) -> FloatArray:
+        """Discount factor of the end of year ``n_years``, prod (1 + k_s)^-1 over s <= n, (...)."""
+        return self.factors(n_years)[..., -1] if n_years else np.ones(self.rates.shape[:-1])
+
+
+def discount_factors(
+    rate: ArrayLike | TermRates,
+    n_years: int,
+    mid_year: bool = False,
+    timing: str | None = None,
+) -> FloatArray:
+    """Discount factors (1 + rate)^-t for t = 1..n (or t - 0.5 mid-year, t - 1 at the start).
 
     Computed as running products of the one-year factor v = 1 / (1 + rate): v^t = v^(t-1) v
     (mid-year, v^(t-1/2) = sqrt(v) v^(t-1)), the same numbers as the power up to rounding.
 
     Parameters
     ----------
-    rate : float or array of shape (...)
-        Annual discount rate, decimal.
+    rate : float or array of shape (...), or TermRates
+        Annual discount rate, decimal (a rate per year: :meth:`TermRates.factors`).
     n_years : int
         Number of years.
     mid_year : bool
         Cash flows fall mid-year.
+    timing : {"end", "mid", "start"}, optional
+        Overrides ``mid_year``; ``"start"`` is an annuity due (t = 0, 1, ..., n - 1).
 
     Returns
     -------
     array of shape (..., n_years)
     """
+    if isinstance(rate, TermRates):
+        return rate.factors(n_years, mid_year, timing)
     k = np.asarray(rate, dtype=float)
     v = 1.0 / (1.0 + k)
     out = np.empty((n_years, *k.shape))
+    mid_year = timing == "mid" if timing is not None else mid_year
     if n_years:
-        out[0] = np.sqrt(v) if mid_year else v
+        out[0] = 1.0 if timing == "start" else np.sqrt(v) if mid_year else v
         for t in range(1, n_years):
             np.multiply(out[t - 1, ...], v, out=out[t, ...])
     return years_last(out)
@@ -81,13 +150,16 @@ def life_weights(life_years: ArrayLike, n_years: int) -> FloatArray:
     return years_last(out)
 
 
-def annuity_factor(rate: ArrayLike, n_years: int, mid_year: bool = False) -> FloatArray:
+def annuity_factor(rate: ArrayLike | TermRates, n_years: int, mid_year: bool = False) -> FloatArray:
     """Present value of 1 a year for ``n_years`` years: PVA(k, n) = sum (1+k)^-t."""
     return discount_factors(rate, n_years, mid_year).sum(axis=-1)
 
 
 def tab_factor(
-    tax_rate: ArrayLike, discount_rate: ArrayLike, tab_years: int, mid_year: bool = False
+    tax_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
+    tab_years: int,
+    mid_year: bool = False,
 ) -> FloatArray:
     """Tax amortisation benefit factor: 1 / (1 - (T / n) * PVA(k, n)).
 
@@ -106,23 +178,29 @@ def tab_factor(
 
 def terminal_value_pv(
     last_cash_flow: ArrayLike,
-    discount_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
     growth: ArrayLike,
     n_years: int,
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
+    timing: str | None = None,
 ) -> FloatArray:
     """Present value of income after the explicit years, growing at ``growth``, until life ends.
 
     With an unbounded life this is Gordon growth, CF_{n+1} / (k - g), discounted from year n.
     With a finite life L > n it is the growing annuity for the L - n years left, so income after
     legal expiry is not counted; with L <= n it is zero. Requires k > g (validated upstream).
+    Mid-year flows come half a year, start-of-year flows a year, before their year ends
+    (``timing`` as for :func:`discount_factors`).
+    With a rate per year (:class:`TermRates`) k is year n's rate and the value is discounted
+    from year n through each year's rate.
 
     Returns
     -------
     array of shape (...)
     """
-    k = np.asarray(discount_rate, dtype=float)
+    term = discount_rate if isinstance(discount_rate, TermRates) else None
+    k = term.year(n_years) if term else np.asarray(discount_rate, dtype=float)
     g = np.asarray(growth, dtype=float)
     remaining = np.maximum(np.asarray(life_years, dtype=float) - n_years, 0.0)
     next_cf = np.asarray(last_cash_flow, dtype=float) * (1.0 + g)
@@ -130,13 +208,54 @@ def terminal_value_pv(
     with np.errstate(over="ignore", invalid="ignore"):
         horizon_share = 1.0 - np.where(np.isinf(remaining), 0.0, ratio**remaining)
     at_n = next_cf / (k - g) * horizon_share
-    timing = (1.0 + k) ** (0.5 if mid_year else 0.0)
-    return np.asarray(at_n * timing / (1.0 + k) ** n_years, dtype=float)
+    shift = (1.0 + k) ** timing_offset(timing, mid_year)
+    if term is not None:  # discounted from year n through each year's rate
+        return np.asarray(at_n * shift * term.end_factor(n_years), dtype=float)
+    return np.asarray(at_n * shift / (1.0 + k) ** n_years, dtype=float)
+
+
+def exit_value_pv(
+    last_cash_flow: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
+    multiple: ArrayLike,
+    n_years: int,
+    life_years: ArrayLike = np.inf,
+) -> FloatArray:
+    """Present value of an exit value at the end of the explicit years: M CF_n / (1+k)^n.
+
+    The exit value is a price at the end of year n, so it is discounted from n whatever the
+    cash flows' timing. It counts only where the life lasts beyond n (a right that has expired
+    by then has nothing left to sell); elsewhere it is zero.
+
+    Parameters
+    ----------
+    last_cash_flow : float or array (...)
+        Income of the last explicit year, currency.
+    discount_rate : float or array (...)
+        Annual decimal.
+    multiple : float or array (...)
+        Exit multiple of the last year's income (> 0).
+    n_years : int
+        Explicit years.
+    life_years : float or array (...)
+        Remaining life, years.
+
+    Returns
+    -------
+    array (...)
+    """
+    if isinstance(discount_rate, TermRates):
+        factor = discount_rate.end_factor(n_years)
+    else:
+        factor = (1.0 + np.asarray(discount_rate, dtype=float)) ** -n_years
+    alive = np.asarray(life_years, dtype=float) > n_years
+    value = np.asarray(multiple, dtype=float) * np.asarray(last_cash_flow, dtype=float)
+    return np.asarray(np.where(alive, value, 0.0) * factor, dtype=float)
 
 
 def periodic_cost_pv(
     amount: ArrayLike,
-    discount_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
     first_years: float,
     every_years: float,
     until_years: ArrayLike = np.inf,
@@ -162,6 +281,8 @@ def periodic_cost_pv(
     -------
     array (...)
     """
+    if isinstance(discount_rate, TermRates):
+        return _term_periodic_cost_pv(amount, discount_rate, first_years, every_years, until_years)
     k = np.asarray(discount_rate, dtype=float)
     until = np.asarray(until_years, dtype=float)
     v_every = (1.0 + k) ** -every_years
@@ -170,6 +291,35 @@ def periodic_cost_pv(
         share = np.where(np.isinf(count), 1.0, 1.0 - v_every**count)
     pv = np.asarray(amount, dtype=float) * (1.0 + k) ** -first_years * share / (1.0 - v_every)
     return np.asarray(pv, dtype=float)
+
+
+def _term_periodic_cost_pv(
+    amount: ArrayLike,
+    term: TermRates,
+    first_years: float,
+    every_years: float,
+    until_years: ArrayLike,
+) -> FloatArray:
+    """:func:`periodic_cost_pv` with a rate per year.
+
+    A payment at time t within the years given discounts by the factor to year floor(t) times
+    (1 + k_{floor(t)+1})^-(t - floor(t)); the payments after the last year m given are the
+    closed form at the last rate, from year m's factor.
+    """
+    m = term.years
+    ends = term.factors(m)
+    until = np.asarray(until_years, dtype=float)
+    a = np.asarray(amount, dtype=float)
+    total: FloatArray = np.zeros(np.broadcast_shapes(a.shape, ends.shape[:-1], until.shape))
+    t = first_years
+    while t <= m:
+        whole = int(np.floor(t))
+        before = ends[..., whole - 1] if whole else 1.0
+        factor = before * (1.0 + term.year(whole + 1)) ** -(t - whole)
+        total = total + np.where(until > t, a * factor, 0.0)
+        t += every_years
+    tail = periodic_cost_pv(a * ends[..., -1], term.year(m + 1), t - m, every_years, until - m)
+    return np.asarray(total + tail, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -188,7 +338,8 @@ class IncomeValue:
     present_values : array (..., years)
         income x life weight x discount factor.
     terminal_value : array (...)
-        Present value of income after the explicit years (0 without ``terminal_growth``).
+        Present value of income after the explicit years (Gordon growth or exit multiple; 0
+        without either).
     value_before_tab : array (...)
     tab_factor : array (...)
         1 without ``tab_years``.
@@ -206,13 +357,15 @@ class IncomeValue:
 
 def discount_income(
     income: ArrayLike,
-    discount_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
     *,
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
     tab_years: int | None = None,
     tax_rate: ArrayLike = 0.0,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """Discount an income stream, cut at the end of its life, with optional terminal value and TAB.
 
@@ -220,8 +373,8 @@ def discount_income(
     ----------
     income : array (..., years)
         Income attributable to the asset at each year end (after tax), in currency.
-    discount_rate : float or array (...)
-        Annual discount rate, decimal.
+    discount_rate : float or array (...), or TermRates
+        Annual discount rate, decimal (or one per year).
     life_years : float or array (...)
         Remaining life (the shortest of legal and economic life), years; income after it is not
         counted.
@@ -233,10 +386,14 @@ def discount_income(
         Tax amortisation period; multiplies the value by the TAB factor.
     tax_rate : float or array (...)
         Tax rate for the TAB factor, decimal.
+    timing : {"end", "mid", "start"}, optional
+        When each year's income falls; overrides ``mid_year`` (:func:`discount_factors`).
+    terminal_multiple : float or array (...), optional
+        Exit multiple of the last year's income instead of Gordon growth (:func:`exit_value_pv`).
     """
     cash = np.asarray(income, dtype=float)
     n_years = cash.shape[-1]
-    factors = discount_factors(discount_rate, n_years, mid_year)
+    factors = discount_factors(discount_rate, n_years, mid_year, timing)
     weights = life_weights(life_years, n_years)
     present = cash * factors
     if weights.ndim > 1 or not np.all(weights == 1.0):
@@ -247,11 +404,16 @@ def discount_income(
         else:
             present = present * weights
     value = present.sum(axis=-1)
-    if terminal_growth is None:
+    if terminal_multiple is not None:
+        terminal = exit_value_pv(
+            cash[..., -1], discount_rate, terminal_multiple, n_years, life_years
+        )
+        value = value + terminal
+    elif terminal_growth is None:
         terminal = np.zeros_like(value)
     else:
         terminal = terminal_value_pv(
-            cash[..., -1], discount_rate, terminal_growth, n_years, life_years, mid_year
+            cash[..., -1], discount_rate, terminal_growth, n_years, life_years, mid_year, timing
         )
         value = value + terminal
     if tab_years is None:

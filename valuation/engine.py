@@ -97,6 +97,9 @@ def point_valuation(request: ValuationRequest) -> PointValuation:
         outcome = value_method(m, call)
         if derivations:
             outcome.figures["derivations"] = derivations
+            outcome.warnings.extend(
+                f"{path}: {w}" for path, d in derivations.items() for w in d.warnings
+            )
         if not life.alive and (m.method in INCOME_METHODS or m.method == "real_option"):
             outcome.warnings.append(f"worth zero by this method: {life.basis}")
         elif not life.alive:

@@ -2,7 +2,9 @@
 
 Each function takes per-year series of shape ``(..., years)`` and per-path numbers of shape
 ``(...)`` (scalars for a point value, ``(paths,)`` in a simulation) and returns an
-:class:`~valuation.discounting.IncomeValue`. Money is in the request's currency; rates are
+:class:`~valuation.discounting.IncomeValue`. The keywords shared by all of them (``life_years``,
+``mid_year`` / ``timing``, ``terminal_growth`` / ``terminal_multiple``) are those of
+:func:`~valuation.discounting.discount_income`. Money is in the request's currency; rates are
 annual decimals; lives are in years.
 """
 
@@ -30,6 +32,8 @@ def dcf(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """Discounted cash flow: V = sum CF_t / (1+k)^t (+ Gordon terminal value).
 
@@ -46,6 +50,8 @@ def dcf(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
     )
 
 
@@ -59,6 +65,8 @@ def relief_from_royalty(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """Relief from royalty: V = sum Rev_t RR (1 - T) / (1+k)^t, times the TAB factor if asked.
 
@@ -83,6 +91,8 @@ def relief_from_royalty(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         tab_years=tab_years,
         tax_rate=tax_rate,
     )
@@ -99,6 +109,8 @@ def excess_earnings(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
     contributory_charges: ArrayLike | None = None,
     survival: ArrayLike | None = None,
 ) -> IncomeValue:
@@ -135,6 +147,8 @@ def excess_earnings(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
         tab_years=tab_years,
         tax_rate=tax_rate,
     )
@@ -148,6 +162,8 @@ def with_and_without(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
 ) -> IncomeValue:
     """With and without: V = sum (profit_with - profit_without)_t (1 - T) / (1+k)^t.
 
@@ -163,6 +179,8 @@ def with_and_without(
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
     )
 
 
@@ -205,21 +223,32 @@ def profit_split(
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
     terminal_growth: ArrayLike | None = None,
+    timing: str | None = None,
+    terminal_multiple: ArrayLike | None = None,
+    split_by_year: bool = False,
 ) -> IncomeValue:
-    """Profit split (分成法): V = sum K profit_t (1 - T) / (1+k)^t.
+    """Profit split (分成法): V = sum K_t profit_t (1 - T) / (1+k)^t.
 
     Parameters
     ----------
     profit : array (..., years)
         Profit per year, pre-tax (use ``tax_rate=0`` for after-tax profit), currency.
-    split_rate : float or array (...)
-        The right's share K of profit, decimal.
+    split_rate : float or array (...), or array (..., years) with ``split_by_year``
+        The right's share K of profit, decimal (one per year when the margin behind it
+        varies).
+    split_by_year : bool
+        ``split_rate`` has a trailing year axis.
     """
-    income = _series(profit) * per_path(_after_tax(split_rate, tax_rate))
+    split = np.asarray(split_rate, dtype=float)
+    if not split_by_year:
+        split = per_path(split)
+    income = _series(profit) * split * per_path(1.0 - np.asarray(tax_rate, dtype=float))
     return discount_income(
         income,
         discount_rate,
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,
+        timing=timing,
+        terminal_multiple=terminal_multiple,
     )

@@ -10,12 +10,13 @@ import os
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 
 from ipvalue.api import executors
 from ipvalue.api.db import dumps, now
 from ipvalue.api.jobs.states import FAILED, SUCCEEDED, current, process_tag
-from ipvalue.api.tables import jobs, records
+from ipvalue.api.store import write_row
+from ipvalue.api.tables import jobs
 
 log = logging.getLogger("ipvalue.jobs")
 
@@ -99,7 +100,8 @@ def take_lease(engine: Engine, job_id: str, attempt: int, lease: float) -> Any:
 
 
 def write_success(engine: Engine, job_id: str, attempt: int, record: dict[str, Any]) -> bool:
-    """Mark the attempt succeeded and store its record, in one transaction; False if stale."""
+    """Mark the attempt succeeded and store its record (a `ipvalue.api.store.record_row`, made
+    once so a retried write stores the same record), in one transaction; False if stale."""
     with engine.begin() as conn:
         done = conn.execute(
             update(jobs)
@@ -113,7 +115,7 @@ def write_success(engine: Engine, job_id: str, attempt: int, record: dict[str, A
             )
         ).rowcount
         if done:
-            conn.execute(insert(records), record)
+            write_row(conn, record)
     return bool(done)
 
 

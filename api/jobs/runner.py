@@ -21,7 +21,8 @@ from ipvalue.api.jobs.dispatch import claim_next
 from ipvalue.api.jobs.execute import execute_job
 from ipvalue.api.jobs.states import QUEUED, UNFINISHED, process_tag, retrying, settle
 from ipvalue.api.limits import too_many_jobs
-from ipvalue.api.tables import jobs, records
+from ipvalue.api.store import SqlStore
+from ipvalue.api.tables import jobs
 from ipvalue.models.errors import NotFoundError
 
 log = logging.getLogger("ipvalue.jobs")
@@ -238,15 +239,12 @@ class JobRunner:
                 .mappings()
                 .first()
             )
-            if row is None:
-                raise NotFoundError(f"no job with id {job_id!r} for this API key's tenant")
-            result = None
-            if row["record_id"] is not None:
-                rec = conn.execute(
-                    select(records.c.result).where(records.c.id == row["record_id"])
-                ).first()
-                if rec is not None:
-                    result = {"id": row["record_id"], **json.loads(rec[0])}
+        if row is None:
+            raise NotFoundError(f"no job with id {job_id!r} for this API key's tenant")
+        result = None
+        if row["record_id"] is not None:
+            record = SqlStore(self.engine).get(row["kind"], tenant, row["record_id"])
+            result = {"id": row["record_id"], **record["result"]}
         context = json.loads(row["context"])
         template = context.get("location")
         return {

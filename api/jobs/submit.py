@@ -10,13 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert
 
 from ipvalue.api.jobs.execute import call_job
 from ipvalue.api.jobs.runner import JobRunner
 from ipvalue.api.jobs.states import QUEUED
-from ipvalue.api.store import record_row
-from ipvalue.api.tables import records
+from ipvalue.api.store import RecordStore
 
 log = logging.getLogger("ipvalue.jobs")
 Body = tuple[dict[str, Any], int, dict[str, str]]
@@ -78,11 +76,10 @@ def submit_or_run(
     }
     if cost <= runner.budget and not math.isinf(cost):
         result = call_job(fn, payload, lambda _f: None)
-        row = record_row(kind, tenant, {**context, "result": result})
-        with runner.engine.begin() as conn:
-            conn.execute(insert(records), row)
-        headers = {"Location": location.format(id=row["id"])} if location else {}
-        return {"id": row["id"], **result}, status, headers
+        store: RecordStore = current_app.extensions["ipvalue.store"]
+        record_id = store.save(kind, tenant, {**context, "result": result})
+        headers = {"Location": location.format(id=record_id)} if location else {}
+        return {"id": record_id, **result}, status, headers
     job_id = runner.create(kind, tenant, fn, payload, context)
     where = f"/v1/jobs/{job_id}"
     body = {"job_id": job_id, "status": QUEUED, "location": where}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint
@@ -16,6 +15,7 @@ from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
 from ipvalue.api.schemas import RecordList
 from ipvalue.models.collateral import CollateralRequest, CollateralResult
+from ipvalue.risk.kernel.seeds import fresh_seed
 
 bp = Blueprint("collateral", __name__, url_prefix="/v1/collateral")
 
@@ -42,7 +42,7 @@ def assess() -> tuple[dict[str, Any], int, dict[str, str]]:
     check_limit("max_paths", request.paths, "paths")
     resolved = resolve_collateral(request)
     if request.seed is None:
-        resolved["seed"] = secrets.randbits(63)
+        resolved["seed"] = fresh_seed()
     return submit_or_run(
         "collateral",
         collateral_job,

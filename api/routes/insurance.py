@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint
@@ -16,6 +15,7 @@ from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
 from ipvalue.api.schemas import RecordList
 from ipvalue.models.insurance import CollateralQuoteRequest, InsuranceQuote
+from ipvalue.risk.kernel.seeds import fresh_seed
 
 bp = Blueprint("insurance", __name__, url_prefix="/v1/insurance/quotes")
 
@@ -44,7 +44,7 @@ def quote() -> tuple[dict[str, Any], int, dict[str, str]]:
     request = InsuranceQuoteBody.model_validate(resolved).root
     years = request.exposure.horizon_years if isinstance(request, CollateralQuoteRequest) else 1.0
     if request.simulation.seed is None:
-        resolved["simulation"]["seed"] = secrets.randbits(63)
+        resolved["simulation"]["seed"] = fresh_seed()
     return submit_or_run(
         "insurance_quote",
         insurance_job,

@@ -48,14 +48,24 @@ def check_pledges(tenant: str, body: LoanBody) -> None:
 
 def loan_answer(entry: dict[str, Any], with_alerts: bool = True) -> dict[str, Any]:
     """A loan entry as the API shows it, with its latest monitoring."""
+    return loan_answers([entry], with_alerts)[0]
+
+
+def loan_answers(entries: list[dict[str, Any]], with_alerts: bool = True) -> list[dict[str, Any]]:
+    """Loan entries as the API shows them, each with its latest monitoring: two queries for
+    any number of loans (their latest evaluations, their alerts not cleared)."""
     tenant = current_tenant()
     store = book()
-    evaluation = store.latest_record(EVALUATION_KIND, tenant, entry["id"])
-    open_alerts = (
-        [a for a in store.loan_alerts(tenant, entry["id"]) if a["status"] != "cleared"]
-        if with_alerts
-        else []
-    )
+    ids = [e["id"] for e in entries]
+    evaluations = store.records.latest_many(EVALUATION_KIND, tenant, ids) if ids else {}
+    alerts = store.open_alerts(tenant, ids) if with_alerts and ids else {}
+    return [_answer(e, evaluations.get(e["id"]), alerts.get(e["id"], [])) for e in entries]
+
+
+def _answer(
+    entry: dict[str, Any], record: dict[str, Any] | None, open_alerts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    evaluation = None if record is None else {"id": record["id"], **record["result"]}
     monitoring: dict[str, Any] = {
         "evaluation_id": None,
         "as_of": None,
@@ -174,23 +184,25 @@ def list_loans() -> dict[str, Any]:
         risk_after=risk_after,
     )
     return {
-        "items": [loan_answer(e) for e in answer["items"]],
+        "items": loan_answers(answer["items"]),
         "next_cursor": answer["next_cursor"],
     }
 
 
 def _book_items(tenant: str) -> list[tuple[BookLoan, int]]:
+    """Every loan of the book with its latest evaluation and open alerts, in four queries."""
     store = book()
     assets = {e["id"]: e["document"]["asset"] for e in store.all_current("asset", tenant)}
+    evaluations = store.records.latest_many(EVALUATION_KIND, tenant)
+    alerts = store.open_alerts(tenant)
     out = []
     for entry in store.all_current("loan", tenant):
         doc = entry["document"]
-        evaluation = store.latest_record(EVALUATION_KIND, tenant, entry["id"])
+        record = evaluations.get(entry["id"])
+        evaluation = None if record is None else {"id": record["id"], **record["result"]}
         pledged = {i: assets.get(i, {}) for i in doc["pledged_asset_ids"]}
-        open_alerts = sum(
-            1 for a in store.loan_alerts(tenant, entry["id"]) if a["status"] != "cleared"
-        )
-        out.append((BookLoan(entry["id"], doc, evaluation, pledged), open_alerts))
+        count = len(alerts.get(entry["id"], []))
+        out.append((BookLoan(entry["id"], doc, evaluation, pledged), count))
     return out
 
 

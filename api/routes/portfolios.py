@@ -13,7 +13,6 @@ and as Excel at ``GET /v1/portfolios/{id}/xlsx`` (or ask for either with ``Accep
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -28,6 +27,7 @@ from ipvalue.api.records import get_record, list_parameters, list_records, recor
 from ipvalue.api.schemas import RecordList
 from ipvalue.models.errors import FieldProblem, InputError
 from ipvalue.models.portfolio import PortfolioAsset, PortfolioRequest, PortfolioResult
+from ipvalue.risk.kernel.seeds import fresh_seed
 from ipvalue.risk.portfolio import PortfolioUpload, read_portfolio_csv, read_portfolio_xlsx, to_xlsx
 from ipvalue.risk.portfolio.csv_io import ON_ERROR
 from ipvalue.risk.portfolio.ranked_table import XLSX_MEDIA_TYPE
@@ -187,7 +187,7 @@ def screen() -> Any:
     resolved = parsed.model_dump(mode="json", exclude_none=True)
     resolved["valuation_date"] = parsed.valuation_date.isoformat()
     if parsed.seed is None:
-        resolved["seed"] = secrets.randbits(63)
+        resolved["seed"] = fresh_seed()
     if rejected:
         resolved["rejected"] = rejected
     sent = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import secrets
 from typing import Any
 
 from flask import Blueprint
@@ -16,6 +15,7 @@ from ipvalue.api.openapi import operation
 from ipvalue.api.records import get_record, list_parameters, list_records, record_answer
 from ipvalue.api.schemas import RecordList
 from ipvalue.models.volatility import VolatilityRequest, VolatilityResult
+from ipvalue.risk.kernel.seeds import fresh_seed
 from ipvalue.risk.volatility import parse_request
 
 bp = Blueprint("volatility", __name__, url_prefix="/v1/volatility")
@@ -42,7 +42,7 @@ def estimate() -> tuple[dict[str, Any], int, dict[str, str]]:
     parse_request(payload)  # bad input is a 422 now, not a failed job
     resolved = dict(payload)
     if resolved.get("seed") is None:
-        resolved["seed"] = secrets.randbits(63)
+        resolved["seed"] = fresh_seed()
     return submit_or_run(
         "volatility",
         volatility_job,

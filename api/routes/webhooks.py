@@ -40,10 +40,12 @@ class WebhookBody(BaseModel):
 def create_webhook() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Subscribe a URL to ``alert.raised`` and ``monitoring.completed``; the answer's ``secret``
     (shown once) signs every delivery: ``X-Ipvalue-Signature: sha256=<hex HMAC-SHA256 of the raw
-    body>``."""
+    body>``. The URL must reach a public address: a host resolving to a loopback, link-local,
+    private, multicast, unspecified or cloud metadata address is refused (422 on ``url``)."""
     body = WebhookBody.model_validate(json_body())
     engine = current_app.extensions["ipvalue.engine"]
-    hook = subscribe(engine, current_tenant(), body.url, list(body.events))
+    allow = bool(current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+    hook = subscribe(engine, current_tenant(), body.url, list(body.events), allow)
     return hook, 201, {"Location": f"/v1/webhooks/{hook['id']}"}
 
 

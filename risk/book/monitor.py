@@ -31,7 +31,6 @@ the value-decline and LTV rules fire at their most severe.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +45,7 @@ from ipvalue.models.triggers import TriggerState
 from ipvalue.risk.book.alerts import Fired
 from ipvalue.risk.book.legal_record import LegalRecord, legal_record
 from ipvalue.risk.collateral import assess_collateral
+from ipvalue.risk.kernel import seeds
 from ipvalue.risk.triggers import evaluate_triggers
 from ipvalue.valuation.engine import point_valuation
 from ipvalue.valuation.signed import lender_value
@@ -125,8 +125,7 @@ def is_open(loan: LoanBody, as_of: dt.date) -> bool:
 
 def run_seed(loan_id: str, as_of: dt.date) -> int:
     """The collateral seed of a loan on a date: the same run gives the same numbers."""
-    digest = hashlib.sha256(f"{loan_id}:{as_of.isoformat()}".encode()).hexdigest()
-    return int(digest[:15], 16)
+    return seeds.seed_of(f"{loan_id}:{as_of.isoformat()}")
 
 
 def bundle_volatility(values: list[float], sigmas: list[float], rho: float) -> float:

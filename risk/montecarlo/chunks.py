@@ -16,15 +16,10 @@ from typing import Any
 import numpy as np
 
 from ipvalue.models.methods import INCOME_METHODS, MarketInputs, RealOptionInputs
+from ipvalue.risk.kernel import seeds
 from ipvalue.risk.montecarlo.draws import draw_from, legal_uniforms, normal_scores, sample
 from ipvalue.risk.montecarlo.legal import event_times
-from ipvalue.risk.montecarlo.plan import (
-    CHUNK_PATHS,
-    SENSITIVITY_PATHS,
-    STREAM_INPUTS,
-    Plan,
-    generator,
-)
+from ipvalue.risk.montecarlo.plan import CHUNK_PATHS, SENSITIVITY_PATHS, Plan
 from ipvalue.valuation.derive import derived_draw
 from ipvalue.valuation.discounting import FloatArray
 from ipvalue.valuation.methods import MethodCall, value_method
@@ -86,7 +81,7 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
     the core's cache. Values are per path, so blocking does not change a single number.
     """
     n = plan.chunk_size(index)
-    rng = generator(plan.seed, STREAM_INPUTS, index)
+    rng = seeds.child(plan.seed, seeds.VALUATION_INPUTS, index)
     z = normal_scores(plan, rng, n)
     samples, clipped = sample(plan, z)
     del z
@@ -100,12 +95,17 @@ def run_chunk(plan: Plan, index: int, keep_samples: bool = False) -> ChunkOut:
     for start in range(0, n, VALUE_BLOCK):
         block = slice(start, min(start + VALUE_BLOCK, n))
         size = block.stop - start
+        derived_clipped: dict[str, int] = {}
         values = _value_methods(
             plan,
-            derived_draw(draw_from({k: v[block] for k, v in samples.items()})),
+            derived_draw(
+                draw_from({k: v[block] for k, v in samples.items()}), None, derived_clipped
+            ),
             size,
             {k: v[block] for k, v in times.items()},
         )
+        for k, count in derived_clipped.items():  # derived rates clipped into their range
+            clipped[k] = clipped.get(k, 0) + count
         for key, v in values.items():
             by_method[key][block] = v
         total[block] = weighted_value(dict[str, Any](values), plan.weights)

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ipvalue.risk.kernel import hazard
+from ipvalue.risk.kernel import hazard, seeds
 from ipvalue.risk.kernel.process import LegalStops, ValueProcess, time_grid
+from ipvalue.risk.kernel.seeds import SeedLike
 from ipvalue.risk.montecarlo.stats import QUANTILES, quantile_name
 from ipvalue.valuation.discounting import FloatArray
-
-SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
 
 @dataclass(frozen=True)
@@ -74,14 +73,6 @@ class ValuePaths:
     paths: FloatArray | None
 
 
-def _generator(seed: SeedLike) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, np.random.SeedSequence):
-        return np.random.Generator(np.random.PCG64(seed))
-    return np.random.default_rng(seed)
-
-
 def simulate_value_paths(
     value0: ArrayLike,
     volatility: ArrayLike,
@@ -125,7 +116,7 @@ def simulate_value_paths(
     -------
     ValuePaths
     """
-    rng = _generator(seed)
+    rng = seeds.generator(seed)
     times = time_grid(horizon_years, steps_per_year)
     legal = legal or LegalJumps()
     stop = legal.stop_times

@@ -1,15 +1,15 @@
 """The plan of a Monte Carlo valuation: its seed, its chunks and what every chunk shares.
 
 Paths are simulated in chunks of :data:`CHUNK_PATHS`. Chunk ``i`` draws from its own stream,
-``SeedSequence(seed, spawn_key=(0, i))``, so the numbers do not depend on how many worker
-threads run the chunks or in what order, and a run is bit-identical from its recorded seed.
-The seed is decided once per request (:func:`draw_seed` when the request gives none) and kept in
-the request's model; the point value and legal life come from the point valuation, computed once.
+``SeedSequence(seed, spawn_key=(0, i))`` (:data:`risk.kernel.seeds.VALUATION_INPUTS`), so the
+numbers do not depend on how many worker threads run the chunks or in what order, and a run is
+bit-identical from its recorded seed. The seed is decided once per request
+(:func:`risk.kernel.seeds.fresh_seed` when the request gives none) and kept in the request's
+model; the point value and legal life come from the point valuation, computed once.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 from ipvalue.models.asset import DEAD_STATUSES
 from ipvalue.models.errors import InputError
 from ipvalue.models.valuation import Simulation, ValuationRequest, method_keys
+from ipvalue.risk.kernel import seeds
 from ipvalue.risk.montecarlo.copula import CopulaPlan, plan_copula
 from ipvalue.risk.montecarlo.legal import EVENTS, LegalPlan, flat, plan_legal_risk
 from ipvalue.risk.montecarlo.sampling import UncertainInput, uncertain_inputs
@@ -30,24 +31,14 @@ CHUNK_PATHS = 1 << 16
 """Paths per chunk (and per independent random stream); 65,536 keeps temporaries in cache."""
 SENSITIVITY_PATHS = 1 << 15
 """The sensitivity ranking uses the inputs of the first this many paths."""
-STREAM_INPUTS = 0
-STREAM_VALUE_PATHS = 1
-STREAM_VOLATILITY_DRAWS = 2
-SEED_BITS = 63
-"""A drawn seed is below 2^63, the bound of ``simulation.seed``, so it can be sent back."""
 CORRELATIONS_FIELD = "simulation.correlations.inputs"
-
-
-def draw_seed() -> int:
-    """A fresh seed from the operating system's entropy, below 2^:data:`SEED_BITS`."""
-    return secrets.randbits(SEED_BITS)
 
 
 def seeded(request: ValuationRequest) -> ValuationRequest:
     """``request`` with its simulation seed decided: the given one, else a fresh one."""
     if request.simulation is None or request.simulation.seed is not None:
         return request
-    return request.with_seed(draw_seed())
+    return request.with_seed(seeds.fresh_seed())
 
 
 @dataclass(frozen=True)
@@ -79,12 +70,6 @@ class Plan:
 
     def chunk_size(self, index: int) -> int:
         return min(CHUNK_PATHS, self.sim.paths - index * CHUNK_PATHS)
-
-
-def generator(seed: int, stream: int, index: int | None = None) -> np.random.Generator:
-    """The random stream ``stream`` (chunk ``index`` of it) of a run with ``seed``."""
-    key = (stream,) if index is None else (stream, index)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
 def _check_correlation_inputs(names: list[str], inputs: list[UncertainInput], request: Any) -> None:

@@ -33,6 +33,7 @@ from ipvalue.models.uncertain import (
     Uniform,
     is_uncertain,
 )
+from ipvalue.risk.kernel import seeds
 from ipvalue.risk.montecarlo.normals import combine, compiled, scipy_function, standard_normal
 from ipvalue.valuation.discounting import FloatArray
 
@@ -117,7 +118,7 @@ def warm_up() -> None:
     A new process otherwise pays numba's start-up and the cache load (about a second) in its
     first simulation; a server calls this once per worker before taking requests.
     """
-    z = standard_normal(np.random.Generator(np.random.PCG64(0)), (1, 2))
+    z = standard_normal(seeds.child(0), (1, 2))
     combine(np.eye(1), z)
     for kind in (UNIFORM, TRIANGULAR, PERT):
         _transform(kind, z[0], 0.0, 1.0, 0.5, 0.5, 0.5)

@@ -18,18 +18,13 @@ from ipvalue.models.simulation import (
     ValuePathBands,
 )
 from ipvalue.models.simulation import DistributionSummary as DistributionModel
+from ipvalue.risk.kernel import seeds
+from ipvalue.risk.kernel.process import volatility_per_path
 from ipvalue.risk.montecarlo import stats
 from ipvalue.risk.montecarlo.chunks import ChunkOut
 from ipvalue.risk.montecarlo.legal import HazardSchedule
 from ipvalue.risk.montecarlo.paths import LegalJumps, simulate_value_paths
-from ipvalue.risk.montecarlo.plan import (
-    CHUNK_PATHS,
-    SENSITIVITY_PATHS,
-    STREAM_VALUE_PATHS,
-    STREAM_VOLATILITY_DRAWS,
-    Plan,
-    generator,
-)
+from ipvalue.risk.montecarlo.plan import CHUNK_PATHS, SENSITIVITY_PATHS, Plan
 from ipvalue.valuation.discounting import FloatArray
 
 CI_LEVEL = 0.95
@@ -145,15 +140,15 @@ def _value_paths(
     draws = np.atleast_1d(np.asarray(sim.volatility, dtype=float))
     sigma: FloatArray | float = float(draws[0])
     if draws.size > 1:  # posterior draws: each path takes one, so the bands carry their spread
-        pick = generator(plan.seed, STREAM_VOLATILITY_DRAWS).integers(0, draws.size, total.size)
-        sigma = draws[pick]
+        rng = seeds.child(plan.seed, seeds.VALUATION_VOLATILITY_DRAWS)
+        sigma = volatility_per_path(rng, draws, total.size)
     vp = simulate_value_paths(
         np.maximum(total, 0.0),  # a lender's value: a negative path value starts from 0
         sigma,
         sim.horizon_years,
         sim.steps_per_year,
         paths=total.size,
-        seed=generator(plan.seed, STREAM_VALUE_PATHS),
+        seed=seeds.child(plan.seed, seeds.VALUATION_VALUE_PATHS),
         drift=sim.drift,
         legal=jumps,
         keep_paths=False,

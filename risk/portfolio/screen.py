@@ -173,7 +173,7 @@ def plan_screen(request: PortfolioRequest, outlook: LegalOutlook | None = None) 
 
 def factor_scores(plan: ScreenPlan) -> tuple[F32Array, F32Array]:
     """Market factor ``G`` (paths,) and group factors ``S`` (groups, paths), float32."""
-    rng = seeds.child(plan.entropy, 0)
+    rng = seeds.child(plan.entropy, seeds.SCREEN_FACTORS)
     draws = rng.standard_normal((1 + plan.n_groups, plan.paths), dtype=np.float32)
     return draws[0], draws[1:]
 
@@ -182,7 +182,7 @@ def _ratios(plan: ScreenPlan, factors: tuple[F32Array, F32Array], block: int) ->
     """Value at the horizon over value today, array (block assets, paths) float32."""
     lo = block * BLOCK_ASSETS
     hi = min(lo + BLOCK_ASSETS, plan.n_assets)
-    rng = seeds.child(plan.entropy, 1, block)
+    rng = seeds.child(plan.entropy, seeds.SCREEN_BLOCKS, block)
     a_market, a_group, a_own = plan.loadings
     x = rng.standard_normal((hi - lo, plan.paths), dtype=np.float32)
     x *= np.float32(a_own)

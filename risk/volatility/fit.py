@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ipvalue.models.volatility import VolatilityRequest
+from ipvalue.risk.kernel import seeds
 from ipvalue.risk.volatility.choice import SV_MIN_RETURNS, choose_model, to_returns
 from ipvalue.risk.volatility.diagnostics import diagnose, parameter_rows
 from ipvalue.risk.volatility.model_cache import compiled_for
@@ -25,7 +26,6 @@ from ipvalue.risk.volatility.sampling import (
     RERUN_TARGET_ACCEPT,
     RERUN_TUNE_FACTOR,
     TARGET_ACCEPT,
-    fresh_seed,
     sample,
     sampler_name,
 )
@@ -59,8 +59,8 @@ def estimate_volatility(request: VolatilityRequest | Mapping[str, Any]) -> Volat
     model = choose_model(len(returns), len(peers), req.model)
     prior = choose_prior(req.asset_kind, req.sector, req.priors)
     problem = make_problem(model, returns, peers, req.periods_per_year, prior)
-    seed = req.seed if req.seed is not None else fresh_seed()
-    run_seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(2, np.uint64)]
+    seed = seeds.record_seed(req.seed)
+    run_seeds = seeds.integer_seeds(seed, 2)  # the first fit's, and a re-run's
 
     compiled = compiled_for(problem)
     draws, tune = req.draws, req.tune

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ipvalue.risk.kernel import seeds
 from ipvalue.risk.volatility.starting import InitialPoint
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def _call_expand(
 
 
 def _check_points(n_dim: int) -> NDArray[np.float64]:
-    return np.random.default_rng(20240901).uniform(-1.0, 1.0, size=(3, n_dim))
+    return seeds.child(20240901).uniform(-1.0, 1.0, size=(3, n_dim))
 
 
 def _fingerprint(

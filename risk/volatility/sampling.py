@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
-
 from ipvalue.models.errors import InputError
 
 RERUN_TUNE_FACTOR = 3
@@ -64,9 +62,3 @@ def sample(
             "the sampler could not start from these data (the log density is not finite at "
             "any starting point); check the series' units and scale, or set priors",
         ) from exc
-
-
-def fresh_seed() -> int:
-    """A new seed from OS entropy (recorded in the result so the run can be repeated)."""
-    state = np.random.SeedSequence().generate_state(1, np.uint64)[0]
-    return int(state) % 2**63

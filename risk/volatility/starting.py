@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ipvalue.risk.kernel import seeds
 from ipvalue.risk.volatility.priors import VolatilityPrior
 
 _LOG_SCALE_OF_PRIOR: dict[str, str] = {
@@ -63,7 +64,7 @@ class InitialPoint:
     centre: NDArray[np.float64]
 
     def __call__(self, seed: int | None = None) -> NDArray[np.float64]:
-        rng = np.random.default_rng(seed)
+        rng = seeds.generator(seed)
         out = self.centre + rng.uniform(-1.0, 1.0, size=self.centre.shape)
         return np.ascontiguousarray(out, dtype=np.float64)
 

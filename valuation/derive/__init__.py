@@ -19,9 +19,28 @@ from typing import Any
 
 import numpy as np
 
-from ipvalue.models.derivations import BuildUpRate, Derivation
+from ipvalue.models.derivations import (
+    BuildUpRate,
+    CapmRate,
+    Derivation,
+    RiskAccumulationRate,
+    TermStructureRate,
+    WaccRate,
+    WaraRate,
+)
 from ipvalue.models.errors import InputError
-from ipvalue.valuation.derive import rates
+from ipvalue.models.licence import CapacityShare
+from ipvalue.models.royalties import (
+    BrandStrengthRoyalty,
+    FourFactorSplit,
+    RoyaltyFromProfitSplit,
+    ScoredRate,
+    SplitFromSalesRoyalty,
+    ThreeFactorSplit,
+    TwentyFivePercentRule,
+)
+from ipvalue.models.uncertain import Bounds
+from ipvalue.valuation.derive import licence, rates, royalties
 from ipvalue.valuation.derive.derived import Derived
 from ipvalue.valuation.resolve import Draw
 
@@ -31,6 +50,19 @@ DeriveFunction = Callable[[Any, str, Draw], Derived]
 
 DERIVE: dict[type[Derivation], DeriveFunction] = {
     BuildUpRate: rates.build_up,
+    CapmRate: rates.capm,
+    RiskAccumulationRate: rates.risk_accumulation,
+    WaccRate: rates.wacc,
+    WaraRate: rates.wara,
+    TermStructureRate: rates.term_structure,
+    ThreeFactorSplit: royalties.three_factor,
+    FourFactorSplit: royalties.four_factor,
+    ScoredRate: royalties.scoring,
+    BrandStrengthRoyalty: royalties.brand_strength,
+    SplitFromSalesRoyalty: royalties.from_sales_royalty,
+    RoyaltyFromProfitSplit: royalties.from_profit_split,
+    TwentyFivePercentRule: royalties.twenty_five_percent_rule,
+    CapacityShare: licence.capacity,
 }
 
 
@@ -39,7 +71,11 @@ def derive(x: Derivation, path: str, draw: Draw) -> Derived:
     return DERIVE[type(x)](x.parts, f"{path}.{x.tag()}", draw)
 
 
-def derived_draw(draw: Draw, record: dict[str, Derived] | None = None) -> Draw:
+def derived_draw(
+    draw: Draw,
+    record: dict[str, Derived] | None = None,
+    clipped: dict[str, int] | None = None,
+) -> Draw:
     """``draw`` that also resolves derivation objects (nested ones too).
 
     Parameters
@@ -49,6 +85,12 @@ def derived_draw(draw: Draw, record: dict[str, Derived] | None = None) -> Draw:
     record : dict, optional
         Given for the point value: receives each derivation's :class:`Derived` by its path, and
         a derived number outside its field's range raises :class:`InputError` naming the path.
+    clipped : dict, optional
+        For the simulation (no ``record``): a derived number is clipped, path by path, into the
+        range of the plain number it replaces (a build-up whose sampled premiums sum below 0,
+        a WARA residual that turns negative, ...), and ``clipped[<path>.<practice>]`` is set to
+        how many paths were moved, as the sampled inputs' clipping is reported. Setting (not
+        adding) keeps the count right when a method evaluates its draw more than once.
     """
 
     def resolved(path: str, x: Any) -> Any:
@@ -58,9 +100,38 @@ def derived_draw(draw: Draw, record: dict[str, Derived] | None = None) -> Draw:
         if record is not None:
             _check_bounds(x, path, out)
             record[path] = out
-        return out.value
+            return out.value
+        value, count = clip_into(out.value, type(x).bounds)
+        if count and clipped is not None:
+            clipped[f"{path}.{x.tag()}"] = count
+        return value
 
     return resolved
+
+
+def clip_into(value: Any, bounds: Bounds | None) -> tuple[Any, int]:
+    """Paths of a derived number clipped into ``bounds`` (open ends: the nearest float inside).
+
+    Returns
+    -------
+    value : float or array
+        Unchanged when every path is inside (or the value is a single number, which the point
+        value has checked already).
+    count : int
+        How many paths were moved.
+    """
+    if bounds is None:
+        return value, 0
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0 or arr.size == 0:
+        return value, 0
+    low = np.nextafter(bounds.low, np.inf) if bounds.open_low else bounds.low
+    high = np.nextafter(bounds.high, -np.inf) if bounds.open_high else bounds.high
+    outside = (arr < low) | (arr > high)
+    count = int(np.count_nonzero(outside))
+    if not count:
+        return value, 0
+    return np.clip(arr, low, high), count
 
 
 def _check_bounds(x: Derivation, path: str, out: Derived) -> None:

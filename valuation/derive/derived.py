@@ -21,9 +21,13 @@ class Derived:
     figures : dict
         The parts and intermediate numbers (floats or arrays; raw, turned into the audit
         trail once, for the point value).
+    warnings : list of str
+        What a reviewer must be told about the practice itself (a heuristic courts rejected,
+        ...); the engine adds them to the method's warnings, prefixed with the input's path.
     """
 
     value: Any
     practice: str
     formula: str
     figures: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)

@@ -18,6 +18,7 @@ from ipvalue.models.errors import InputError
 from ipvalue.models.methods import ExcessEarningsInputs
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import attrition, contributory
+from ipvalue.valuation.discounting import TermRates, timing_offset
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome
 from ipvalue.valuation.resolve import resolve_series
 
@@ -85,7 +86,7 @@ def survival(m: ExcessEarningsInputs, call: MethodCall, n_years: int) -> Any:
     if curve is None:
         return None
     q, draw = f"{call.path}.attrition", call.draw
-    times = attrition.survival_times(n_years, m.mid_year)
+    times = attrition.survival_times(n_years, timing_offset(m.cash_flow_timing))
     if curve.curve == "exponential":
         return attrition.exponential_survival(
             draw(f"{q}.attrition_rate", curve.attrition_rate), times
@@ -130,9 +131,10 @@ def explain(m: ExcessEarningsInputs, call: MethodCall, out: MethodOutcome) -> No
     """Point value: the WARA check, the charges' notes and negative excess earnings said."""
     income = np.asarray(out.figures["income"].income, dtype=float)
     if m.attrition is not None:
+        offset = timing_offset(m.cash_flow_timing)
         out.assumptions.append(
-            f"{m.attrition.curve} survivor curve applied to revenue and charges, read at "
-            + ("mid-year (t - 0.5)" if m.mid_year else "year ends (t)")
+            f"{m.attrition.curve} survivor curve applied to revenue and charges, read when "
+            f"each year's cash flow falls (t - {offset:g})"
         )
     by_value = [c for c in m.contributory_charges if c.rate is None]
     if by_value:
@@ -156,7 +158,10 @@ def explain(m: ExcessEarningsInputs, call: MethodCall, out: MethodOutcome) -> No
             f"excess earnings are below the contributory charges in year(s) "
             f"{', '.join(str(y) for y in negative)} (year {worst + 1}: {income[worst]:,.2f})"
         )
-    rate = float(np.asarray(out.figures["discount_rate"]))
+    k = out.figures["discount_rate"]
+    # A rate per year (a term structure) is compared by its first year's rate, as the year-1
+    # values the WARA weighs.
+    rate = float(np.asarray(k.year(1) if isinstance(k, TermRates) else k))
     for c in by_value:
         r = base_value(c.required_return)  # type: ignore[arg-type]
         if r > rate:

@@ -7,6 +7,7 @@ and for the point value the assumptions and the warning when the legal expiry cu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,21 +24,63 @@ from ipvalue.models.methods import (
 )
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income as formulas
-from ipvalue.valuation.discounting import IncomeValue, periodic_cost_pv
+from ipvalue.valuation.derive.rates import check_term_years, last_rate
+from ipvalue.valuation.discounting import IncomeValue, TermRates, periodic_cost_pv, timing_offset
 from ipvalue.valuation.methods import excess
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
 from ipvalue.valuation.resolve import resolve_series
+from ipvalue.valuation.staging import Staged, stage_weighting
 
 Computed = tuple[IncomeValue, Any, dict[str, Any]]
 """An income formula's result, the discount rate it used and method-specific audit figures."""
 
 
 def _common(m: Any, call: MethodCall, life: Any) -> dict[str, Any]:
+    timing = m.cash_flow_timing
     return {
         "life_years": life,
-        "mid_year": m.mid_year,
+        "mid_year": timing == "mid",
+        "timing": timing,
         "terminal_growth": optional(call.draw, f"{call.path}.terminal_growth", m.terminal_growth),
+        "terminal_multiple": optional(
+            call.draw, f"{call.path}.terminal_multiple", m.terminal_multiple
+        ),
     }
+
+
+def _staged(m: Any, call: MethodCall, result: IncomeValue, rate: Any) -> tuple[Any, Staged]:
+    """The rNPV of ``result`` under ``m.stages``: each year's present value and the terminal
+    value weighted by the probability of receiving them, the TAB factor, less the stage costs."""
+    p, draw = call.path, call.draw
+    if isinstance(rate, TermRates):
+        raise InputError.for_field(
+            f"{p}.stages",
+            "stage costs are discounted at one rate; give discount_rate as one rate (a number, "
+            "a distribution or a derivation other than term_structure) with stages",
+        )
+    n_years = result.income.shape[-1]
+    stage = [
+        (
+            draw(f"{p}.stages[{i}].probability", s.probability),
+            draw(f"{p}.stages[{i}].cost", s.cost),
+            draw(f"{p}.stages[{i}].years", s.years),
+        )
+        for i, s in enumerate(m.stages)
+    ]
+    total = float(np.max(sum(np.asarray(y, dtype=float) for _, _, y in stage)))
+    if call.point and total > n_years:
+        raise InputError.for_field(
+            f"{p}.stages",
+            f"the stages last {total:g} years but the income covers {n_years}; give income for "
+            "the years after the last stage",
+        )
+    times = np.arange(1, n_years + 1, dtype=float) - timing_offset(m.cash_flow_timing)
+    weighted = stage_weighting(
+        [x for x, _, _ in stage], [c for _, c, _ in stage], [y for _, _, y in stage], times, rate
+    )
+    before_tab = (result.present_values * weighted.weights).sum(axis=-1)
+    before_tab = before_tab + result.terminal_value * weighted.success
+    return before_tab * result.tab_factor - weighted.costs_pv, weighted
 
 
 def renewal_fees_pv(call: MethodCall, rate: Any, life: Any, years: int, terminal: bool) -> Any:
@@ -69,21 +112,40 @@ def _income(compute: Callable[[Any, MethodCall, Any], Computed]) -> Any:
         economic = optional(draw, f"{p}.economic_life_years", m.economic_life_years)
         if economic is not None:
             life = np.minimum(life, economic)
+        if call.point and m.terminal_growth is not None:  # before Gordon growth divides by k - g
+            k = draw(f"{p}.discount_rate", m.discount_rate)
+            _check_growth(m, call, last_rate(k))
         result, rate, extra = compute(m, call, life)
-        if call.point and m.terminal_growth is not None:
-            _check_growth(m, call, rate)
-        out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
-        terminal = m.terminal_growth is not None
         n_years = result.income.shape[-1]
+        if call.point:
+            check_term_years(rate, n_years, f"{p}.discount_rate")
+        out = MethodOutcome(value=result.value, figures={"income": result, "life": life} | extra)
+        if m.stages is not None:
+            out.value, staged = _staged(m, call, result, rate)
+            out.figures["stages"] = {
+                "names": [s.name for s in m.stages],
+                "ends_years": staged.ends,
+                "probability_of_reaching": staged.reach,
+                "cumulative_probability": staged.success,
+                "cash_flow_weights": staged.weights,
+                "costs_pv": staged.costs_pv,
+                "unweighted_value": result.value,
+            }
+        initial = optional(draw, f"{p}.initial_cash_flow", m.initial_cash_flow)
+        if initial is not None:
+            out.value = out.value + np.asarray(initial, dtype=float)
+            out.figures["initial_cash_flow"] = initial
+        terminal = m.terminal_growth is not None  # an exit price ends the income at year n
         fee_life: Any = life
         if call.fee_life is not None:
             fee_life = call.fee_life if economic is None else np.minimum(call.fee_life, economic)
         fees = renewal_fees_pv(call, rate, fee_life, n_years, terminal)
         if fees is not None:
-            out.value = result.value - fees
+            out.value = out.value - fees
             out.figures["renewal_fees_pv"] = fees
         if call.point:
             _explain(m, call, out, economic, fees is not None)
+            _explain_terminal(m, out, life, n_years)
             out.cut_by_expiry = cut_by_expiry(call, life, n_years, terminal)
         return out
 
@@ -112,6 +174,14 @@ def _explain(m: Any, call: MethodCall, out: MethodOutcome, economic: Any, fees: 
         )
     if m.terminal_growth is not None:
         out.assumptions.append("terminal value by Gordon growth, ended at the remaining legal life")
+    if m.stages is not None:
+        out.assumptions.append(
+            "risk-adjusted NPV: each cash flow weighted by the probability of passing the stages "
+            "ended by its time, each stage's cost (paid at its start) by the probability of "
+            "reaching it; the TAB factor does not apply to the stage costs"
+        )
+    if m.initial_cash_flow is not None:
+        out.assumptions.append("initial_cash_flow at t = 0, undiscounted, added after the TAB")
     if getattr(m, "tab_years", None):
         out.assumptions.append(
             f"tax amortisation benefit over {m.tab_years} years: factor 1 / (1 - T/n x PVA(k, n))"
@@ -123,9 +193,34 @@ def _explain(m: Any, call: MethodCall, out: MethodOutcome, economic: Any, fees: 
             f"renewal fee {renewal.fee:,.2f} every {renewal.every_years:g} years from "
             f"{call.legal.expiry_date}, deducted at its present value while income lasts"
         )
-    out.assumptions.append(
-        "cash flows mid-year (t - 0.5)" if m.mid_year else "cash flows at year ends"
-    )
+    out.assumptions.append(TIMING_TEXT[m.cash_flow_timing])
+
+
+TIMING_TEXT = {
+    "end": "cash flows at year ends",
+    "mid": "cash flows mid-year (t - 0.5)",
+    "start": "cash flows at the start of each year (t - 1, an annuity due)",
+}
+
+
+def _explain_terminal(m: Any, out: MethodOutcome, life: Any, n_years: int) -> None:
+    """How the legal (or economic) life meets an exit multiple."""
+    if m.terminal_multiple is None:
+        return
+    ends = float(np.min(np.asarray(life, dtype=float)))
+    if ends <= n_years:
+        out.warnings.append(
+            f"terminal_multiple: the remaining life ({ends:.2f} years) ends within the "
+            f"{n_years} explicit years, so the exit value is not counted"
+        )
+        return
+    text = f"exit value = terminal_multiple x year-{n_years} income, at the end of year {n_years}"
+    if math.isfinite(ends):
+        text += (
+            f"; the multiple must price only the {ends - n_years:.2f} years of protection left "
+            "after it"
+        )
+    out.assumptions.append(text)
 
 
 def _dcf_compute(m: DCFInputs, call: MethodCall, life: Any) -> Computed:
@@ -188,25 +283,52 @@ def _with_and_without_compute(m: WithAndWithoutInputs, call: MethodCall, life: A
 
 
 def _profit_split_compute(m: ProfitSplitInputs, call: MethodCall, life: Any) -> Computed:
-    """Profit split: a given split rate, or royalty rate / operating margin."""
+    """Profit split: a given split rate, or royalty rate / operating margin (per year or not)."""
     p, draw = call.path, call.draw
     k = draw(f"{p}.discount_rate", m.discount_rate)
     tax = draw(f"{p}.tax_rate", m.tax_rate)
     extra: dict[str, Any] = {"discount_rate": k}
-    if m.profit is not None:
+    by_year = False
+    if m.split_rate is not None:
         profit = resolve_series(m.profit, f"{p}.profit", draw)
         split = draw(f"{p}.split_rate", m.split_rate)
         extra["split_basis"] = "given split_rate"
     else:
-        rev = resolve_series(m.revenue, f"{p}.revenue", draw)
-        margin = draw(f"{p}.operating_margin", m.operating_margin)
-        royalty = draw(f"{p}.royalty_rate", m.royalty_rate)
-        profit = rev * np.asarray(margin, dtype=float)[..., None]
-        split = formulas.split_rate_from_royalty(royalty, margin)
-        extra["split_basis"] = "royalty_rate / operating_margin"
+        by_year = isinstance(m.operating_margin, list)
+        if by_year:
+            margin = resolve_series(m.operating_margin, f"{p}.operating_margin", draw)
+        else:
+            margin = np.asarray(draw(f"{p}.operating_margin", m.operating_margin), dtype=float)
+        royalty = np.asarray(draw(f"{p}.royalty_rate", m.royalty_rate), dtype=float)
+        split = formulas.split_rate_from_royalty(royalty[..., None] if by_year else royalty, margin)
+        if call.point:
+            _check_split(p, split, royalty, margin)
+        if m.revenue is not None:
+            rev = resolve_series(m.revenue, f"{p}.revenue", draw)
+            profit = rev * (margin if by_year else margin[..., None])
+            extra["split_basis"] = "royalty_rate / operating_margin"
+        else:
+            profit = resolve_series(m.profit, f"{p}.profit", draw)
+            extra["split_basis"] = "royalty_rate / operating_margin, applied to the given profit"
         extra |= {"royalty_rate": royalty, "operating_margin": margin, "profit": profit}
     extra |= {"split_rate": split, "tax_rate": tax}
-    return formulas.profit_split(profit, split, tax, k, **_common(m, call, life)), k, extra
+    result = formulas.profit_split(
+        profit, split, tax, k, split_by_year=by_year, **_common(m, call, life)
+    )
+    return result, k, extra
+
+
+def _check_split(p: str, split: Any, royalty: Any, margin: Any) -> None:
+    """Refuse a derived royalty above the margin (a split above 100 %); plain ones are checked
+    when the request is read."""
+    worst = float(np.max(np.asarray(split)))
+    if worst > 1.0:
+        raise InputError.for_field(
+            f"{p}.royalty_rate",
+            f"{float(royalty):g} above the operating_margin "
+            f"{float(np.min(np.asarray(margin))):g} gives a split of {worst:g}, above 100 %; "
+            "check the royalty's derivation and the margin",
+        )
 
 
 def _equivalent_investment_split_compute(

@@ -15,6 +15,7 @@ import numpy as np
 from ipvalue.models.methods import Comparable, MarketInputs
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income, market
+from ipvalue.valuation.derive.rates import check_term_years
 from ipvalue.valuation.methods.income import cut_by_expiry, renewal_fees_pv
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome
 from ipvalue.valuation.resolve import Draw, base_draw, resolve_series
@@ -120,6 +121,8 @@ def value_market(m: MarketInputs, call: MethodCall) -> MethodOutcome:
     figures["capitalisation"] = {"income": capitalised, "life": call.life}
     out = MethodOutcome(value=capitalised.value, figures=figures)
     n_years = capitalised.income.shape[-1]
+    if call.point:
+        check_term_years(k, n_years, f"{p}.discount_rate")
     fee_life = call.life if call.fee_life is None else call.fee_life
     fees = renewal_fees_pv(call, k, fee_life, n_years, terminal=False)
     if fees is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ipvalue.models.methods import INCOME_METHODS, METHOD_NAMES
-from ipvalue.valuation.methods import cost, income, market, option
+from ipvalue.valuation.methods import cost, income, licence, market, option
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome
 
 MethodFunction = Callable[[Any, MethodCall], MethodOutcome]
@@ -28,6 +28,7 @@ METHODS: dict[str, MethodFunction] = {
     "multiplier_cost": cost.value_multiplier_cost,
     "market": market.value_market,
     "real_option": option.value_real_option,
+    "licence": licence.value_licence,
 }
 
 PREPARE: dict[str, Callable[[Any], Any]] = {"market": market.prepare_market}
@@ -38,6 +39,7 @@ APPROACH: dict[str, str] = {
     "multiplier_cost": "cost",
     "market": "market",
     "real_option": "option",
+    "licence": "income",
 }
 
 assert set(METHODS) == set(METHOD_NAMES) == set(APPROACH)
