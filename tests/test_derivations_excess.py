@@ -483,3 +483,11 @@ def test_the_report_of_a_negative_valuation_with_its_collateral(client):
     assert report.status_code == 200, report.data[:500]
     text = report.get_data(as_text=True)
     assert f"{valuation['value']['point']:,.2f}".lstrip("-") in text
+
+
+def test_survival_is_read_when_the_cash_flow_falls(client):
+    """Cash flows at the start of each year (timing start) read S at t - 1: year 1 is whole."""
+    out = post(
+        client, mpeem(timing="start", attrition={"curve": "exponential", "attrition_rate": 0.1})
+    )
+    assert out["methods"][0]["audit"]["survival"] == pytest.approx([1.0, 0.9, 0.81])
