@@ -40,9 +40,13 @@ def volatility_job(payload: dict[str, Any]) -> dict[str, Any]:
 
 def collateral_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Assess collateral from a ``POST /v1/collateral`` body whose value is resolved."""
+    from ipvalue.api.feeds import SIGNED_POINT
     from ipvalue.risk.collateral import assess_collateral
 
-    return assess_collateral(CollateralRequest.model_validate(payload)).model_dump(mode="json")
+    body = dict(payload)
+    signed = body.pop(SIGNED_POINT, None)  # set with valuation_id kept: the start is 0
+    request = CollateralRequest.model_validate(body)
+    return assess_collateral(request, signed_value=signed).model_dump(mode="json")
 
 
 def insurance_job(payload: dict[str, Any]) -> dict[str, Any]:

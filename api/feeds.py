@@ -50,18 +50,26 @@ def _draws(volatility_id: str, field: str = "volatility_id") -> list[float]:
     return [float(d) for d in draws]
 
 
+SIGNED_POINT = "valuation_point_signed"
+"""Key of a resolved collateral body whose stored valuation is at or below zero: its signed
+point value (the assessment starts from 0 and says so)."""
+
+
 def resolve_collateral(request: CollateralRequest) -> dict[str, Any]:
-    """The collateral body with ``valuation_id`` and ``volatility_id`` replaced by figures."""
+    """The collateral body with ``valuation_id`` and ``volatility_id`` replaced by figures.
+
+    A stored point value at or below zero is not a starting value: it goes under
+    :data:`SIGNED_POINT`, and the assessment floors it at 0 with a warning quoting it.
+    """
     resolved = request.model_dump(mode="json", exclude_none=True)
     if request.valuation_id is not None:
-        record = get_record("valuation", resolved.pop("valuation_id"))
+        record = get_record("valuation", request.valuation_id)
         point = float(record["result"]["value"]["point"])
-        if not point > 0:
-            raise InputError.for_field(
-                "valuation_id",
-                f"the stored valuation's point value is {point:g}; nothing to lend on",
-            )
-        resolved["value"] = point
+        if point > 0:
+            resolved["value"] = point
+            del resolved["valuation_id"]
+        else:  # a lender's value is at least zero: the job starts from 0 and quotes the figure
+            resolved[SIGNED_POINT] = point
         currency = _currency(
             request.currency, record["result"].get("currency"), "valuation_id", "valuation"
         )
@@ -93,6 +101,13 @@ def resolve_insurance(request: Any, payload: dict[str, Any]) -> dict[str, Any]:
             "collateral_id",
             f"the stored collateral assessment {request.collateral_id!r} has no annual_pd, and "
             "the cover pays on default; assess it again with annual_pd, or give collateral",
+        )
+    if not result["value"] > 0:
+        raise InputError.for_field(
+            "collateral_id",
+            f"the stored collateral assessment {request.collateral_id!r} starts from a value of "
+            "0 (its valuation was at or below zero; see its warnings): there is no collateral "
+            "value to insure",
         )
     resolved["collateral"] = {
         "value": result["value"],

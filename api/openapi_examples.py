@@ -28,6 +28,8 @@ FILES: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
             "valuation-simulation.json",
             "valuation-rates.json",
             "valuation-royalty.json",
+            "valuation-excess-earnings.json",
+            "valuation-cost-restated.json",
             "valuation-pharma.json",
             "five_methods.json",
         )

@@ -183,7 +183,9 @@ class CollateralResult(BaseModel):
     loan_assessed: float = Field(
         description="the loan the LTV figures use: loan_amount, else max_loan, money"
     )
-    ltv: float = Field(description="loan assessed / starting value")
+    ltv: float | None = Field(
+        description="loan assessed / starting value; null for a loan on a starting value of 0"
+    )
     within_limit: bool | None = Field(
         default=None, description="loan_amount <= max_loan; null without a loan_amount"
     )

@@ -45,6 +45,7 @@ from ipvalue.risk.kernel import hazard, loan_loss, measures, seeds
 from ipvalue.risk.kernel.process import LegalStops, ValueProcess, time_grid, volatility_per_path
 from ipvalue.risk.montecarlo.normals import standard_normal
 from ipvalue.risk.montecarlo.stats import quantile_name
+from ipvalue.valuation.signed import lender_value
 
 BAND_QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
 STREAMS = ("volatility", "legal", "paths", "sale", "default", "default_sale")
@@ -56,7 +57,11 @@ def _estimate(m: measures.Mean | measures.Proportion) -> Estimate:
 
 
 def assess_collateral(
-    request: CollateralRequest, value: float | None = None, *, band_every: int | None = None
+    request: CollateralRequest,
+    value: float | None = None,
+    signed_value: float | None = None,
+    *,
+    band_every: int | None = None,
 ) -> CollateralResult:
     """Assess an IP asset as loan collateral.
 
@@ -66,6 +71,10 @@ def assess_collateral(
     value : float, optional
         Starting value, money, when the request names a stored ``valuation_id`` (the caller
         looks it up); otherwise ``request.value``.
+    signed_value : float, optional
+        The stored valuation's point value when it is at or below zero: the assessment starts
+        from the lender's value, 0 (:func:`ipvalue.valuation.signed.lender_value`), and warns
+        quoting it; every value figure is then 0 and nothing can be lent.
     band_every : int, optional
         Keep the value bands (``bands``, ``times``) at every ``band_every``-th monitoring date
         and the horizon; default every date. Every other figure is the same either way.
@@ -74,8 +83,17 @@ def assess_collateral(
     -------
     CollateralResult
     """
+    floor_warning = None
+    if signed_value is not None:
+        value, floor_warning = lender_value(
+            signed_value, "the stored valuation's point value", request.currency
+        )
+        if floor_warning is None:
+            floor_warning = (
+                f"the stored valuation's point value is {signed_value:g}: nothing to lend on"
+            )
     start = request.value if value is None else value
-    if start is None or not start > 0:
+    if start is None or start < 0 or (start == 0 and signed_value is None):
         raise ValueError("the starting value must be above 0")
     if request.volatility is None:
         raise ValueError("volatility: give it, or look up volatility_id or valuation_id first")
@@ -121,7 +139,8 @@ def assess_collateral(
 
     loan = request.loan_amount if request.loan_amount is not None else max_loan
     within = None if request.loan_amount is None else request.loan_amount <= max_loan
-    warnings = (
+    warnings = [] if floor_warning is None else [floor_warning]
+    warnings += (
         []
         if within is not False
         else [
@@ -187,12 +206,12 @@ def assess_collateral(
         orderly_liquidation_value=orderly,
         forced_liquidation_value=forced,
         lending_value=lending_value,
-        implied_haircut=1 - q05.value / v0,
+        implied_haircut=1 - q05.value / v0 if v0 > 0 else 1.0,
         max_ltv=cap,
         max_loan=max_loan,
         loan_amount=request.loan_amount,
         loan_assessed=loan,
-        ltv=loan / v0,
+        ltv=loan / v0 if v0 > 0 else (0.0 if loan == 0 else None),
         within_limit=within,
         prob_ltv_breach=breach,
         prob_ltv_breach_at_horizon=breach_end,

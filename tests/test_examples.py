@@ -30,6 +30,8 @@ POSTS: dict[str, tuple[str, str]] = {
     "patent.json": ("/v1/valuations", "income and cost methods reconciled"),
     "valuation-income.json": ("/v1/valuations", "every income method"),
     "valuation-cost.json": ("/v1/valuations", "both cost methods"),
+    "valuation-excess-earnings.json": ("/v1/valuations", "charges by value, attrition, WARA"),
+    "valuation-cost-restated.json": ("/v1/valuations", "price index, newness, obsolescence"),
     "valuation-market.json": ("/v1/valuations", "comparable prices and royalties"),
     "valuation-option.json": ("/v1/valuations", "a real option"),
     "valuation-pharma.json": ("/v1/valuations", "rNPV by stage and an American lattice option"),

@@ -23,6 +23,7 @@ from ipvalue.models.valuation import (
     Value,
     method_keys,
 )
+from ipvalue.valuation import signed
 from ipvalue.valuation.audit import audit_trail
 from ipvalue.valuation.derive import derived_draw
 from ipvalue.valuation.derive.derived import Derived
@@ -108,6 +109,9 @@ def point_valuation(request: ValuationRequest) -> PointValuation:
             )
         if outcome.cut_by_expiry:
             cut.append(key)
+        signed_value = float(np.asarray(outcome.value))
+        if signed_value < 0:
+            outcome.warnings.append(signed.method_warning(key, signed_value, request.currency))
         results.append(
             MethodResult(
                 key=key,
@@ -129,6 +133,8 @@ def point_valuation(request: ValuationRequest) -> PointValuation:
         warnings.append(spread.warning)
     if not life.alive:
         warnings.append(f"the right has no remaining protection: {life.basis}")
+    if point < 0:
+        warnings.append(signed.point_warning(point, request.currency))
     result = ValuationResult(
         asset=request.asset,
         valuation_date=request.valuation_date,

@@ -10,10 +10,18 @@ annual decimals; lives are in years.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ipvalue.valuation.discounting import FloatArray, IncomeValue, LostCase, discount_income
+from ipvalue.valuation.discounting import (
+    FloatArray,
+    IncomeValue,
+    LostCase,
+    discount_income,
+    per_path,
+)
 
 
 def _series(x: ArrayLike) -> FloatArray:
@@ -116,8 +124,10 @@ def excess_earnings(
     timing: str | None = None,
     terminal_multiple: ArrayLike | None = None,
     lost_case: LostCase | None = None,
+    contributory_charges: ArrayLike | None = None,
+    survival: ArrayLike | None = None,
 ) -> IncomeValue:
-    """Multi-period excess earnings: EE_t = Rev_t (margin (1 - T) - sum of CAC rates).
+    """Multi-period excess earnings: EE_t = S_t (Rev_t (margin (1 - T) - sum of CAC rates) - CAC_t).
 
     Parameters
     ----------
@@ -131,13 +141,28 @@ def excess_earnings(
         Sum of the contributory asset charges, decimal share of revenue (after tax).
     discount_rate : float or array (...)
         Annual decimal.
+    contributory_charges : array (..., years), optional
+        Charges given as amounts (asset value x required return + return of, after tax),
+        currency per year (see :mod:`valuation.contributory`).
+    survival : array (..., years), optional
+        Share of the revenue (and of the charges it needs) surviving attrition each year.
     """
     margin_after_tax = _after_tax(operating_margin, tax_rate)
     excess = margin_after_tax - np.asarray(contributory_charge_rate, dtype=float)
+    series: FloatArray = _series(revenue)
+    scale: Any = excess
+    if contributory_charges is not None or survival is not None:
+        # Charges by amount or a survivor curve vary by year: the series carries them.
+        series = series * per_path(excess)
+        if contributory_charges is not None:
+            series = series - np.asarray(contributory_charges, dtype=float)
+        if survival is not None:
+            series = series * np.asarray(survival, dtype=float)
+        scale = 1.0
     return discount_income(
-        _series(revenue),
+        series,
         discount_rate,
-        scale=excess,
+        scale=scale,
         life_years=life_years,
         mid_year=mid_year,
         terminal_growth=terminal_growth,

@@ -26,6 +26,7 @@ from ipvalue.api.documents.sections import (
 )
 from ipvalue.api.documents.words import term, words
 from ipvalue.models.triggers import TriggerState
+from ipvalue.risk.book.monitor import WORTHLESS
 from ipvalue.risk.triggers import evaluate_triggers
 
 
@@ -138,10 +139,15 @@ def _years_text(value: float | None) -> str:
 def _triggers(
     result: dict[str, Any], collateral: dict[str, Any] | None, lang: str
 ) -> tuple[Table, str]:
-    """The trigger rules as of the valuation date, with the loan when a collateral exists."""
+    """The trigger rules as of the valuation date, with the loan when a collateral exists.
+
+    The rules need a positive value: a point value at or below zero (kept signed in the
+    report's figures) is shown to them as the pledge book shows a worthless bundle.
+    """
+    appraised = max(float(result["value"]["point"]), WORTHLESS)
     state: dict[str, Any] = {
         "as_of": result["valuation_date"],
-        "last_appraisal": {"date": result["valuation_date"], "value": result["value"]["point"]},
+        "last_appraisal": {"date": result["valuation_date"], "value": appraised},
         "legal": {"expiry_date": (result.get("legal_life") or {}).get("expiry_date")},
     }
     if collateral and collateral.get("loan_amount"):
@@ -150,7 +156,7 @@ def _triggers(
             "max_ltv": collateral["max_ltv"],
             "term_years": collateral["horizon_years"],
         }
-        state["current"] = {"value": collateral["value"]}
+        state["current"] = {"value": max(float(collateral["value"]), WORTHLESS)}
     answer = evaluate_triggers(TriggerState.model_validate(state)).model_dump(mode="json")
     return trigger_table(answer["triggers"], lang), answer["next_revaluation_date"]
 

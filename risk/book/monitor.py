@@ -50,6 +50,7 @@ from ipvalue.risk.collateral import assess_collateral
 from ipvalue.risk.kernel import seeds
 from ipvalue.risk.triggers import evaluate_triggers
 from ipvalue.valuation.engine import point_valuation
+from ipvalue.valuation.signed import lender_value
 
 DAYS_PER_YEAR = 365.25
 WORTHLESS = 0.01
@@ -182,6 +183,14 @@ def _asset_volatility(pledged: PledgedAsset) -> float:
 
 
 def _value(pledged: PledgedAsset, record: LegalRecord, currency: str, as_of: dt.date) -> float:
+    """The lender's value of a pledged right: its re-valued point value, floored at 0."""
+    return lender_value(_signed_value(pledged, record, currency, as_of))[0]
+
+
+def _signed_value(
+    pledged: PledgedAsset, record: LegalRecord, currency: str, as_of: dt.date
+) -> float:
+    """A pledged right's re-valued point value as the valuation gives it (may be negative)."""
     if pledged.appraisal is None:
         raise InputError.for_field(
             f"assets[{pledged.id}].appraisal",
@@ -195,7 +204,7 @@ def _value(pledged: PledgedAsset, record: LegalRecord, currency: str, as_of: dt.
     if not record.life.alive:
         return 0.0
     request = pledged.appraisal.request_for(record.as_asset(pledged.asset), as_of)
-    return max(0.0, float(point_valuation(request).result.value.point))
+    return float(point_valuation(request).result.value.point)
 
 
 def _without_events(record: LegalRecord) -> dict[str, Any]:
@@ -246,7 +255,14 @@ def evaluate_loan(
         Naming what is missing: an appraisal, its volatility, a currency that differs.
     """
     records = [legal_record(p.asset, p.events, as_of) for p in pledged]
-    values = [_value(p, r, loan.currency, as_of) for p, r in zip(pledged, records, strict=True)]
+    signed = [
+        _signed_value(p, r, loan.currency, as_of) for p, r in zip(pledged, records, strict=True)
+    ]
+    floored = [
+        lender_value(v, f"asset {p.id}'s re-valued point value", loan.currency)
+        for p, v in zip(pledged, signed, strict=True)
+    ]
+    values = [v for v, _ in floored]
     sigmas = [_asset_volatility(p) for p in pledged]
     total = float(sum(values))
     sigma = bundle_volatility(values, sigmas, loan.asset_correlation) if total > 0 else max(sigmas)
@@ -333,7 +349,8 @@ def evaluate_loan(
         volatility=sigma,
         assets=[
             {"asset_id": p.id, "value": v, "volatility": s, "legal": _without_events(r)}
-            for p, r, v, s in zip(pledged, records, values, sigmas, strict=True)
+            | ({} if w is None else {"signed_value": sv, "warnings": [w]})
+            for p, r, (v, w), sv, s in zip(pledged, records, floored, signed, sigmas, strict=True)
         ],
         collateral=collateral,
         triggers=result.model_dump(mode="json"),

@@ -143,7 +143,7 @@ def _value_paths(
         rng = seeds.child(plan.seed, seeds.VALUATION_VOLATILITY_DRAWS)
         sigma = volatility_per_path(rng, draws, total.size)
     vp = simulate_value_paths(
-        total,
+        np.maximum(total, 0.0),  # a lender's value: a negative path value starts from 0
         sigma,
         sim.horizon_years,
         sim.steps_per_year,
@@ -232,6 +232,17 @@ def summarise(plan: Plan, chunks: list[ChunkOut], point: float) -> SimulationRes
                 f"{k}: {share:.1%} of draws fell outside the field's range and were clipped; "
                 "a bounded distribution (pert, triangular, truncated normal) fits better"
             )
+    below = int(np.count_nonzero(total < 0))
+    if below:
+        warnings.append(
+            f"{below / total.size:.1%} of simulated values are below zero (lowest "
+            f"{float(ordered[0]):,.2f}); the distribution keeps them signed"
+            + (
+                ", and the value paths over the horizon start them from 0 (a lender's value)"
+                if sim.horizon_years is not None
+                else ""
+            )
+        )
     corr = None
     if plan.copula is not None and sim.correlations is not None:
         corr = CorrelationsUsed(

@@ -26,6 +26,7 @@ from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income as formulas
 from ipvalue.valuation.derive.rates import check_term_years, last_rate
 from ipvalue.valuation.discounting import IncomeValue, TermRates, periodic_cost_pv, timing_offset
+from ipvalue.valuation.methods import excess
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
 from ipvalue.valuation.resolve import resolve_series
 from ipvalue.valuation.staging import Staged, stage_weighting
@@ -246,26 +247,28 @@ def _relief_from_royalty_compute(
 
 
 def _excess_earnings_compute(m: ExcessEarningsInputs, call: MethodCall, life: Any) -> Computed:
-    """Multi-period excess earnings with contributory asset charges."""
+    """Multi-period excess earnings with contributory asset charges (by rate or by value)."""
     p, draw = call.path, call.draw
     k = draw(f"{p}.discount_rate", m.discount_rate)
     rev = resolve_series(m.revenue, f"{p}.revenue", draw)
     margin = draw(f"{p}.operating_margin", m.operating_margin)
     tax = draw(f"{p}.tax_rate", m.tax_rate)
-    charges = {
-        c.name: draw(f"{p}.contributory_charges[{i}].rate", c.rate)
-        for i, c in enumerate(m.contributory_charges)
-    }
-    total = sum((np.asarray(v, dtype=float) for v in charges.values()), np.float64(0.0))
-    extra = {
-        "discount_rate": k,
-        "operating_margin": margin,
-        "tax_rate": tax,
-        "contributory_charges": charges,
-        "contributory_charge_total_rate": total,
-    }
+    n_years = rev.shape[-1]
+    charges = excess.charges(m, call, tax, n_years)
+    surviving = excess.survival(m, call, n_years)
+    extra: dict[str, Any] = {"discount_rate": k, "operating_margin": margin, "tax_rate": tax}
+    if call.point:
+        extra |= excess.figures(charges, rev, surviving)
     result = formulas.excess_earnings(
-        rev, margin, tax, total, k, tab_years=m.tab_years, **_common(m, call, life)
+        rev,
+        margin,
+        tax,
+        charges.total_rate,
+        k,
+        tab_years=m.tab_years,
+        contributory_charges=charges.amounts,
+        survival=surviving,
+        **_common(m, call, life),
     )
     return result, k, extra
 
@@ -348,7 +351,17 @@ def _equivalent_investment_split_compute(
 
 value_dcf = _income(_dcf_compute)
 value_relief_from_royalty = _income(_relief_from_royalty_compute)
-value_excess_earnings = _income(_excess_earnings_compute)
+_excess_earnings = _income(_excess_earnings_compute)
+
+
+def value_excess_earnings(m: ExcessEarningsInputs, call: MethodCall) -> MethodOutcome:
+    """Multi-period excess earnings with contributory asset charges (by rate or by value)."""
+    out = _excess_earnings(m, call)
+    if call.point:
+        excess.explain(m, call, out)
+    return out
+
+
 value_with_and_without = _income(_with_and_without_compute)
 value_profit_split = _income(_profit_split_compute)
 value_equivalent_investment_split = _income(_equivalent_investment_split_compute)
