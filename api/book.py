@@ -23,7 +23,7 @@ import binascii
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import (
@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ipvalue.api.db import dumps, iso, now
 from ipvalue.api.pagination import Page, keyset_filter, order_newest, page_of, parse_time
-from ipvalue.api.store import SqlStore, in_batches, write_row
+from ipvalue.api.store import SqlStore, in_batches
 from ipvalue.api.versions import library_versions
 from ipvalue.models.errors import InputError, NotFoundError
 
@@ -424,53 +424,6 @@ class BookStore:
                     found.setdefault(row["loan_id"], []).append(alert_answer(row))
         return found
 
-    def commit_evaluation(
-        self,
-        tenant: str,
-        loan_id: str,
-        record: dict[str, Any],
-        raised: list[dict[str, Any]],
-        cleared: list[str],
-        risk: float | None,
-        run_id: str | None,
-        also: Callable[[Connection, list[dict[str, Any]]], None] | None = None,
-    ) -> list[str]:
-        """Store a loan's evaluation (a `ipvalue.api.store.record_row`), its new alerts (dicts with
-        ``asset_id``, ``rule``, ``severity``, ``reason``, ``action``), the alerts it cleared,
-        and its risk for ``sort=risk``, in one transaction; returns the new alerts' ids.
-        ``also(conn, new_alerts)`` runs inside that transaction (the webhook outbox)."""
-        stamp = now()
-        ids = [str(uuid.uuid4()) for _ in raised]
-        with self.engine.begin() as conn:
-            write_row(conn, record)
-            new = []
-            for alert_id, alert in zip(ids, raised, strict=True):
-                row = {
-                    "id": alert_id,
-                    "tenant": tenant,
-                    "loan_id": loan_id,
-                    "raised_at": stamp,
-                    "status": "open",
-                    "run_id": run_id,
-                    **{k: alert[k] for k in ("asset_id", "rule", "severity", "reason", "action")},
-                }
-                conn.execute(insert(alerts), row)
-                new.append(row)
-            if cleared:
-                conn.execute(
-                    update(alerts)
-                    .where(alerts.c.tenant == tenant, alerts.c.id.in_(cleared))
-                    .values(status="cleared", cleared_at=stamp)
-                )
-            conn.execute(
-                update(book_heads)
-                .where(book_heads.c.id == loan_id, book_heads.c.tenant == tenant)
-                .values(risk=risk)
-            )
-            if also is not None:
-                also(conn, [alert_answer({**dict.fromkeys(alerts.c.keys()), **r}) for r in new])
-        return ids
-
     def list_alerts(
         self, tenant: str, page: Page, status: str | None, loan_id: str | None
     ) -> dict[str, Any]:
@@ -514,35 +467,53 @@ class BookStore:
 
     # -- leases ---------------------------------------------------------------------------
 
-    def take_lease(self, loan_id: str, owner: str, seconds: float) -> bool:
-        """Take the loan's lease for ``seconds``: True if this owner now holds it."""
+    def take_leases(self, loan_ids: list[str], owner: str, seconds: float) -> set[str]:
+        """Take the leases of ``loan_ids`` for ``seconds`` in one transaction; returns those
+        this owner now holds (a lease another owner holds and has not let expire stays theirs).
+
+        An expired lease is taken by an update that re-checks the expiry (so of racing runs one
+        moves it), a missing one by an insert that does nothing on a conflict (so of racing runs
+        one creates it); then the rows this owner holds are read back.
+        """
+        if not loan_ids:
+            return set()
         stamp = now()
         until = stamp + dt.timedelta(seconds=seconds)
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(loan_leases)
-                .where(loan_leases.c.loan_id == loan_id, loan_leases.c.expires_at < stamp)
-                .values(owner=owner, expires_at=until)
-            ).rowcount
-        if moved:
-            return True
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    insert(loan_leases), {"loan_id": loan_id, "owner": owner, "expires_at": until}
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    def release_lease(self, loan_id: str, owner: str) -> None:
-        """Give the lease back (only its holder can)."""
+        held = loan_leases.c.loan_id.in_(loan_ids)
         with self.engine.begin() as conn:
             conn.execute(
                 update(loan_leases)
-                .where(loan_leases.c.loan_id == loan_id, loan_leases.c.owner == owner)
+                .where(held, loan_leases.c.expires_at < stamp)
+                .values(owner=owner, expires_at=until)
+            )
+            present = {r[0] for r in conn.execute(select(loan_leases.c.loan_id).where(held))}
+            missing = [i for i in loan_ids if i not in present]
+            if missing:
+                conn.execute(
+                    _insert_new(conn, loan_leases),
+                    [{"loan_id": i, "owner": owner, "expires_at": until} for i in missing],
+                )
+            mine = select(loan_leases.c.loan_id).where(held, loan_leases.c.owner == owner)
+            return {r[0] for r in conn.execute(mine)}
+
+    def release_leases(self, loan_ids: list[str] | set[str], owner: str) -> None:
+        """Give the leases back (only those this owner holds), in one transaction."""
+        if not loan_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(loan_leases)
+                .where(loan_leases.c.loan_id.in_(list(loan_ids)), loan_leases.c.owner == owner)
                 .values(expires_at=now() - dt.timedelta(seconds=1))
             )
+
+
+def _insert_new(conn: Connection, table: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` on SQLite or PostgreSQL."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def alert_answer(row: Any) -> dict[str, Any]:

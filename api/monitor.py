@@ -5,9 +5,8 @@ in a job worker from its JSON payload, see `monitoring_job`) and ``ipvalue monit
 CLI, for cron). The loans open on the run date (started, not matured, not archived) go in
 chunks of `CHUNK_LOANS`; for each chunk:
 
-1. take its loans' leases in one transaction (`take_leases`, the rule of
-   `BookStore.take_lease`), so exactly one run handles a loan at a time across web workers and
-   job processes; a loan another run holds is reported in ``skipped``;
+1. take its loans' leases in one transaction (`BookStore.take_leases`), so exactly one run
+   handles a loan at a time across web workers and job processes; a loan another run holds is reported in ``skipped``;
 2. read the pledged assets, the loans' baselines (their latest evaluations) and their alerts,
    one query each, and estimate an asset's volatility from its observations when they changed
    (`posterior_draws`; its posterior draws feed the collateral);
@@ -49,7 +48,6 @@ from ipvalue.api.book import (
     alerts,
     book_heads,
     book_versions,
-    loan_leases,
 )
 from ipvalue.api.db import dumps, engine_for, now
 from ipvalue.api.jobs import process_tag
@@ -159,57 +157,6 @@ def _current(conn: Connection, kind: str, tenant: str, ids: list[str]) -> dict[s
                 "document": json.loads(row.document),
             }
     return found
-
-
-def _insert_new(conn: Connection, table: Any) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING`` on SQLite or PostgreSQL."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
-
-
-def take_leases(engine: Engine, loan_ids: list[str], owner: str, seconds: float) -> set[str]:
-    """Take the leases of ``loan_ids`` for ``seconds`` in one transaction; returns those this
-    owner now holds (a lease another owner holds and has not let expire stays theirs).
-
-    The same rule as `BookStore.take_lease`, for a chunk: an expired lease is taken by an
-    update that re-checks the expiry (so of racing runs one moves it), a missing one by an
-    insert that does nothing on a conflict (so of racing runs one creates it); then the rows
-    this owner holds are read back.
-    """
-    if not loan_ids:
-        return set()
-    stamp = now()
-    until = stamp + dt.timedelta(seconds=seconds)
-    held = loan_leases.c.loan_id.in_(loan_ids)
-    with engine.begin() as conn:
-        conn.execute(
-            update(loan_leases)
-            .where(held, loan_leases.c.expires_at < stamp)
-            .values(owner=owner, expires_at=until)
-        )
-        present = {r[0] for r in conn.execute(select(loan_leases.c.loan_id).where(held))}
-        missing = [i for i in loan_ids if i not in present]
-        if missing:
-            conn.execute(
-                _insert_new(conn, loan_leases),
-                [{"loan_id": i, "owner": owner, "expires_at": until} for i in missing],
-            )
-        mine = select(loan_leases.c.loan_id).where(held, loan_leases.c.owner == owner)
-        return {r[0] for r in conn.execute(mine)}
-
-
-def release_leases(engine: Engine, loan_ids: list[str] | set[str], owner: str) -> None:
-    """Give the leases back (only those this owner holds), in one transaction."""
-    if not loan_ids:
-        return
-    with engine.begin() as conn:
-        conn.execute(
-            update(loan_leases)
-            .where(loan_leases.c.loan_id.in_(list(loan_ids)), loan_leases.c.owner == owner)
-            .values(expires_at=now() - dt.timedelta(seconds=1))
-        )
 
 
 def _baselines(store: BookStore, tenant: str, loan_ids: list[str]) -> dict[str, Baseline]:
@@ -421,7 +368,7 @@ def _store_chunk(
     """Decide each evaluated loan's alerts (:func:`~ipvalue.risk.book.alerts.decide_alerts`)
     and store the chunk's evaluations, new and cleared alerts, risks and outbox rows in one
     transaction (so each loan's evaluation is stored whole or not at all); the rows are those
-    of `BookStore.commit_evaluation`. Returns ``(outcome, alerts raised, alerts cleared)`` per
+    of a loan's evaluation. Returns ``(outcome, alerts raised, alerts cleared)`` per
     loan."""
     stamp = now()
     new_alerts: list[dict[str, Any]] = []
@@ -563,13 +510,13 @@ def run_monitoring(
                 totals["cleared"] += cleared
                 lines.append({**item.line, "alerts_raised": raised})
         finally:
-            release_leases(engine, chunk.held, owner)
+            store.release_leases(chunk.held, owner)
         if progress is not None:
             progress(len(lines) / max(1, len(todo)))
 
     try:
         for part in chunks:
-            held = take_leases(engine, [loan_id for loan_id, _ in part], owner, LEASE_SECONDS)
+            held = store.take_leases([loan_id for loan_id, _ in part], owner, LEASE_SECONDS)
             chunk = _Chunk(held, {}, [])
             in_flight.append(chunk)
             skipped += [
@@ -588,7 +535,7 @@ def run_monitoring(
             finish(in_flight.popleft())
     finally:  # a failure part way: every lease still held goes back
         for chunk in in_flight:
-            release_leases(engine, chunk.held, owner)
+            store.release_leases(chunk.held, owner)
     if progress is not None:
         progress(1.0)
     summary = {
@@ -732,7 +679,7 @@ def scheduled_tick(runner: Any, db_url: str, every: float, owner: str) -> list[s
     """Start a monitoring job per tenant if this process takes the schedule's lease (held for
     ``every`` seconds, so the whole service starts one run per period); returns the job ids."""
     store = BookStore(engine_for(db_url))
-    if not store.take_lease(SCHEDULE_LEASE, owner, every):
+    if not store.take_leases([SCHEDULE_LEASE], owner, every):
         return []
     as_of = dt.datetime.now(dt.UTC).date().isoformat()
     jobs = []

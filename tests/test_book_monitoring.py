@@ -110,11 +110,11 @@ def test_one_run_at_a_time_per_loan(client: Any) -> None:
     a = make_asset(client)
     held = loan(client, a["id"])
     store = BookStore(engine_for(url_of(client)))
-    assert store.take_lease(held["id"], "other-run", 60)
-    assert not store.take_lease(held["id"], "me", 60)
+    assert store.take_leases([held["id"]], "other-run", 60) == {held["id"]}
+    assert not store.take_leases([held["id"]], "me", 60)
     out = run(client)
     assert out["loans_checked"] == 0 and out["skipped"][0]["loan_id"] == held["id"]
-    store.release_lease(held["id"], "other-run")
+    store.release_leases([held["id"]], "other-run")
     assert run(client)["loans_checked"] == 1
 
 
@@ -223,7 +223,7 @@ def test_racing_runs_take_a_loan_lease_once(db_url: str) -> None:
 
     def race(k: int) -> None:
         start.wait()
-        won.append(store.take_lease("loan-1", f"run-{k}", 60))
+        won.append(bool(store.take_leases(["loan-1"], f"run-{k}", 60)))
 
     threads = [threading.Thread(target=race, args=(k,)) for k in range(8)]
     for t in threads:
@@ -231,9 +231,9 @@ def test_racing_runs_take_a_loan_lease_once(db_url: str) -> None:
     for t in threads:
         t.join()
     assert sorted(won) == [False] * 7 + [True]
-    assert not store.take_lease("loan-1", "late", 60)
-    store.release_lease("loan-1", "late")  # only the holder can give it back
-    assert not store.take_lease("loan-1", "late", 60)
+    assert not store.take_leases(["loan-1"], "late", 60)
+    store.release_leases(["loan-1"], "late")  # only the holder can give it back
+    assert not store.take_leases(["loan-1"], "late", 60)
 
 
 @pytest.mark.slow
@@ -294,21 +294,20 @@ def test_racing_runs_take_a_chunks_leases_once_each(db_url: str) -> None:
     import threading
 
     from ipvalue.api.db import migrate
-    from ipvalue.api.monitor import release_leases, take_leases
 
     engine = engine_for(db_url)
     migrate(engine)
     store = BookStore(engine)
     ids = [f"loan-{k}" for k in range(5)]
-    assert store.take_lease("loan-0", "gone", 60)
-    store.release_lease("loan-0", "gone")  # expired: free to take
-    assert store.take_lease("loan-9", "keeper", 60)  # live: never taken
+    assert store.take_leases(["loan-0"], "gone", 60) == {"loan-0"}
+    store.release_leases(["loan-0"], "gone")  # expired: free to take
+    assert store.take_leases(["loan-9"], "keeper", 60) == {"loan-9"}  # live: never taken
     start = threading.Barrier(8)
     won: dict[str, set[str]] = {}
 
     def race(k: int) -> None:
         start.wait()
-        won[f"run-{k}"] = take_leases(engine, [*ids, "loan-9"], f"run-{k}", 60)
+        won[f"run-{k}"] = store.take_leases([*ids, "loan-9"], f"run-{k}", 60)
 
     threads = [threading.Thread(target=race, args=(k,)) for k in range(8)]
     for t in threads:
@@ -319,10 +318,10 @@ def test_racing_runs_take_a_chunks_leases_once_each(db_url: str) -> None:
     assert all(len(holders[i]) == 1 for i in ids), holders
     assert holders["loan-9"] == []
     run, held = next((r, h) for r, h in won.items() if h)
-    release_leases(engine, held, "someone-else")  # only the holder can give them back
-    assert take_leases(engine, sorted(held), "late", 60) == set()
-    release_leases(engine, held, run)
-    assert take_leases(engine, sorted(held), "late", 60) == held
+    store.release_leases(held, "someone-else")  # only the holder can give them back
+    assert store.take_leases(sorted(held), "late", 60) == set()
+    store.release_leases(held, run)
+    assert store.take_leases(sorted(held), "late", 60) == held
 
 
 def test_a_run_through_an_executor_stores_the_same_evaluations(client: Any) -> None:
