@@ -6,7 +6,8 @@ CLI, for cron). The loans open on the run date (started, not matured, not archiv
 chunks of `CHUNK_LOANS`; for each chunk:
 
 1. take its loans' leases in one transaction (`BookStore.take_leases`), so exactly one run
-   handles a loan at a time across web workers and job processes; a loan another run holds is reported in ``skipped``;
+   handles a loan at a time across web workers and job processes; a loan another run holds is
+   reported in ``skipped``;
 2. read the pledged assets, the loans' baselines (their latest evaluations) and their alerts,
    one query each, and estimate an asset's volatility from its observations when they changed
    (`posterior_draws`; its posterior draws feed the collateral);
