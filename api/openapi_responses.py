@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,7 @@ JOB_TIMEOUT = 600.0
 """Seconds to wait for a job (the volatility MCMC, the monitoring run)."""
 LIST_ITEMS = 25
 """Items kept of a longer array in a JSON answer (the 4,000 posterior draws of a volatility)."""
+PRIVATE = "IPVALUE_WEBHOOK_ALLOW_PRIVATE"
 BINARY = ("application/pdf", "application/vnd.", "image/")
 
 Recorded = dict[str, Any]
@@ -110,14 +114,47 @@ def _trimmed_document(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class _Receiver(BaseHTTPRequestHandler):
+    """A webhook receiver on loopback: takes every delivery with 204."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
 @contextmanager
-def _service() -> Iterator[Any]:
-    """An authenticated test client of an app on a fresh temporary SQLite database."""
+def _receiver() -> Iterator[str]:
+    """The URL of a webhook receiver on loopback, while it runs; deliveries may reach it
+    (``IPVALUE_WEBHOOK_ALLOW_PRIVATE``: the job processes that deliver read the environment)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    before = os.environ.get(PRIVATE)
+    os.environ[PRIVATE] = "true"
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/ipvalue"
+    finally:
+        if before is None:
+            os.environ.pop(PRIVATE, None)
+        else:
+            os.environ[PRIVATE] = before
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def _service() -> Iterator[tuple[Any, str]]:
+    """An authenticated test client of an app on a fresh temporary SQLite database, and the
+    URL of a webhook receiver it may deliver to."""
     from ipvalue.api import create_app
     from ipvalue.api.db import dispose, engine_for, migrate
     from ipvalue.api.keys import create_key
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _receiver() as hook_url:
         url = f"sqlite:///{folder}/examples.sqlite"
         migrate(engine_for(url))
         app = create_app(
@@ -132,7 +169,7 @@ def _service() -> Iterator[Any]:
             key = create_key(app.extensions["ipvalue.engine"], "example-tenant").secret
             client = app.test_client()
             client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-            yield client
+            yield client, hook_url
         finally:
             app.extensions["ipvalue.jobs"].shutdown()
             dispose(url)
@@ -158,7 +195,7 @@ def _wait(client: Any, job_id: str) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-def _post_examples(client: Any) -> dict[str, str]:
+def _post_examples(client: Any, hook_url: str) -> dict[str, str]:
     """Post every request example; the ids the GETs need, by name."""
     examples = request_examples()
     ids: dict[str, str] = {}
@@ -230,7 +267,7 @@ def _post_examples(client: Any) -> dict[str, str]:
     spare_loan = {**loan, "borrower": "Beta Cells Ltd.", "pledged_asset_ids": [ids["asset2"]]}
     ids["spare_loan"] = _created(client.post("/v1/loans", json=spare_loan), "loan")["id"]
     hook = body("post", "/v1/webhooks", "alerts")
-    hook = {**hook, "url": "http://127.0.0.1:9/hooks/ipvalue"}  # a loopback receiver
+    hook = {**hook, "url": hook_url}  # bank.example does not resolve: a loopback receiver
     ids["hook"] = _created(client.post("/v1/webhooks", json=hook), "webhook")["id"]
     run = _created(
         client.post("/v1/monitoring/runs", json=body("post", "/v1/monitoring/runs", "as-of")),
@@ -238,6 +275,12 @@ def _post_examples(client: Any) -> dict[str, str]:
     )
     _wait(client, run["job_id"])
     ids["run"] = run["job_id"]
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while time.monotonic() < deadline:  # the run's job delivers its events
+        page = client.get(f"/v1/webhooks/{ids['hook']}/deliveries").get_json()
+        if page["items"] and all(d["status"] != "pending" for d in page["items"]):
+            break
+        time.sleep(0.2)
     return ids
 
 
@@ -313,8 +356,8 @@ one per media type of the answer, in the order they run."""
 def generate() -> dict[str, Any]:
     """Run the service on a temporary database and record every answer of `URLS`."""
     operations: dict[str, Recorded] = {}
-    with _service() as client:
-        ids = _post_examples(client)
+    with _service() as (client, hook_url):
+        ids = _post_examples(client, hook_url)
         for (method, path), urls in URLS.items():
             content: dict[str, dict[str, Any]] = {}
             status = None
