@@ -26,6 +26,10 @@ the model already describes the whole body, ``record=True`` to force it elsewher
 ones with their docstring and problem answers only). Errors are documented for each operation:
 401 and 429 on ``/v1/``, 400/413/422 with a body, 422 with query parameters, 404 with a path
 parameter, 501 when pending.
+
+Examples: each request body shows those of `ipvalue.api.openapi_examples`; each GET and DELETE
+shows its success answer as the service gave it (`ipvalue.api.openapi_responses`, read from the
+committed ``openapi_responses.json``).
 """
 
 from __future__ import annotations
@@ -288,6 +292,8 @@ def build_document(
     app: Flask, title: str = "ipvalue", version: str | None = None
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``; ``info.version`` is the installed package's."""
+    from ipvalue.api.openapi_responses import examples_of  # run as a script, it imports the app
+
     if version is None:
         version = package_version("ipvalue")
     found: list[
@@ -378,6 +384,12 @@ def build_document(
             if (m, p) == (method, path) and status_text in responses:
                 for body in responses[status_text].get("content", {}).values():
                     body["examples"] = named
+        recorded = examples_of(method, path)
+        if recorded is not None and recorded[0] in responses:
+            content = responses[recorded[0]].get("content", {})
+            for media, named in recorded[1].items():
+                if media in content:
+                    content[media].setdefault("examples", {}).update(named)
         entry["responses"] = responses
         paths.setdefault(path, {})[method] = entry
     return {

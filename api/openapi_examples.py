@@ -4,7 +4,8 @@ The bodies of ``examples/`` (the README's curl lines; ``tests/test_examples.py``
 are the examples of their endpoints, read from the installed ``ipvalue.examples`` package. The
 endpoints no example file covers (the pledge book's) have theirs here, taken from the README's
 walk-through. ``tests/test_openapi.py`` checks that every operation with a body has an example
-and that each one is valid for the operation's request model, so none can rot.
+and that each one is valid for the operation's request model, so none can rot. The answers
+of every GET and DELETE to these bodies are recorded by `ipvalue.api.openapi_responses`.
 """
 
 from __future__ import annotations

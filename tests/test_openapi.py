@@ -233,3 +233,72 @@ def test_every_query_parameter_a_route_takes_is_documented(
             assert taken <= documented, (method, path, sorted(taken - documented))
             checked += 1
     assert checked >= 15
+
+
+# -- answers: every operation shows an example, recorded from the service ----------------------
+
+
+def _has_example(op: dict[str, Any]) -> bool:
+    bodies = list(op.get("requestBody", {}).get("content", {}).values())
+    bodies += [c for r in op.get("responses", {}).values() for c in r.get("content", {}).values()]
+    return any("example" in body or "examples" in body for body in bodies)
+
+
+def test_every_operation_shows_an_example(document: dict[str, Any]) -> None:
+    missing = [
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if not _has_example(op)
+    ]
+    assert missing == [], "add them to URLS in api/openapi_responses.py and run --write"
+
+
+def test_recorded_answers_fit_the_documented_response_schema(document: dict[str, Any]) -> None:
+    from jsonschema import Draft202012Validator
+
+    from ipvalue.api.openapi_responses import response_examples
+
+    checked = 0
+    for (method, path), recorded in response_examples().items():
+        response = document["paths"][path][method]["responses"][recorded["status"]]
+        for media, shown in recorded["content"].items():
+            body = response["content"][media]
+            assert shown["value"] == body["examples"]["recorded"]["value"], (method, path)
+            if media != "application/json":
+                assert isinstance(shown["value"], str) and shown["value"], (method, path, media)
+                continue
+            root = {**body["schema"], "components": document["components"]}
+            errors = list(Draft202012Validator(root).iter_errors(shown["value"]))
+            assert not errors, (
+                f"{method.upper()} {path}: {errors[0].json_path}: {errors[0].message}"
+            )
+            checked += "$ref" in body["schema"]
+    assert checked >= 15
+
+
+def test_a_schema_mismatch_in_a_recorded_answer_is_caught(document: dict[str, Any]) -> None:
+    """The check above can fail: a valuation record without its value does not fit."""
+    from jsonschema import Draft202012Validator
+
+    from ipvalue.api.openapi_responses import response_examples
+
+    recorded = response_examples()[("get", "/v1/valuations/{record_id}")]
+    value = dict(recorded["content"]["application/json"]["value"])
+    del value["value"]
+    body = document["paths"]["/v1/valuations/{record_id}"]["get"]["responses"]["200"]
+    root = {**body["content"]["application/json"]["schema"], "components": document["components"]}
+    assert list(Draft202012Validator(root).iter_errors(value))
+
+
+def test_the_committed_answers_are_current() -> None:
+    """Recording again gives the same operations, statuses, media types and top-level keys
+    (ids and timestamps differ from run to run, so not the same bytes)."""
+    import json
+
+    from ipvalue.api.openapi_responses import FILE, generate, shape
+
+    committed = json.loads(FILE.read_text(encoding="utf-8"))
+    assert shape(generate()) == shape(committed), (
+        "run python -m ipvalue.api.openapi_responses --write"
+    )
