@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from test_api_risk import wait_for
 
+from ipvalue.api.openapi_examples import FILES
 from ipvalue.api.reference import document
 from ipvalue.models.volatility import VolatilityRequest
 
@@ -25,30 +26,39 @@ EXAMPLES = ROOT / "examples"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+#: example -> what its answer must show (its endpoint is the one the OpenAPI document
+#: shows it for: ipvalue.api.openapi_examples.FILES)
+SHOWS: dict[str, str] = {
+    "patent.json": "income and cost methods reconciled",
+    "valuation-income.json": "every income method",
+    "valuation-cost.json": "both cost methods",
+    "valuation-excess-earnings.json": "charges by value, attrition, WARA",
+    "valuation-cost-restated.json": "price index, newness, obsolescence",
+    "valuation-market.json": "comparable prices and royalties",
+    "valuation-option.json": "a real option",
+    "valuation-pharma.json": "rNPV by stage and an American lattice option",
+    "valuation-rates.json": "derived discount rates",
+    "valuation-royalty.json": "derived royalty rates, splits and a licence",
+    "valuation-simulation.json": "a distribution and value paths",
+    "five_methods.json": "five methods simulated together, as a job",
+    "collateral.json": "range, max loan, loan loss",
+    "collateral-from-valuation.json": "a stored valuation's volatility",
+    "insurance-collateral.json": "collateral-value cover",
+    "insurance-from-collateral.json": "a stored assessment",
+    "insurance-litigation.json": "litigation cover",
+    "triggers.json": "rules that fire",
+    "portfolio.json": "a ranked portfolio",
+    "portfolio.csv": "a ranked CSV upload",
+    "volatility.json": "a job",
+}
+ENDPOINTS: dict[str, str] = {
+    name: path for (_, path), media in FILES.items() for names in media.values() for name in names
+}
 #: example -> (endpoint, what the answer must show)
 POSTS: dict[str, tuple[str, str]] = {
-    "patent.json": ("/v1/valuations", "income and cost methods reconciled"),
-    "valuation-income.json": ("/v1/valuations", "every income method"),
-    "valuation-cost.json": ("/v1/valuations", "both cost methods"),
-    "valuation-excess-earnings.json": ("/v1/valuations", "charges by value, attrition, WARA"),
-    "valuation-cost-restated.json": ("/v1/valuations", "price index, newness, obsolescence"),
-    "valuation-market.json": ("/v1/valuations", "comparable prices and royalties"),
-    "valuation-option.json": ("/v1/valuations", "a real option"),
-    "valuation-pharma.json": ("/v1/valuations", "rNPV by stage and an American lattice option"),
-    "valuation-rates.json": ("/v1/valuations", "derived discount rates"),
-    "valuation-royalty.json": ("/v1/valuations", "derived royalty rates, splits and a licence"),
-    "valuation-simulation.json": ("/v1/valuations", "a distribution and value paths"),
-    "five_methods.json": ("/v1/valuations", "five methods simulated together, as a job"),
-    "collateral.json": ("/v1/collateral", "range, max loan, loan loss"),
-    "collateral-from-valuation.json": ("/v1/collateral", "a stored valuation's volatility"),
-    "insurance-collateral.json": ("/v1/insurance/quotes", "collateral-value cover"),
-    "insurance-from-collateral.json": ("/v1/insurance/quotes", "a stored assessment"),
-    "insurance-litigation.json": ("/v1/insurance/quotes", "litigation cover"),
-    "triggers.json": ("/v1/triggers/evaluate", "rules that fire"),
-    "portfolio.json": ("/v1/portfolios/screen", "a ranked portfolio"),
-    "portfolio.csv": ("/v1/portfolios/screen", "a ranked CSV upload"),
-    "volatility.json": ("/v1/volatility", "a job"),
+    name: (ENDPOINTS[name], shows) for name, shows in SHOWS.items()
 }
+
 
 #: placeholder -> the example whose record fills it
 SOURCES = {
@@ -78,7 +88,8 @@ def approaches(answer: dict[str, Any]) -> set[str]:
 
 def test_every_example_is_run_here_and_shown_in_the_readme() -> None:
     files = sorted(p.name for p in EXAMPLES.iterdir() if p.is_file())
-    assert files == sorted(POSTS), "add the new example to POSTS (and to the README)"
+    assert files == sorted(SHOWS), "add the new example to SHOWS (and to the README)"
+    assert sorted(ENDPOINTS) == files, "list the new example in ipvalue.api.openapi_examples"
     for name, (path, _) in POSTS.items():
         curl = [
             line
