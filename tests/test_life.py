@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from ipvalue.models.asset import Asset
 from ipvalue.valuation.dates import add_years, anniversary, years_between
-from ipvalue.valuation.discounting import annuity_factor, discount_income, periodic_cost_pv
+from ipvalue.valuation.discounting import annuity_factor, periodic_cost_pv
+from ipvalue.valuation.income_value import discount_income
 from ipvalue.valuation.life import TRADEMARK_TERM_YEARS, legal_life
 
 DAY = dt.date(2026, 11, 27)

@@ -11,13 +11,12 @@ from hypothesis import strategies as st
 
 from ipvalue.valuation import cost, income, options
 from ipvalue.valuation.discounting import (
-    LostCase,
     discount_factors,
-    discount_income,
     life_weights,
     tab_factor,
     terminal_value_pv,
 )
+from ipvalue.valuation.income_value import LostCase, discount_income
 
 rates = st.floats(0.01, 0.6)
 royalties = st.floats(0.0, 0.3)

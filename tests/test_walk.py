@@ -250,7 +250,7 @@ def test_portfolio_screening_uses_statutory_terms_and_renewal() -> None:
 
 def test_a_lost_case_cuts_income_but_the_renewal_fees_are_still_paid() -> None:
     from ipvalue.risk.montecarlo.chunks import run_chunk
-    from ipvalue.valuation.discounting import discount_income
+    from ipvalue.valuation.income_value import discount_income
 
     body = mark(expiry_date="2029-11-27", renewal_fee=50)
     body["simulation"] = {

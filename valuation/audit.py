@@ -12,7 +12,8 @@ import numpy as np
 
 from ipvalue.valuation.cost import CostValue
 from ipvalue.valuation.derive.derived import Derived
-from ipvalue.valuation.discounting import IncomeValue, TermRates
+from ipvalue.valuation.discounting import TermRates
+from ipvalue.valuation.income_value import IncomeValue
 from ipvalue.valuation.market import ComparableSummary, RoyaltyRegression
 from ipvalue.valuation.methods.outcome import MethodOutcome
 from ipvalue.valuation.options import OptionValue

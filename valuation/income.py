@@ -2,9 +2,9 @@
 
 Each function takes per-year series of shape ``(..., years)`` and per-path numbers of shape
 ``(...)`` (scalars for a point value, ``(paths,)`` in a simulation) and returns an
-:class:`~valuation.discounting.IncomeValue`. The keywords shared by all of them (``life_years``,
+:class:`~valuation.income_value.IncomeValue`. The keywords shared by all of them (``life_years``,
 ``mid_year`` / ``timing``, ``terminal_growth`` / ``terminal_multiple``, ``lost_case``) are those
-of :func:`~valuation.discounting.discount_income`. Money is in the request's currency; rates are
+of :func:`~valuation.income_value.discount_income`. Money is in the request's currency; rates are
 annual decimals; lives are in years.
 """
 
@@ -15,13 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ipvalue.valuation.discounting import (
-    FloatArray,
-    IncomeValue,
-    LostCase,
-    discount_income,
-    per_path,
-)
+from ipvalue.valuation.discounting import FloatArray, per_path
+from ipvalue.valuation.income_value import IncomeValue, LostCase, discount_income
 
 
 def _series(x: ArrayLike) -> FloatArray:

@@ -21,7 +21,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ipvalue.valuation.cost import age_life_depreciation
-from ipvalue.valuation.discounting import FloatArray, IncomeValue, discount_income, per_path
+from ipvalue.valuation.discounting import FloatArray, per_path
+from ipvalue.valuation.income_value import IncomeValue, discount_income
 
 
 def net_replacement_cost(

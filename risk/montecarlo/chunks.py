@@ -21,7 +21,8 @@ from ipvalue.risk.montecarlo.draws import draw_from, legal_uniforms, normal_scor
 from ipvalue.risk.montecarlo.legal import event_times
 from ipvalue.risk.montecarlo.plan import CHUNK_PATHS, SENSITIVITY_PATHS, Plan
 from ipvalue.valuation.derive import derived_draw
-from ipvalue.valuation.discounting import FloatArray, LostCase
+from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.income_value import LostCase
 from ipvalue.valuation.methods import MethodCall, value_method
 from ipvalue.valuation.reconcile import weighted_value
 from ipvalue.valuation.resolve import Draw
@@ -54,7 +55,7 @@ def _value_methods(
     life: Any = legal.years if stop is None else np.minimum(legal.years, stop)
     share = plan.legal.loss_share if times and plan.legal.has_litigation() else 0.0
     # Income falls by `share` from a lost case on: each method that values income over a life
-    # reads it off the same per-path sums at the cut life too (valuation.discounting.LostCase).
+    # reads it off the same per-path sums at the cut life too (valuation.income_value.LostCase).
     lost = LostCase(times["litigation_loss"], share) if share > 0 else None
     out: dict[str, FloatArray] = {}
     for i, (key, m) in enumerate(zip(plan.keys, plan.request.methods, strict=True)):

@@ -25,7 +25,8 @@ from ipvalue.models.methods import (
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income as formulas
 from ipvalue.valuation.derive.rates import check_term_years, last_rate
-from ipvalue.valuation.discounting import IncomeValue, TermRates, periodic_cost_pv, timing_offset
+from ipvalue.valuation.discounting import TermRates, periodic_cost_pv, timing_offset
+from ipvalue.valuation.income_value import IncomeValue
 from ipvalue.valuation.methods import excess
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
 from ipvalue.valuation.resolve import resolve_series

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ipvalue.valuation.discounting import FloatArray, LostCase
+from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.income_value import LostCase
 from ipvalue.valuation.life import LegalLife
 from ipvalue.valuation.resolve import Draw
 
