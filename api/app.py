@@ -23,7 +23,7 @@ from ipvalue.api.keys import KeyRing
 from ipvalue.api.limits import install_body_limit
 from ipvalue.api.logs import configure_logging, install_request_ids
 from ipvalue.api.metrics import install_metrics
-from ipvalue.api.monitor import install_monitor_schedule
+from ipvalue.api.monitor_schedule import install_monitor_schedule
 from ipvalue.api.ratelimit import install_rate_limit
 from ipvalue.api.routes import (
     alerts,

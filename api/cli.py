@@ -206,7 +206,7 @@ def _db(args: argparse.Namespace) -> int:
 def _monitor_list(url: str, args: argparse.Namespace, tenants: list[str]) -> int:
     from ipvalue.api.book import BookStore
     from ipvalue.api.db import engine_for
-    from ipvalue.api.monitor import EVALUATION_KIND
+    from ipvalue.api.monitor_evaluation import EVALUATION_KIND
 
     store = BookStore(engine_for(url))
     for tenant in args.tenant or tenants:

@@ -33,7 +33,7 @@ from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Engine, case, extract, func, select
 
 from ipvalue.api.book import alerts
-from ipvalue.api.monitor import EVALUATION_KIND
+from ipvalue.api.monitor_evaluation import EVALUATION_KIND
 from ipvalue.api.tables import jobs, records
 from ipvalue.api.webhooks import outbox
 

@@ -36,7 +36,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -52,35 +52,29 @@ from ipvalue.api.book import (
 )
 from ipvalue.api.db import dumps, engine_for, now
 from ipvalue.api.jobs import process_tag
-from ipvalue.api.store import SqlStore, record_row, write_rows
+from ipvalue.api.monitor_evaluation import (
+    EVALUATION_KIND,
+    ChunkSpec,
+    LoanJob,
+    Outcome,
+    evaluate_jobs,
+    keep_freed_memory,
+    problem_of,
+)
+from ipvalue.api.store import SqlStore, write_rows
 from ipvalue.api.tables import tenants
 from ipvalue.api.webhooks import deliver_due, enqueue, webhooks
 from ipvalue.models.asset import Asset
-from ipvalue.models.book import Appraisal, BookEvent, LoanBody
+from ipvalue.models.book import LoanBody
 from ipvalue.models.errors import IPValueError, NotFoundError
-from ipvalue.risk.book.alerts import Fired, KnownAlert, decide_alerts
-from ipvalue.risk.book.monitor import Baseline, PledgedAsset, evaluate_loan, is_open
+from ipvalue.risk.book.alerts import KnownAlert, decide_alerts
+from ipvalue.risk.book.monitor import Baseline, is_open
 from ipvalue.risk.kernel.seeds import seed_of
 
 log = logging.getLogger("ipvalue.monitor")
 
-EVALUATION_KIND = "loan_evaluation"
 LEASE_SECONDS = 600.0
 """How long a run holds a loan's lease before another may take it (a dead run's loans free up)."""
-
-
-def _problem(exc: Exception) -> dict[str, Any]:
-    if isinstance(exc, ValidationError):
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        return {"title": "Invalid input", "status": 422, "detail": str(errors[0]), "errors": errors}
-    if isinstance(exc, IPValueError):
-        problem: dict[str, Any] = {"title": exc.title, "status": exc.status, "detail": str(exc)}
-        if getattr(exc, "problems", None):
-            problem["errors"] = [{"field": p.field, "message": p.message} for p in exc.problems]  # type: ignore[attr-defined]
-        return problem
-    return {"title": "Evaluation failed", "status": 422, "detail": f"{type(exc).__name__}: {exc}"}
 
 
 def posterior_draws(
@@ -191,162 +185,6 @@ def _known_alerts(
     out: dict[str, list[KnownAlert]] = {i: [] for i in loan_ids}
     for loan_id, *known in conn.execute(query):
         out[loan_id].append(KnownAlert(*known))
-    return out
-
-
-KEEP_FREED_BYTES = 256 * 1024**2
-"""Freed memory a monitoring process keeps for reuse instead of giving back to the system."""
-_allocator_tuned: list[bool] = []
-
-
-def keep_freed_memory() -> bool:
-    """Let this process reuse the memory it frees (glibc's ``mallopt``; elsewhere a no-op).
-
-    Each loan's collateral allocates and frees a few arrays of a few MB (the paths on the
-    monitoring dates, their sorted bands). glibc serves such blocks with ``mmap`` or trims
-    them off the heap on ``free``, so every loan page-faults its memory in afresh: a quarter
-    to a third of a loan's time, measured (``benchmarks/monitor.py``). Serving blocks up to
-    32 MiB from the heap and trimming only beyond `KEEP_FREED_BYTES` removes the faults; the
-    numbers are the same. Idempotent; returns whether the setting took.
-    """
-    if _allocator_tuned:
-        return _allocator_tuned[0]
-    ok = False
-    try:
-        import ctypes
-        import ctypes.util
-
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-        m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
-        ok = bool(mallopt(m_mmap_threshold, 32 * 1024**2)) and bool(
-            mallopt(m_trim_threshold, KEEP_FREED_BYTES)
-        )
-    except (OSError, AttributeError):  # not glibc
-        ok = False
-    _allocator_tuned.append(ok)
-    return ok
-
-
-@dataclass(frozen=True)
-class LoanJob:
-    """What evaluating one loan needs, without the database: sent to a worker as it is.
-
-    Attributes
-    ----------
-    loan_id : str
-    loan : LoanBody
-    assets : tuple of (asset id, stored document or None, posterior volatility draws or None)
-        The pledged assets in ``pledged_asset_ids`` order; None for one that is not the
-        tenant's.
-    baseline : Baseline or None
-        From the loan's latest evaluation; None for its first.
-    problem : dict or None
-        Why it cannot be evaluated, found while reading it (an asset's observations that do
-        not estimate).
-    """
-
-    loan_id: str
-    loan: LoanBody
-    assets: tuple[tuple[str, dict[str, Any] | None, tuple[float, ...] | None], ...]
-    baseline: Baseline | None
-    problem: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class ChunkSpec:
-    """What every loan of a chunk shares: the run date, the paths, and what its stored
-    records carry (tenant, run id)."""
-
-    tenant: str
-    as_of: dt.date
-    run_id: str | None
-    paths: int | None
-
-
-@dataclass
-class Outcome:
-    """One loan's evaluation as a worker returns it: its problem, or what fired, its line of
-    the run's answer (``loan_id``, ``value``, ``ltv``, ``prob_ltv_breach`` (the loan's risk),
-    ``highest_severity``, ``next_revaluation_date``) and its ``records`` row, made where it was
-    computed (the result is in it once, as JSON)."""
-
-    loan_id: str
-    problem: dict[str, Any] | None = None
-    fired: list[Fired] = field(default_factory=list)
-    line: dict[str, Any] = field(default_factory=dict)
-    record: dict[str, Any] | None = None
-
-
-def _pledged_asset(
-    asset_id: str, doc: dict[str, Any] | None, draws: tuple[float, ...] | None
-) -> PledgedAsset:
-    if doc is None:
-        raise NotFoundError(f"no asset with id {asset_id!r} for this API key's tenant")
-    appraisal = doc.get("appraisal")
-    return PledgedAsset(
-        id=asset_id,
-        asset=Asset.model_validate(doc["asset"]),
-        events=tuple(BookEvent.model_validate(e) for e in doc.get("events", [])),
-        appraisal=None if appraisal is None else Appraisal.model_validate(appraisal),
-        volatility_draws=draws,
-    )
-
-
-def evaluate_jobs(spec: ChunkSpec, jobs: list[LoanJob]) -> list[Outcome]:
-    """Evaluate a chunk of loans (:func:`~ipvalue.risk.book.monitor.evaluate_loan`) and make
-    their ``records`` rows: no database, so it runs inline or in any worker process (each
-    loan's collateral is seeded by its id and the date, so where it runs changes nothing).
-    A loan that fails carries its problem."""
-    keep_freed_memory()
-    extra = {} if spec.paths is None else {"paths": spec.paths}
-    pledged: dict[str, PledgedAsset] = {}  # an asset pledged by several loans, validated once
-    out = []
-    for job in jobs:
-        if job.problem is not None:
-            out.append(Outcome(job.loan_id, problem=job.problem))
-            continue
-        try:
-            for asset_id, doc, draws in job.assets:
-                if asset_id not in pledged:
-                    pledged[asset_id] = _pledged_asset(asset_id, doc, draws)
-            evaluation = evaluate_loan(
-                job.loan_id,
-                job.loan,
-                [pledged[a] for a, _, _ in job.assets],
-                spec.as_of,
-                job.baseline,
-                **extra,
-            )
-        except (IPValueError, ValidationError, ValueError) as exc:
-            out.append(Outcome(job.loan_id, problem=_problem(exc)))
-            continue
-        result = evaluation.to_json()
-        record = record_row(
-            EVALUATION_KIND,
-            spec.tenant,
-            {
-                "request": {
-                    "loan_id": job.loan_id,
-                    "as_of": result["as_of"],
-                    "run_id": spec.run_id,
-                },
-                "result": result,
-                "subject": job.loan_id,
-            },
-        )
-        collateral = result["collateral"]
-        line = {
-            "loan_id": job.loan_id,
-            "value": result["value"],
-            "ltv": None if collateral is None else collateral["ltv"],
-            # a worthless bundle (no collateral): the breach is certain
-            "prob_ltv_breach": 1.0
-            if collateral is None
-            else float(collateral["prob_ltv_breach"]["value"]),
-            "highest_severity": result["highest_severity"],
-            "next_revaluation_date": result["next_revaluation_date"],
-        }
-        out.append(Outcome(job.loan_id, fired=evaluation.fired, line=line, record=record))
     return out
 
 
@@ -604,7 +442,7 @@ def _jobs(
                 asset = Asset.model_validate(entry["document"]["asset"])
                 draws[asset_id] = posterior_draws(store, tenant, asset_id, asset, observations)
             except (IPValueError, ValidationError, ValueError) as exc:
-                problems[asset_id] = _problem(exc)
+                problems[asset_id] = problem_of(exc)
     return [
         LoanJob(
             loan_id,
@@ -644,91 +482,3 @@ def store_run(db_url: str, tenant: str, request: dict[str, Any], result: dict[st
     return SqlStore(engine_for(db_url)).save(
         "monitoring_run", tenant, {"request": request, "result": result}
     )
-
-
-SCHEDULE_LEASE = "schedule:monitoring"
-"""The lease that makes one process of the whole service start each scheduled run."""
-
-
-def parse_every(text: str | None) -> float | None:
-    """``IPVALUE_MONITOR_EVERY`` in seconds: a number of seconds, or ``30m``, ``6h``, ``1d``;
-    None (no schedule) when unset, empty or ``0``.
-
-    Raises
-    ------
-    ValueError
-        Naming the setting, for anything else.
-    """
-    if text is None or str(text).strip() in ("", "0"):
-        return None
-    raw = str(text).strip().lower()
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    factor = units.get(raw[-1], 1)
-    number = raw[:-1] if raw[-1] in units else raw
-    try:
-        seconds = float(number) * factor
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 60:
-        raise ValueError(
-            f"IPVALUE_MONITOR_EVERY: give seconds (at least 60) or 30m, 6h, 1d; got {text!r}"
-        )
-    return seconds
-
-
-def scheduled_tick(runner: Any, db_url: str, every: float, owner: str) -> list[str]:
-    """Start a monitoring job per tenant if this process takes the schedule's lease (held for
-    ``every`` seconds, so the whole service starts one run per period); returns the job ids."""
-    store = BookStore(engine_for(db_url))
-    if not store.take_leases([SCHEDULE_LEASE], owner, every):
-        return []
-    as_of = dt.datetime.now(dt.UTC).date().isoformat()
-    jobs = []
-    for tenant in tenant_names(db_url):
-        run_id = str(uuid.uuid4())
-        payload = {
-            "db_url": db_url,
-            "tenant": tenant,
-            "as_of": as_of,
-            "loan_ids": None,
-            "run_id": run_id,
-        }
-        inputs = {"as_of": as_of, "loan_ids": None, "run_id": run_id, "scheduled": True}
-        context = {
-            "request": {"as_of": as_of, "scheduled": True},
-            "inputs": inputs,
-            "seed": None,
-            "location": "/v1/monitoring/runs/{id}",
-            "subject": None,
-        }
-        try:
-            jobs.append(runner.create("monitoring_run", tenant, monitoring_job, payload, context))
-        except IPValueError as exc:  # e.g. the tenant's job limit: the others still run
-            log.warning("scheduled monitoring run of tenant %s not started: %s", tenant, exc)
-    return jobs
-
-
-def install_monitor_schedule(app: Any) -> None:
-    """Start the in-service schedule when ``MONITOR_EVERY`` (or ``IPVALUE_MONITOR_EVERY``) is
-    set: a daemon thread per server process ticks every minute; the schedule's lease lets one of
-    them start each period's run, as jobs through the service's job runner."""
-    import os
-    import threading
-    import time
-
-    every = parse_every(app.config.get("MONITOR_EVERY", os.environ.get("IPVALUE_MONITOR_EVERY")))
-    if every is None:
-        return
-    runner = app.extensions["ipvalue.jobs"]
-    db_url = app.config["DATABASE_URL"]
-    owner = f"{process_tag('schedule')}:{uuid.uuid4().hex[:8]}"[:64]
-
-    def loop() -> None:
-        while True:
-            try:
-                scheduled_tick(runner, db_url, every, owner)
-            except Exception:
-                log.exception("scheduled monitoring run could not start")
-            time.sleep(min(60.0, every))
-
-    threading.Thread(target=loop, name="ipvalue-monitor-schedule", daemon=True).start()

@@ -35,7 +35,8 @@ from sqlalchemy import insert, select
 
 from ipvalue.api.book import BookStore
 from ipvalue.api.db import dispose, engine_for, migrate, now
-from ipvalue.api.monitor import EVALUATION_KIND, run_monitoring
+from ipvalue.api.monitor import run_monitoring
+from ipvalue.api.monitor_evaluation import EVALUATION_KIND
 from ipvalue.api.tables import records, tenants
 
 TENANT = "bench"
@@ -108,7 +109,7 @@ def warm(paths: int) -> float:
     """Evaluate a few loans in memory (imports, caches), so the clock measures monitoring, not
     a first call; the same in this process and in each worker. Returns this process's CPU
     seconds so far."""
-    from ipvalue.api.monitor import ChunkSpec, LoanJob, evaluate_jobs
+    from ipvalue.api.monitor_evaluation import ChunkSpec, LoanJob, evaluate_jobs
     from ipvalue.models.book import LoanBody
 
     rng = np.random.default_rng(1)

@@ -265,7 +265,7 @@ def test_observations_are_re_estimated_once_and_feed_the_collateral(client: Any)
 
 
 def test_schedule_setting_and_one_tick_per_period(client: Any) -> None:
-    from ipvalue.api.monitor import parse_every, scheduled_tick
+    from ipvalue.api.monitor_schedule import parse_every, scheduled_tick
 
     assert parse_every(None) is None and parse_every("0") is None
     assert parse_every("6h") == 21_600 and parse_every("1d") == 86_400 and parse_every("90") == 90

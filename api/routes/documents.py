@@ -15,7 +15,7 @@ from ipvalue.api.documents.portfolio import portfolio_report
 from ipvalue.api.documents.render import FORMATS, MEDIA_TYPES, render
 from ipvalue.api.documents.valuation import valuation_report
 from ipvalue.api.documents.words import LANGUAGES
-from ipvalue.api.monitor import EVALUATION_KIND
+from ipvalue.api.monitor_evaluation import EVALUATION_KIND
 from ipvalue.api.openapi import operation, query
 from ipvalue.api.pagination import Page
 from ipvalue.api.records import get_record

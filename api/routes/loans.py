@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from ipvalue.api.auth import current_tenant
 from ipvalue.api.body import json_body
 from ipvalue.api.book import parse_risk_cursor
-from ipvalue.api.monitor import EVALUATION_KIND
+from ipvalue.api.monitor_evaluation import EVALUATION_KIND
 from ipvalue.api.openapi import operation, query
 from ipvalue.api.pagination import parse_page
 from ipvalue.api.records import common_parameters
