@@ -13,12 +13,24 @@ to hold its market (both as present values). The method using it is ``licence`` 
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from ipvalue.models.base import Strict
-from ipvalue.models.derivations import Derivation, derivable
+from ipvalue.models.derivations import DERIVED_TAG, Derivation, DiscountRateInput, derivable
+from ipvalue.models.income_methods import (
+    DCFInputs,
+    EquivalentInvestmentSplitInputs,
+    ExcessEarningsInputs,
+    IncomeBase,
+    ProfitSplitInputs,
+    ReliefFromRoyaltyInputs,
+    WithAndWithoutInputs,
+)
+from ipvalue.models.method_base import MethodBase
+from ipvalue.models.royalties import RoyaltyRateInput
+from ipvalue.models.series import AmountSeries
 from ipvalue.models.uncertain import (
     Amount,
     Bounds,
@@ -103,4 +115,103 @@ class MinimumTransferPrice(Strict):
                 "replacement_cost_net: give replacement_cost_net, or replacement_cost with "
                 "years_used and years_remaining"
             )
+        return self
+
+
+LicenseeIncomeInputs = Annotated[
+    DCFInputs
+    | ReliefFromRoyaltyInputs
+    | ExcessEarningsInputs
+    | WithAndWithoutInputs
+    | ProfitSplitInputs
+    | EquivalentInvestmentSplitInputs,
+    Field(discriminator="method"),
+]
+"""An income method valuing the right on the licensee's own figures."""
+
+
+def _amount_or_method(value: object) -> str:
+    if isinstance(value, IncomeBase) or (isinstance(value, dict) and "method" in value):
+        return DERIVED_TAG + "method"
+    return "number"
+
+
+LicenseeValue = Annotated[
+    Annotated[Amount, Tag("number")] | Annotated[LicenseeIncomeInputs, Tag(DERIVED_TAG + "method")],
+    Discriminator(_amount_or_method),
+]
+"""The licensee's value of the right: an amount, or an income method valuing it."""
+
+
+class LicenceInputs(MethodBase):
+    """A licence's price: the licensor's minimum, the licensee's maximum, and its terms.
+
+    The terms are an upfront fee paid at the valuation date plus a running royalty on the
+    licensee's sales; their present value, the pure running rate and the pure lump sum of
+    equal present value are in the audit, beside the negotiation range from the licensor's
+    minimum transfer price (转让最低收费额) to the licensee's value of the right.
+    """
+
+    method: Literal["licence"]
+    upfront: Amount = Field(default=0.0, description="upfront fee (入门费) at the valuation date")
+    running_royalty_rate: RoyaltyRateInput | None = Field(
+        default=None, description="running royalty on the licensee's sales, decimal"
+    )
+    revenue: AmountSeries | None = Field(
+        default=None, description="the licensee's sales the running royalty is paid on, per year"
+    )
+    discount_rate: DiscountRateInput | None = None
+    mid_year: bool = Field(default=False, description="royalties fall mid-year (t - 0.5)")
+    minimum_price: MinimumTransferPrice | None = Field(
+        default=None, description="the licensor's minimum transfer price (转让最低收费额)"
+    )
+    licensee_value: LicenseeValue | None = Field(
+        default=None,
+        description="the licensee's value of the right (the most it would pay): an amount, or "
+        "an income method on the licensee's figures, e.g. "
+        '{"method": "relief_from_royalty", ...}',
+    )
+    value_basis: Literal["terms", "minimum", "maximum", "midpoint"] | None = Field(
+        default=None,
+        description="which figure is the method's value: the terms' present value (default "
+        "when terms are given), the minimum price, the licensee's maximum, or the middle of "
+        "the range",
+    )
+
+    @property
+    def has_terms(self) -> bool:
+        """True when an upfront fee or a running royalty is given."""
+        return self.running_royalty_rate is not None or base_value(self.upfront) > 0
+
+    @property
+    def basis(self) -> str:
+        """The figure the method's value is (``value_basis``, or its default)."""
+        if self.value_basis is not None:
+            return self.value_basis
+        return "terms" if self.has_terms else "minimum"
+
+    @model_validator(mode="after")
+    def _complete(self) -> LicenceInputs:
+        if self.running_royalty_rate is not None and self.revenue is None:
+            raise ValueError("revenue: a running_royalty_rate needs the sales it is paid on")
+        if self.revenue is not None and self.discount_rate is None:
+            raise ValueError("discount_rate: needed to discount the running royalties")
+        needs = {
+            "terms": ("upfront", self.has_terms),
+            "minimum": ("minimum_price", self.minimum_price is not None),
+            "maximum": ("licensee_value", self.licensee_value is not None),
+            "midpoint": (
+                "minimum_price" if self.minimum_price is None else "licensee_value",
+                self.minimum_price is not None and self.licensee_value is not None,
+            ),
+        }
+        field, given = needs[self.basis]
+        if not given:
+            what = {
+                "terms": "give upfront and/or running_royalty_rate with revenue",
+                "minimum": "give minimum_price",
+                "maximum": "give licensee_value",
+                "midpoint": "give minimum_price and licensee_value",
+            }[self.basis]
+            raise ValueError(f"{field}: value_basis {self.basis!r} needs it; {what}")
         return self

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ipvalue.models.methods import RealOptionInputs
+from ipvalue.models.option_method import RealOptionInputs
 from ipvalue.risk.kernel import seeds
 from ipvalue.risk.montecarlo.draws import draw_from, legal_uniforms, normal_scores, sample
 from ipvalue.risk.montecarlo.legal import event_times

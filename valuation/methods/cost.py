@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from ipvalue.models.errors import InputError
-from ipvalue.models.methods import (
+from ipvalue.models.cost_methods import (
     CostItem,
     MultiplierCostInputs,
     PriceIndex,
     ReplacementCostInputs,
 )
+from ipvalue.models.errors import InputError
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import cost
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional

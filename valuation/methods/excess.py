@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ipvalue.models.errors import InputError
-from ipvalue.models.methods import ExcessEarningsInputs
+from ipvalue.models.income_methods import ExcessEarningsInputs
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import attrition, contributory
 from ipvalue.valuation.discounting import TermRates, timing_offset

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ipvalue.models.errors import InputError
-from ipvalue.models.methods import (
+from ipvalue.models.income_methods import (
     DCFInputs,
     EquivalentInvestmentSplitInputs,
     ExcessEarningsInputs,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from ipvalue.models.methods import LicenceInputs
+from ipvalue.models.licence import LicenceInputs
 from ipvalue.valuation import licence as formulas
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
 from ipvalue.valuation.resolve import resolve_series

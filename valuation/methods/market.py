@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ipvalue.models.methods import Comparable, MarketInputs
+from ipvalue.models.market_method import Comparable, MarketInputs
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income, market
 from ipvalue.valuation.derive.rates import check_term_years

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ipvalue.models.errors import InputError
-from ipvalue.models.methods import LATTICE_MAX_STEPS, RealOptionInputs
+from ipvalue.models.option_method import LATTICE_MAX_STEPS, RealOptionInputs
 from ipvalue.valuation import options
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome
 
