@@ -97,6 +97,53 @@ class TermRates:
         """Discount factor of the end of year ``n_years``, prod (1 + k_s)^-1 over s <= n, (...)."""
         return self.factors(n_years)[..., -1] if n_years else np.ones(self.rates.shape[:-1])
 
+    def at(self, times: ArrayLike) -> FloatArray:
+        """Discount factors of amounts at ``times`` (years, fractions allowed), (broadcast).
+
+        An amount at t discounts by the factor to the end of year floor(t) (the running product
+        of :meth:`factors`) times (1 + k_{floor(t)+1})^-(t - floor(t)); after the last year m
+        given, by year m's factor times (1 + k_m)^-(t - m). At whole years within the rates
+        these are :meth:`factors`' year-end numbers exactly; mid-year, its numbers up to rounding.
+
+        Parameters
+        ----------
+        times : float or array (...)
+            Years from the valuation date, at least 0; broadcasts with the rates' leading
+            shape (one time per path, or per stage and path).
+        """
+        t = np.maximum(np.asarray(times, dtype=float), 0.0)
+        v = 1.0 / (1.0 + np.asarray(self.rates, dtype=float))
+        m = self.years
+        lead = v.shape[:-1]
+        ends = np.concatenate([np.ones((*lead, 1)), np.cumprod(v, axis=-1)], axis=-1)
+        whole = np.minimum(np.floor(t), float(m))
+        shape = np.broadcast_shapes(t.shape, lead)
+        index = np.broadcast_to(whole.astype(np.intp), shape)[..., None]
+        end = np.take_along_axis(np.broadcast_to(ends, (*shape, m + 1)), index, axis=-1)[..., 0]
+        rate_index = np.minimum(index, m - 1)
+        v_next = np.take_along_axis(np.broadcast_to(v, (*shape, m)), rate_index, axis=-1)[..., 0]
+        return np.asarray(end * v_next ** (t - whole), dtype=float)
+
+
+def discount_factor_at(rate: ArrayLike | TermRates, times: ArrayLike) -> FloatArray:
+    """Discount factor of an amount at ``times`` years: (1 + k)^-t, or :meth:`TermRates.at`.
+
+    Parameters
+    ----------
+    rate : float or array (...), or TermRates
+        Annual decimal, or a rate per year.
+    times : float or array (...)
+        Years from the valuation date (fractions allowed), broadcasting with the rate's shape.
+
+    Returns
+    -------
+    array (broadcast of the rate's shape and ``times``)
+    """
+    if isinstance(rate, TermRates):
+        return rate.at(times)
+    k = np.asarray(rate, dtype=float)
+    return np.asarray((1.0 + k) ** -np.asarray(times, dtype=float), dtype=float)
+
 
 def factor_rows(
     k: FloatArray | TermRates, n_years: int, mid_year: bool, timing: str | None = None
@@ -359,10 +406,7 @@ def _term_periodic_cost_pv(
     total: FloatArray = np.zeros(np.broadcast_shapes(a.shape, ends.shape[:-1], until.shape))
     t = first_years
     while t <= m:
-        whole = int(np.floor(t))
-        before = ends[..., whole - 1] if whole else 1.0
-        factor = before * (1.0 + term.year(whole + 1)) ** -(t - whole)
-        total = total + np.where(until > t, a * factor, 0.0)
+        total = total + np.where(until > t, a * term.at(t), 0.0)
         t += every_years
     tail = periodic_cost_pv(a * ends[..., -1], term.year(m + 1), t - m, every_years, until - m)
     return np.asarray(total + tail, dtype=float)

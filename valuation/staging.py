@@ -6,6 +6,10 @@ time tau is received only if every stage ended by tau succeeded, so it is weight
 w(tau) = prod_{i: E_i <= tau} p_i (the cumulative probability of success once all stages are
 over). Stage i's cost is paid at its start S_i = E_{i-1} if the stage is reached, so it is
 weighted by the probability of reaching it, prod_{j < i} p_j, and discounted from S_i.
+Stage costs discount with the discount factors of the cash flows: (1 + k)^-S_i at one rate, and
+with a rate per year (a term structure) the product of each year's factor to S_i
+(:func:`~ipvalue.valuation.discounting.discount_factor_at`), so a flat term structure is the one
+rate.
 Stewart, Allison and Johnson, "Putting a price on biotechnology", Nature Biotechnology 19
 (2001) 813-817; Bogdan and Villiger, *Valuation in Life Sciences* (3rd ed., 2010), ch. 3.
 
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ipvalue.valuation.discounting import FloatArray
+from ipvalue.valuation.discounting import FloatArray, TermRates, discount_factor_at
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ def stage_weighting(
     costs: Sequence[ArrayLike],
     years: Sequence[ArrayLike],
     times: ArrayLike,
-    discount_rate: ArrayLike,
+    discount_rate: ArrayLike | TermRates,
 ) -> Staged:
     """Probability weights of cash flows at ``times`` and the weighted PV of the stage costs.
 
@@ -64,26 +68,32 @@ def stage_weighting(
         and length (years), in order.
     times : array (years,)
         When each year's cash flow falls, years from the valuation date (t, t - 0.5 or t - 1).
-    discount_rate : float or array (...)
-        Annual decimal, for the stage costs.
+    discount_rate : float or array (...), or TermRates
+        Annual decimal, or a rate per year (rates ``(..., m)``), for the stage costs: the same
+        discount factors as the cash flows, at each stage's start.
 
     Returns
     -------
     Staged
     """
-    p = np.stack(np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in probabilities)))
-    lengths = np.stack(np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in years)))
-    amounts = np.stack(np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in costs)))
+    lead = (
+        discount_rate.rates.shape[:-1]
+        if isinstance(discount_rate, TermRates)
+        else np.shape(discount_rate)
+    )
+    # (stages, ...): each stage's numbers per path, whichever of them or the rate varies
+    p = _stacked(probabilities, lead)
+    lengths = _stacked(years, lead)
+    amounts = _stacked(costs, lead)
     ends = np.cumsum(lengths, axis=0)
     starts = ends - lengths
     reach = np.cumprod(np.concatenate([np.ones_like(p[:1]), p[:-1]]), axis=0)
     t = np.asarray(times, dtype=float)
-    weights = np.ones(np.broadcast_shapes(p.shape[1:], np.shape(discount_rate)) + t.shape)
+    weights = np.ones(p.shape[1:] + t.shape)
     for i in range(p.shape[0]):
         over = ends[i][..., None] <= t + 1e-9  # stage i is over by the cash flow's time
         weights = weights * np.where(over, p[i][..., None], 1.0)
-    k = np.asarray(discount_rate, dtype=float)
-    costs_pv = (amounts * reach * (1.0 + k) ** -starts).sum(axis=0)
+    costs_pv = (amounts * reach * discount_factor_at(discount_rate, starts)).sum(axis=0)
     return Staged(
         weights=weights,
         reach=reach,
@@ -91,3 +101,10 @@ def stage_weighting(
         costs_pv=np.asarray(costs_pv, dtype=float),
         ends=ends,
     )
+
+
+def _stacked(numbers: Sequence[ArrayLike], lead: tuple[int, ...]) -> FloatArray:
+    """Each stage's number broadcast to the paths of every stage input and of the rate, stacked:
+    ``(stages, ...)``."""
+    arrays = [np.asarray(x, dtype=float) for x in numbers]
+    return np.stack(np.broadcast_arrays(*arrays, np.empty(lead))[:-1])

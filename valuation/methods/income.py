@@ -25,7 +25,7 @@ from ipvalue.models.income_methods import (
 from ipvalue.models.uncertain import base_value
 from ipvalue.valuation import income as formulas
 from ipvalue.valuation.derive.rates import check_term_years, last_rate
-from ipvalue.valuation.discounting import TermRates, periodic_cost_pv, timing_offset
+from ipvalue.valuation.discounting import periodic_cost_pv, timing_offset
 from ipvalue.valuation.income_value import IncomeValue
 from ipvalue.valuation.methods import excess
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
@@ -54,12 +54,6 @@ def _staged(m: Any, call: MethodCall, result: IncomeValue, rate: Any) -> tuple[A
     """The rNPV of ``result`` under ``m.stages``: each year's present value and the terminal
     value weighted by the probability of receiving them, the TAB factor, less the stage costs."""
     p, draw = call.path, call.draw
-    if isinstance(rate, TermRates):
-        raise InputError.for_field(
-            f"{p}.stages",
-            "stage costs are discounted at one rate; give discount_rate as one rate (a number, "
-            "a distribution or a derivation other than term_structure) with stages",
-        )
     n_years = result.years
     stage = [
         (
