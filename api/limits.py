@@ -140,9 +140,8 @@ def valuation_work(request: Any, payload: dict[str, Any]) -> float:
     """What a valuation request costs, in path-years (0 without ``simulation``).
 
     ``paths x (sum over methods of their years + 4 x uncertain inputs + 2 x value-path steps)``,
-    with an income method's years the longest series in it (at least 1; 1 for other methods)
-    and the uncertain inputs those the engine samples
-    (`risk.montecarlo.sampling.uncertain_inputs`).
+    with each method's years as `method_units` counts them and the uncertain inputs those the
+    engine samples (`risk.montecarlo.sampling.uncertain_inputs`).
 
     Parameters
     ----------
@@ -156,8 +155,7 @@ def valuation_work(request: Any, payload: dict[str, Any]) -> float:
         return 0.0
     sent = payload.get("methods") if isinstance(payload.get("methods"), list) else []
     years = sum(
-        max(1, series_years(body)) if method.method in INCOME_METHODS else _method_units(method)
-        for method, body in zip(request.methods, sent, strict=False)
+        method_units(method, body) for method, body in zip(request.methods, sent, strict=False)
     )
     per_path = (
         METHOD_YEAR_WORK * years
@@ -170,6 +168,26 @@ def valuation_work(request: Any, payload: dict[str, Any]) -> float:
 LATTICE_NODES_PER_UNIT = 40.0
 """Binomial lattice nodes that cost as much as one method-year of income (measured with
 benchmarks/montecarlo.py: a 50-step American lattice took 29x the Black-Scholes time)."""
+
+
+def method_units(method: Any, body: Any) -> float:
+    """Method-years of one method per path (``body``: the method as sent).
+
+    An income method's years are the longest series in it (at least 1). A licence's are its
+    running royalties' years (the licensee's sales) plus those of the income method valuing the
+    licensee's maximum, when one does (at least 1: the upfront fee and the minimum price are a
+    few numbers a path). Other methods count 1, a binomial lattice its nodes (`_method_units`).
+    """
+    if method.method in INCOME_METHODS:
+        return float(max(1, series_years(body)))
+    if method.method == "licence":
+        sent = body if isinstance(body, dict) else {}
+        units = float(series_years(sent.get("revenue")))
+        inner = method.licensee_method
+        if inner is not None:
+            units += method_units(inner, sent.get("licensee_value"))
+        return max(1.0, units)
+    return _method_units(method)
 
 
 def _method_units(method: Any) -> float:

@@ -184,6 +184,12 @@ class LicenceInputs(MethodBase):
         return self.running_royalty_rate is not None or base_value(self.upfront) > 0
 
     @property
+    def licensee_method(self) -> IncomeBase | None:
+        """The income method valuing the licensee's maximum, or None (an amount or none)."""
+        given = self.licensee_value
+        return given if isinstance(given, IncomeBase) else None
+
+    @property
     def basis(self) -> str:
         """The figure the method's value is (``value_basis``, or its default)."""
         if self.value_basis is not None:

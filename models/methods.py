@@ -55,3 +55,8 @@ METHOD_NAMES = (
     "licence",
 )
 INCOME_METHODS = frozenset(METHOD_NAMES[:6])
+"""Methods whose value is the right's income over its life: a lapsed, expired or invalidated right
+is worth zero by them. ``licence`` is not one: its running royalties are an income stream (cut
+at the legal life and by a simulated lost case as relief from royalty's are, and counted by
+their years in the work estimate, `ipvalue.api.limits.method_units`), but its upfront fee and
+the licensor's minimum price stand whatever happens to the right."""

@@ -4,9 +4,13 @@
   P_min = C_net x s + (L + D): net replacement cost C_net times the licensee's share of use s
   (转让成本分摊率) plus the opportunity cost, the present values of the licensor's lost sales
   income L and added development cost D.
-- Upfront + running royalty: PV = U + sum r R_t / (1 + k)^t over the licensed years (cut at
-  the right's life). The pure running rate of equal present value is r* = PV / sum R_t / (1+k)^t
-  and the pure lump sum is PV itself.
+- Upfront + running royalty: PV = U + sum r R_t / (1 + k)^t over the licensed years. The
+  running royalties are an income stream like relief from royalty's: cut at the right's life
+  (per path when legal events stop it) and, on a simulated path whose infringement case is
+  lost, cut by the loss share from then on (:class:`~ipvalue.valuation.income_value.LostCase`);
+  the upfront fee is paid at the valuation date whatever happens later. The pure running rate
+  of equal present value is r* = PV / sum R_t / (1+k)^t (the sales' present value cut the same
+  way) and the pure lump sum is PV itself.
 - The negotiation range runs from the licensor's minimum to the licensee's maximum (its value
   of the right).
 
@@ -21,8 +25,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ipvalue.valuation.cost import age_life_depreciation
-from ipvalue.valuation.discounting import FloatArray, per_path
-from ipvalue.valuation.income_value import IncomeValue, discount_income
+from ipvalue.valuation.discounting import FloatArray, TermRates
+from ipvalue.valuation.income_value import IncomeValue, LostCase, discount_income
 
 
 def net_replacement_cost(
@@ -86,10 +90,12 @@ def licence_terms(
     upfront: ArrayLike,
     running_royalty_rate: ArrayLike | None = None,
     revenue: ArrayLike | None = None,
-    discount_rate: ArrayLike | None = None,
+    discount_rate: ArrayLike | TermRates | None = None,
     *,
     life_years: ArrayLike = np.inf,
     mid_year: bool = False,
+    lost_case: LostCase | None = None,
+    equivalents: bool = True,
 ) -> LicenceTerms:
     """Present value of U + running royalty r on sales R_t, and its pure equivalents.
 
@@ -101,23 +107,40 @@ def licence_terms(
         Running royalty, decimal share of sales (0 without one).
     revenue : array (..., years), optional
         The licensee's sales per year, currency; needed for a running royalty.
-    discount_rate : float or array (...), optional
-        Annual discount rate, decimal; needed with ``revenue``.
+    discount_rate : float or array (...), or TermRates, optional
+        Annual discount rate, decimal (or a rate per year); needed with ``revenue``.
     life_years : float or array (...)
         Years the royalties are paid (the right's remaining life); later years count nothing.
     mid_year : bool
         Royalties fall mid-year.
+    lost_case : LostCase, optional
+        A simulated lost case: the royalties (and the sales they are paid on) fall by its share
+        from its time on.
+    equivalents : bool
+        Also compute the sales' present value and the pure running rate (the audit's figures;
+        the simulation does without them).
     """
     fee = np.asarray(upfront, dtype=float)
     if revenue is None or discount_rate is None:
         return LicenceTerms(fee, fee, None, None, None)
     rate = 0.0 if running_royalty_rate is None else running_royalty_rate
     sales = np.atleast_1d(np.asarray(revenue, dtype=float))
-    base = discount_income(sales, discount_rate, life_years=life_years, mid_year=mid_year)
-    running = discount_income(
-        sales * per_path(rate), discount_rate, life_years=life_years, mid_year=mid_year
-    )
+
+    def stream(scale: ArrayLike) -> IncomeValue:
+        return discount_income(
+            sales,
+            discount_rate,
+            life_years=life_years,
+            mid_year=mid_year,
+            scale=scale,
+            lost_case=lost_case,
+        )
+
+    running = stream(rate)
     value = fee + running.value
+    if not equivalents:
+        return LicenceTerms(value, fee, running, None, None)
+    base = stream(1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         positive = base.value > 0
         equivalent = np.where(positive, value / np.where(positive, base.value, 1.0), np.nan)

@@ -2,8 +2,12 @@
 
 Its value is, by ``value_basis``, the present value of the terms (upfront + running royalty),
 the licensor's minimum transfer price, the licensee's maximum, or the middle of that range.
-Running royalties stop at the right's remaining life (``call.life``); the upfront fee is paid
-at the valuation date whatever happens later.
+Running royalties are an income stream, treated as relief from royalty's: they stop at the
+right's remaining life (``call.life``, per path when a simulated legal event stops the right),
+fall by the loss share from a simulated lost case on (``call.lost_case``), and the result says
+when the legal expiry cuts them. The upfront fee is paid at the valuation date whatever happens
+later, and the minimum transfer price is a cost, so a licence is not an income method of
+:data:`~ipvalue.models.methods.INCOME_METHODS` (a lapsed right leaves them standing).
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from ipvalue.models.licence import LicenceInputs
 from ipvalue.valuation import licence as formulas
+from ipvalue.valuation.derive.rates import check_term_years
+from ipvalue.valuation.methods.income import cut_by_expiry
 from ipvalue.valuation.methods.outcome import MethodCall, MethodOutcome, optional
 from ipvalue.valuation.resolve import resolve_series
 
@@ -53,10 +58,10 @@ def _minimum(m: LicenceInputs, call: MethodCall) -> tuple[Any, dict[str, Any]] |
 def _maximum(m: LicenceInputs, call: MethodCall) -> tuple[Any, MethodOutcome | None]:
     """The licensee's value of the right (None when not given), and the income method's
     outcome when one values it."""
-    given = m.licensee_value
+    given = m.licensee_method
     path = f"{call.path}.licensee_value"
-    if given is None or not isinstance(given, BaseModel):
-        return optional(call.draw, path, given), None
+    if given is None:
+        return optional(call.draw, path, m.licensee_value), None
     # The registry imports this module: look the method up when it is called.
     from ipvalue.valuation.methods.registry import value_method
 
@@ -80,9 +85,11 @@ def value_licence(m: LicenceInputs, call: MethodCall) -> MethodOutcome:
             optional(draw, f"{p}.discount_rate", m.discount_rate),
             life_years=call.life,
             mid_year=m.mid_year,
+            lost_case=call.lost_case,
+            equivalents=call.point,
         )
         figures |= {"upfront": terms.upfront, "terms_pv": terms.value}
-        if terms.running is not None:
+        if terms.running is not None and call.point:
             figures |= {
                 "income": terms.running,
                 "life": call.life,
@@ -106,6 +113,10 @@ def value_licence(m: LicenceInputs, call: MethodCall) -> MethodOutcome:
     if low is not None and maximum is not None:
         figures["negotiation_range"] = [low, maximum]
     if call.point:
+        if terms is not None and terms.running is not None:
+            years = terms.running.years
+            check_term_years(terms.running.discount_rate, years, f"{p}.discount_rate")
+            out.cut_by_expiry = cut_by_expiry(call, call.life, years, terminal=False)
         _explain(m, out, low, maximum, None if terms is None else terms.value)
         if licensee is not None:
             method = getattr(m.licensee_value, "method", None)
