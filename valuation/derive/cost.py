@@ -24,7 +24,10 @@ def weighted_years(restated_costs: list[ArrayLike], ages: list[ArrayLike]) -> Fl
     """加权投资年限 = sum(restated cost_i x age_i) / sum(restated cost_i), in years.
 
     Costs of 10, 15 and 20 (万元, at today's prices) aged 2, 3 and 4 years give 145 / 45 =
-    3.22 years; with 5 years remaining the newness rate is 5 / (3.22 + 5) = 60.81 %.
+    3.22 years; with 5 years remaining the newness rate is 5 / (3.22 + 5) = 60.81 % (a
+    资产评估 exam question, answer C, as published at https://epsq.cn/post/298773.html; it
+    and three more published answers are in tests/reference/derivations_cost_excess.json,
+    ``weighted_investment_years``).
 
     Parameters
     ----------
