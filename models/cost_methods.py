@@ -4,11 +4,13 @@ restated costs, newness, obsolescence and age-life depreciation.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from ipvalue.models.base import Strict
+from ipvalue.models.derivations import Derivation, derivable
+from ipvalue.models.errors import field_error
 from ipvalue.models.method_base import (
     FailureRate,
     MethodBase,
@@ -199,8 +201,137 @@ class NewnessWeights(Strict):
         return self
 
 
+PriceFactor = Annotated[
+    UncertainNumber,
+    Bounds(
+        0,
+        1e9,
+        open_low=True,
+        fix="a price factor (价格变动系数) is the index at valuation / the index when spent, "
+        "e.g. 1.1025 after two years of 5 % a year",
+    ),
+]
+Utilisation = Annotated[
+    UncertainNumber,
+    Bounds(
+        0,
+        5,
+        open_low=True,
+        fix="utilisation (资产利用率) is actual use / normal use, e.g. 0.6; above 1 for use "
+        "beyond the normal shifts",
+    ),
+]
+
+
+class WeightedYearsParts(Strict):
+    """加权投资年限: the years used of an asset built up by investments at different dates.
+
+    Each investment's cost is restated to the valuation date's prices (x its price factor, or
+    x index_to / index_from), and weighted years = sum(restated cost x age) / sum(restated
+    cost); years used = weighted years x utilisation. The lists run in parallel: investment i
+    is ``costs[i]``, ``ages[i]`` and its factor or index.
+    """
+
+    costs: list[Amount] = Field(
+        max_length=200,
+        description="each investment's cost as spent (or already restated), currency",
+    )
+    ages: list[YearsOrZero] = Field(
+        max_length=200,
+        description="years from each investment to the valuation date, one per cost",
+    )
+    price_factors: list[PriceFactor] | None = Field(
+        default=None,
+        max_length=200,
+        description="价格变动系数 per cost: restated cost = cost x factor (or give index_from)",
+    )
+    index_from: list[IndexNumber] | None = Field(
+        default=None,
+        max_length=200,
+        description="price index when each cost was spent; restated = cost x index_to / index_from",
+    )
+    index_to: IndexNumber | None = Field(
+        default=None, description="price index at the valuation date (with index_from)"
+    )
+    utilisation: Utilisation = Field(
+        default=1.0,
+        description="资产利用率, actual use / normal use: years used = weighted years x this",
+    )
+
+    @model_validator(mode="after")
+    def _parallel(self) -> WeightedYearsParts:
+        n = len(self.costs)
+        if n == 0:
+            raise field_error(
+                "WeightedYearsParts",
+                ("costs",),
+                "is empty; give each investment's cost (the purchase, each upgrade), at least "
+                "one, and its age in ages",
+                self.costs,
+            )
+        for name in ("ages", "price_factors", "index_from"):
+            given = getattr(self, name)
+            if given is not None and len(given) != n:
+                k = len(given)
+                raise field_error(
+                    "WeightedYearsParts",
+                    (name,),
+                    f"gives {k} {'value' if k == 1 else 'values'} for {n} costs; give one per "
+                    "cost, in the same order (investment i is costs[i], ages[i], ...)",
+                    given,
+                )
+        if self.price_factors is not None and self.index_from is not None:
+            raise field_error(
+                "WeightedYearsParts",
+                ("index_from",),
+                "give price_factors or index_from + index_to, not both (the cost would be "
+                "restated twice)",
+                self.index_from,
+            )
+        if (self.index_from is None) != (self.index_to is None):
+            missing = "index_to" if self.index_to is None else "index_from"
+            raise field_error(
+                "WeightedYearsParts",
+                (missing,),
+                "give index_from (one per cost) and index_to (at the valuation date) together",
+                None,
+            )
+        if not any(base_value(c) > 0 for c in self.costs):
+            raise field_error(
+                "WeightedYearsParts",
+                ("costs",),
+                "all costs are 0: the ages are weighted by the restated costs, so at least one "
+                "cost must be above 0",
+                self.costs,
+            )
+        return self
+
+
+class WeightedInvestmentYears(Derivation):
+    """Years used as the investment-weighted age (加权投资年限) x utilisation."""
+
+    bounds: ClassVar[Bounds | None] = Bounds(
+        0,
+        200,
+        open_low=True,
+        fix="years used must be above 0: give an investment with an age above 0",
+    )
+    weighted_investment_years: WeightedYearsParts
+
+
+if TYPE_CHECKING:  # the field type is built at run time
+    YearsUsedInput = Any
+else:
+    YearsUsedInput = derivable(Years, (WeightedInvestmentYears,))
+    """Years used (age-life): years, a distribution, or the investment-weighted years."""
+
+
 class AgeLifeBase(MethodBase):
-    years_used: Years | None = None
+    years_used: YearsUsedInput | None = Field(
+        default=None,
+        description="years used for age-life depreciation, or derived as the investment-"
+        'weighted years: {"weighted_investment_years": {"costs", "ages", ...}}',
+    )
     years_remaining: YearsOrZero | None = None
     newness_rate: Rate | None = Field(
         default=None,

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ipvalue.models.cost_methods import WeightedInvestmentYears
 from ipvalue.models.derivations import (
     BuildUpRate,
     CapmRate,
@@ -40,7 +41,7 @@ from ipvalue.models.royalties import (
     TwentyFivePercentRule,
 )
 from ipvalue.models.uncertain import Bounds
-from ipvalue.valuation.derive import licence, rates, royalties
+from ipvalue.valuation.derive import cost, licence, rates, royalties
 from ipvalue.valuation.derive.derived import Derived
 from ipvalue.valuation.resolve import Draw
 
@@ -63,6 +64,7 @@ DERIVE: dict[type[Derivation], DeriveFunction] = {
     RoyaltyFromProfitSplit: royalties.from_profit_split,
     TwentyFivePercentRule: royalties.twenty_five_percent_rule,
     CapacityShare: licence.capacity,
+    WeightedInvestmentYears: cost.weighted_investment_years,
 }
 
 

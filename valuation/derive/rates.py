@@ -105,6 +105,9 @@ def risk_accumulation(parts: RiskAccumulationParts, path: str, draw: Draw) -> De
 
     Each factor (technical, market, capital, management risk, ...) has a premium range
     [low, high] and a score s on the 0-100 scale; its premium is low + (high - low) x s / 100.
+    No published worked case with scored factors was found to test against (see
+    tests/reference/derivations_rates.json, ``risk_accumulation.searched``): the tests check a
+    hand-checked example and the range ends.
 
     Parameters
     ----------

@@ -91,6 +91,10 @@ def four_factor(parts: FactorShareParts, path: str, draw: Draw) -> Derived:
 def scoring(parts: ScoringParts, path: str, draw: Draw) -> Derived:
     """评分法: K = low + (high - low) x r, r = sum of weight x score / 100.
 
+    No published worked case was found to test against (see the ``about`` of
+    tests/reference/derivations_royalty.json): the tests check a hand-checked example and its
+    properties (within the range, rising with every score).
+
     Parameters
     ----------
     parts : ScoringParts
