@@ -18,6 +18,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from ipvalue.models.base import Strict
+from ipvalue.models.cost_methods import YearsUsedInput
 from ipvalue.models.derivations import DERIVED_TAG, Derivation, DiscountRateInput, derivable
 from ipvalue.models.income_methods import (
     DCFInputs,
@@ -37,7 +38,6 @@ from ipvalue.models.uncertain import (
     Positive,
     Rate,
     UncertainNumber,
-    Years,
     base_value,
 )
 
@@ -85,7 +85,11 @@ class MinimumTransferPrice(Strict):
         description="replacement cost new at today's prices (重置成本); with years_used and "
         "years_remaining the net cost is cost x remaining / (used + remaining)",
     )
-    years_used: Years | None = None
+    years_used: YearsUsedInput | None = Field(
+        default=None,
+        description="years the right has been used, or derived as the investment-weighted years: "
+        '{"weighted_investment_years": {"costs", "ages", ...}}',
+    )
     years_remaining: YearsOrZero | None = None
     cost_share: CostShareInput = Field(  # type: ignore[valid-type]
         description="转让成本分摊率: the licensee's share of the right's use, decimal"

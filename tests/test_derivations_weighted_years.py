@@ -265,3 +265,26 @@ def test_weighted_years_without_the_remaining_years_name_years_remaining(client)
     method = {k: v for k, v in BASE.items() if k != "years_remaining"}
     method["years_used"] = {KEY: {"costs": [10], "ages": [3]}}
     assert set(errors(client, method)) == {"methods[0].years_remaining"}
+
+
+def test_a_licence_minimum_price_ages_its_cost_by_weighted_years(client):
+    """The licensor's net replacement cost takes the same derivation as the cost approach."""
+    case = CASES["weighted-years-unit-abc-multiple-choice"]
+
+    def licence(years_used: Any) -> dict[str, Any]:
+        return {
+            "method": "licence",
+            "minimum_price": {
+                "replacement_cost": 1000.0,
+                "years_used": years_used,
+                "years_remaining": case["years_remaining"],
+                "cost_share": 0.3,
+            },
+        }
+
+    derived = post(client, licence({KEY: case["parts"]}))["methods"][0]
+    typed = post(client, licence(145 / 45))["methods"][0]
+    assert derived["value"] == pytest.approx(typed["value"], rel=1e-12)
+    trail = derived["audit"]["derivations"]["methods[0].minimum_price.years_used"]
+    assert trail["practice"] == KEY
+    assert trail["years_used"] == pytest.approx(145 / 45)
