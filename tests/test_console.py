@@ -102,6 +102,15 @@ def test_bad_form_input_shows_the_apis_message_beside_the_field(app: Any) -> Non
         "/console/valuations", data={"csrf": _form_token(browser), "body": "{oops"}
     )
     assert not_json.status_code == 422 and "is not JSON" in not_json.get_data(as_text=True)
+    huge = '{"asset": {"name": ' + "9" * 5000 + "}}"  # more digits than Python reads
+    too_long = browser.post(
+        "/console/valuations", data={"csrf": _form_token(browser), "body": huge}
+    )
+    assert too_long.status_code == 422 and "4300 digits" in too_long.get_data(as_text=True)
+    deep = browser.post(
+        "/console/valuations", data={"csrf": _form_token(browser), "body": "[" * 100_000}
+    )
+    assert deep.status_code == 422 and "too deep" in deep.get_data(as_text=True)
 
 
 def test_a_post_without_the_csrf_token_is_refused(app: Any) -> None:

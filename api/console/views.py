@@ -239,6 +239,12 @@ def _create_from_json(key: str) -> Any:
     except json.JSONDecodeError as exc:
         errors = {"body": f"is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}
         return _valuation_form(values, body=text, body_errors=errors), 422
+    except ValueError as exc:  # an integer of more digits than Python converts
+        errors = {"body": f"holds a number that cannot be read: {exc}"}
+        return _valuation_form(values, body=text, body_errors=errors), 422
+    except RecursionError:
+        errors = {"body": "nests objects and arrays too deep to read; flatten the body"}
+        return _valuation_form(values, body=text, body_errors=errors), 422
 
     def again(errors: dict[str, str]) -> str:
         return _valuation_form(values, body=text, body_errors=errors)
