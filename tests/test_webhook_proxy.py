@@ -48,10 +48,12 @@ JSON = {"Content-Type": "application/json"}
 class ForwardProxy:
     """An HTTP forward proxy on 127.0.0.1: absolute-URI requests are forwarded, ``CONNECT``
     opens a tunnel. Host names are looked up in ``names`` (the test's DNS); ``seen`` keeps
-    ``(method, target, Proxy-Authorization)`` of every request."""
+    ``(method, target, Proxy-Authorization)`` of every request; ``refuse`` (a status) refuses
+    every tunnel."""
 
     def __init__(self, names: dict[str, str]) -> None:
         self.seen: list[tuple[str, str, str | None]] = []
+        self.refuse: int | None = None
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -76,6 +78,10 @@ class ForwardProxy:
 
             def do_CONNECT(self) -> None:
                 outer.seen.append(("CONNECT", self.path, self.headers["Proxy-Authorization"]))
+                if outer.refuse is not None:
+                    self.send_response(outer.refuse)
+                    self.end_headers()
+                    return
                 host, port = self.path.rsplit(":", 1)
                 upstream = socket.create_connection((self.address(host), int(port)), timeout=5)
                 self.send_response(200, "Connection established")
@@ -266,6 +272,20 @@ def test_a_private_proxy_is_used_but_a_private_receiver_is_still_refused(
     log = client.get(f"/v1/webhooks/{hook['id']}/deliveries").get_json()["items"]
     assert log[0]["status"] == "refused" and "private address" in log[0]["last_error"]
     assert len(proxy.seen) == 1 and len(receiver.got) == 1  # never sent, proxy or not
+
+
+def test_a_refused_tunnel_is_a_proxy_error(
+    monkeypatch: pytest.MonkeyPatch, proxy: ForwardProxy
+) -> None:
+    resolving(monkeypatch, {"hooks.bank.example": PUBLIC})
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    proxy.refuse = 407  # Proxy Authentication Required
+    with pytest.raises(
+        ProxyError,
+        match=r"127\.0\.0\.1:\d+ \(HTTPS_PROXY\): OSError: Tunnel connection failed: 407",
+    ):
+        http_send("https://hooks.bank.example/hook", b"{}", JSON)
+    assert proxy.seen == [("CONNECT", "hooks.bank.example:443", None)]
 
 
 def closed_port() -> int:
