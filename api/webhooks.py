@@ -371,13 +371,14 @@ def parse_proxy(value: str, variable: str) -> Proxy:
     text = value.strip()
     if "://" not in text:
         text = "http://" + text
-    shown = re.sub(r"//[^/]*@", "//***@", text)
+    shown = re.sub(r"//.*@", "//***@", text)  # up to the last @: a password may hold / or @
     fix = f"set {variable} to http://[user:password@]host:port of an HTTP proxy"
     try:
         parts = urllib.parse.urlsplit(text)
         port = parts.port
-    except ValueError as exc:
-        raise ProxyError(f"{variable} {shown!r} is not a valid proxy URL ({exc}); {fix}") from exc
+    except ValueError as exc:  # its reason may quote part of a password: not told then
+        why = "" if "@" in text else f" ({exc})"
+        raise ProxyError(f"{variable} {shown!r} is not a valid proxy URL{why}; {fix}") from exc
     if parts.scheme.lower() != "http":
         raise ProxyError(
             f"{variable} {shown!r} has scheme {parts.scheme!r}; only http:// proxies are "
