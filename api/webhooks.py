@@ -23,19 +23,38 @@ follows no redirect, and a refused delivery is logged with status ``refused`` an
 never sent. ``WEBHOOK_ALLOW_PRIVATE`` (``IPVALUE_WEBHOOK_ALLOW_PRIVATE=true``) admits private,
 loopback and link-local receivers, for tests and closed networks; deliveries run in job
 processes, which read it from the environment.
+
+Through an outbound proxy when the environment names one (`proxy_for`): ``http_proxy`` /
+``HTTP_PROXY`` for ``http://`` receivers, ``https_proxy`` / ``HTTPS_PROXY`` for ``https://``
+ones, as ``http://[user:password@]host[:port]`` (port 80 by default; the credentials go as
+``Proxy-Authorization: Basic``), unless ``no_proxy`` / ``NO_PROXY`` names the receiver's host
+(comma-separated host names, domain suffixes such as ``.bank.example``, ``host:port``, or ``*``
+for all); the lower-case name wins when both are set, as in urllib and curl. An ``http://``
+delivery is sent to the proxy with the absolute URI (``POST http://host:port/path``); an
+``https://`` one opens a ``CONNECT host:port`` tunnel and speaks TLS through it to the receiver,
+verifying the receiver's certificate for the URL's host. The receiver is still resolved and
+checked first (a refused one is never sent, proxy or not); the proxy itself may be private, and
+it resolves the receiver's name itself, so the address it connects to is the proxy's to police.
+A proxy setting that cannot be used (not a URL, a scheme other than ``http``, no host) and a
+proxy that cannot be reached or refuses the tunnel are `ProxyError`: the delivery is retried and
+its log says which variable and why (credentials left out).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
 import http.client
 import ipaddress
 import json
+import re
 import secrets
 import socket
+import ssl
 import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +134,12 @@ FIX = (
 
 class RefusedURL(ValueError):
     """A webhook URL this service does not send to; the message says why."""
+
+
+class ProxyError(OSError):
+    """A delivery that cannot go through the proxy the environment names: a setting that is
+    not a usable proxy URL, or a proxy that does not answer or refuses the tunnel; the message
+    names the variable and says why."""
 
 
 @dataclass(frozen=True)
@@ -308,28 +333,141 @@ def enqueue(conn: Connection, tenant: str, event: str, data: dict[str, Any]) -> 
 Sender = Callable[[str, bytes, dict[str, str]], int]
 
 
+@dataclass(frozen=True)
+class Proxy:
+    """An HTTP proxy a delivery goes through: where it listens, the variable that named it
+    and the ``Proxy-Authorization`` header of its credentials, if any."""
+
+    host: str
+    port: int
+    variable: str
+    authorization: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The proxy's own request headers (its credentials)."""
+        return {} if self.authorization is None else {"Proxy-Authorization": self.authorization}
+
+    def __str__(self) -> str:
+        return f"{netloc(self.host, self.port, 0)} ({self.variable})"
+
+
+def netloc(host: str, port: int, default_port: int) -> str:
+    """``host[:port]`` as a URL writes it: an IPv6 address in brackets, no default port."""
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port == default_port else f"{shown}:{port}"
+
+
+def parse_proxy(value: str, variable: str) -> Proxy:
+    """The `Proxy` of a ``*_PROXY`` setting, ``http://[user:password@]host[:port]`` (a value
+    without a scheme is taken as ``http://``; port 80 by default).
+
+    Raises
+    ------
+    ProxyError
+        Not a URL, a scheme other than ``http``, or no host; the message shows the value
+        without its credentials.
+    """
+    text = value.strip()
+    if "://" not in text:
+        text = "http://" + text
+    shown = re.sub(r"//.*@", "//***@", text)  # up to the last @: a password may hold / or @
+    fix = f"set {variable} to http://[user:password@]host:port of an HTTP proxy"
+    try:
+        parts = urllib.parse.urlsplit(text)
+        port = parts.port
+    except ValueError as exc:  # its reason may quote part of a password: not told then
+        why = "" if "@" in text else f" ({exc})"
+        raise ProxyError(f"{variable} {shown!r} is not a valid proxy URL{why}; {fix}") from exc
+    if parts.scheme.lower() != "http":
+        raise ProxyError(
+            f"{variable} {shown!r} has scheme {parts.scheme!r}; only http:// proxies are "
+            f"supported (https:// receivers go through them by a CONNECT tunnel); {fix}"
+        )
+    if not parts.hostname:
+        raise ProxyError(f"{variable} {shown!r} has no host; {fix}")
+    authorization = None
+    if parts.username is not None:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        authorization = f"Basic {token}"
+    return Proxy(parts.hostname, port or 80, variable, authorization)
+
+
+def proxy_for(where: Target) -> Proxy | None:
+    """The proxy a delivery to ``where`` goes through, as the environment names it, or None
+    to connect directly (no proxy for its scheme, or ``NO_PROXY`` names its host).
+
+    Read on every delivery (job processes have no app) with urllib's rules: ``http_proxy`` or
+    ``HTTP_PROXY`` for ``http://``, ``https_proxy`` or ``HTTPS_PROXY`` for ``https://`` (the
+    lower-case name wins; ``HTTP_PROXY`` is ignored in a CGI process), and ``no_proxy`` or
+    ``NO_PROXY``: host names and domain suffixes, with or without ``:port``, or ``*``.
+
+    Raises
+    ------
+    ProxyError
+        When the variable that applies is not a usable proxy URL (`parse_proxy`).
+    """
+    proxies = urllib.request.getproxies_environment()
+    value = proxies.get(where.scheme)
+    if not value:
+        return None
+    default_port = 443 if where.scheme == "https" else 80
+    for name in (netloc(where.host, where.port, default_port), where.host):
+        # urllib's own NO_PROXY matching (in urllib.request, not in its type stubs)
+        if urllib.request.proxy_bypass_environment(name, proxies):  # type: ignore[attr-defined]
+            return None
+    return parse_proxy(value, f"{where.scheme.upper()}_PROXY")
+
+
 def http_send(url: str, body: bytes, headers: dict[str, str], allow_private: bool = False) -> int:
     """POST ``body`` to ``url``; the answer's status (an error status is returned, not raised).
 
-    The host is resolved and checked here (`target`) and the connection goes to the address
-    checked, so a DNS answer that changes between the check and the connection cannot send it
-    elsewhere; TLS still verifies the certificate for the URL's host. Redirects are not followed.
+    The host is resolved and checked here (`target`). Without a proxy (`proxy_for`) the
+    connection goes to the address checked, so a DNS answer that changes between the check and
+    the connection cannot send it elsewhere; through a proxy an ``http://`` delivery is an
+    absolute-URI request to the proxy and an ``https://`` one a ``CONNECT`` tunnel. TLS always
+    verifies the certificate for the URL's host. Redirects are not followed.
 
     Raises
     ------
     RefusedURL
         When `target` refuses the URL.
+    ProxyError
+        When the proxy setting cannot be used, or the proxy cannot be reached or refuses the
+        tunnel.
     """
     where = target(url, allow_private)
-    kind = http.client.HTTPSConnection if where.scheme == "https" else http.client.HTTPConnection
-    conn = kind(where.host, where.port, timeout=TIMEOUT)
+    proxy = proxy_for(where)
+    https = where.scheme == "https"
+    kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    path = where.path
+    if proxy is None:
+        conn = kind(where.host, where.port, timeout=TIMEOUT)
 
-    def pinned(address: tuple[str, int], *args: Any) -> socket.socket:
-        return socket.create_connection((where.address, address[1]), *args)
+        def pinned(address: tuple[str, int], *args: Any) -> socket.socket:
+            return socket.create_connection((where.address, address[1]), *args)
 
-    conn._create_connection = pinned  # type: ignore[attr-defined]
+        conn._create_connection = pinned  # type: ignore[attr-defined]
+    else:
+        conn = kind(proxy.host, proxy.port, timeout=TIMEOUT)
+        if https:  # TLS to the receiver inside the tunnel, verified for where.host
+            tunnel = {"Host": netloc(where.host, where.port, 0), **proxy.headers}
+            conn.set_tunnel(where.host, where.port, headers=tunnel)
+        else:
+            path = f"http://{netloc(where.host, where.port, 80)}{where.path}"
+            headers = {**headers, **proxy.headers}
     try:
-        conn.request("POST", where.path, body=body, headers=headers)
+        try:
+            conn.connect()
+        except ssl.SSLError:
+            raise  # the receiver's TLS, not the proxy's
+        except OSError as exc:
+            if proxy is None:
+                raise
+            raise ProxyError(f"through the proxy {proxy}: {type(exc).__name__}: {exc}") from exc
+        conn.request("POST", path, body=body, headers=headers)
         answer = conn.getresponse()
         answer.read()
         return int(answer.status)

@@ -7,6 +7,7 @@ import hmac
 import http.server
 import json
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -22,9 +23,10 @@ from ipvalue.api.webhooks import backoff, deliver_due, outbox, sign
 
 
 class Receiver:
-    """An HTTP receiver on 127.0.0.1 that answers ``status`` and keeps what it got."""
+    """An HTTP receiver on 127.0.0.1 that answers ``status`` and keeps what it got (HTTPS
+    with the certificate of ``tls``, when given)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.got: list[tuple[dict[str, str], bytes]] = []
         self.status = 200
         outer = self
@@ -40,16 +42,27 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def without_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset the machine's ``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY`` and ``ALL_PROXY``
+    (either case), so deliveries go where the test means."""
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
 
 
 @pytest.fixture(autouse=True)
 def allow_private_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
     """The receiver listens on 127.0.0.1, which the service refuses unless told otherwise (set
     before the app is built, so subscriptions and deliveries, in this process or a child, see
-    it)."""
+    it); and deliveries go straight to it, not through a proxy the machine names."""
     monkeypatch.setenv("IPVALUE_WEBHOOK_ALLOW_PRIVATE", "true")
+    without_proxy_variables(monkeypatch)
 
 
 @pytest.fixture

@@ -102,6 +102,15 @@ def test_bad_form_input_shows_the_apis_message_beside_the_field(app: Any) -> Non
         "/console/valuations", data={"csrf": _form_token(browser), "body": "{oops"}
     )
     assert not_json.status_code == 422 and "is not JSON" in not_json.get_data(as_text=True)
+    huge = '{"asset": {"name": ' + "9" * 5000 + "}}"  # more digits than Python reads
+    too_long = browser.post(
+        "/console/valuations", data={"csrf": _form_token(browser), "body": huge}
+    )
+    assert too_long.status_code == 422 and "4300 digits" in too_long.get_data(as_text=True)
+    deep = browser.post(
+        "/console/valuations", data={"csrf": _form_token(browser), "body": "[" * 100_000}
+    )
+    assert deep.status_code == 422 and "too deep" in deep.get_data(as_text=True)
 
 
 def test_a_post_without_the_csrf_token_is_refused(app: Any) -> None:
@@ -339,4 +348,41 @@ def test_a_derived_input_goes_through_the_form_as_json(app: Any) -> None:
     )
     assert html.unescape(beside["m0.relief_from_royalty.discount_rate"]).startswith(
         "methods[0].discount_rate.build_up.risk_free: "
+    )
+
+
+def test_a_refused_post_shows_its_form_again_with_the_apis_message_and_status(app: Any) -> None:
+    """Every post the API refuses answers its form again, with the API's status and message
+    (beside the field named, or under the form's own field for a problem without field
+    errors); one it takes goes to what it made, a job's page for a job."""
+    browser = _signed_in(app)
+    token = _form_token(browser, "/console/volatility/new")
+    short = browser.post("/console/volatility", data={"csrf": token, "series": "1 2"})
+    page = short.get_data(as_text=True)
+    assert short.status_code == 422 and "need at least 7 observations" in page
+    assert ">1 2</textarea>" in page, "what was typed stays"
+    not_numbers = browser.post("/console/volatility", data={"csrf": token, "series": "1 x"})
+    assert not_numbers.status_code == 422 and "numbers only" in not_numbers.get_data(as_text=True)
+    series = "100 101 99 102 104 103 105 107 106 108 110 109"
+    started = browser.post("/console/volatility", data={"csrf": token, "series": series})
+    assert started.status_code == 302 and started.headers["Location"].startswith("/console/jobs/")
+
+    token = _form_token(browser, "/console/portfolios/new")
+    bad = io.BytesIO(b"name,kind\nx,nothing\n")
+    refused = browser.post(
+        "/console/portfolios",
+        data={"csrf": token, "file": (bad, "bad.csv")},
+        content_type="multipart/form-data",
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "<code>columns.id</code> required column" in page
+    nothing = browser.post(
+        "/console/portfolios", data={"csrf": token}, content_type="multipart/form-data"
+    )
+    assert nothing.status_code == 422 and "choose a CSV" in nothing.get_data(as_text=True)
+
+    listed = browser.post("/console/valuations", data={"csrf": _form_token(browser), "body": "[1]"})
+    page = listed.get_data(as_text=True)
+    assert (
+        listed.status_code == 400 and "must be a JSON object" in page and ">[1]</textarea>" in page
     )

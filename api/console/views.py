@@ -143,24 +143,53 @@ def _valuation_form(
     )
 
 
-def _submitted(answer: Answer, location: Callable[[dict[str, Any]], str]) -> Any:
-    """Where a post the API took goes: a job's page (202), else ``location`` of the answer;
-    None when the API refused it (the view shows its messages)."""
+def _post(
+    key: str,
+    path: str,
+    location: Callable[[dict[str, Any]], str],
+    field: str,
+    again: Callable[[dict[str, str]], str],
+    **send: Any,
+) -> Any:
+    """``POST path`` on the API and the console's answer to the post: the page of what the
+    API made, or the form again with the API's messages.
+
+    Parameters
+    ----------
+    key : str
+        The signed-in API key.
+    path : str
+        The API's path, e.g. ``/v1/valuations``.
+    location : callable
+        ``location(answer) -> str``: the console page of a 2xx answer's JSON (a 202 always goes
+        to its job's page).
+    field : str
+        Where a refusal without field errors (a problem's ``detail`` only) is shown.
+    again : callable
+        ``again(messages) -> str``: the form again, with the API's messages by field; it is
+        answered with the API's status.
+    **send
+        The request's ``json``, or ``data`` with ``content_type``, and ``query_string``.
+    """
+    answer = api("POST", path, key, **send)
     if answer.status == 202:
         return redirect(f"/console/jobs/{answer.json['job_id']}")
     if answer.ok:
         return redirect(location(answer.json))
-    return None
-
-
-def _refusal(answer: Answer, field: str) -> dict[str, str]:
-    """The API's messages by field; a problem without field errors under ``field``."""
     detail = answer.json.get("detail", "refused") if isinstance(answer.json, dict) else "refused"
-    return answer.field_errors() or {field: detail}
+    return again(answer.field_errors() or {field: detail}), answer.status
 
 
 def _valuation_page(result: dict[str, Any]) -> str:
     return f"/console/valuations/{result['id']}"
+
+
+def _job_page(result: dict[str, Any]) -> str:
+    return f"/console/jobs/{result['job_id']}"
+
+
+def _portfolio_page(result: dict[str, Any]) -> str:
+    return f"/console/portfolios/{result['id']}"
 
 
 @bp.get("/valuations/new")
@@ -190,12 +219,13 @@ def create_valuation(key: str) -> Any:
         return _valuation_form(values)
     if action.startswith("remove:") and action[7:].isdigit():
         return _valuation_form(form.drop_method(values, int(action[7:])))
-    answer = api("POST", "/v1/valuations", key, json=form.build_body(values))
-    done = _submitted(answer, _valuation_page)
-    if done is not None:
-        return done
-    beside, rest = form.field_messages(_refusal(answer, "body"), values)
-    return _valuation_form(values, beside, rest), answer.status
+
+    def again(errors: dict[str, str]) -> str:
+        return _valuation_form(values, *form.field_messages(errors, values))
+
+    return _post(
+        key, "/v1/valuations", _valuation_page, "body", again, json=form.build_body(values)
+    )
 
 
 def _create_from_json(key: str) -> Any:
@@ -206,14 +236,20 @@ def _create_from_json(key: str) -> Any:
     values = form.form_values(EXAMPLE_BODY)
     try:
         body = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         errors = {"body": f"is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}
         return _valuation_form(values, body=text, body_errors=errors), 422
-    answer = api("POST", "/v1/valuations", key, json=body)
-    done = _submitted(answer, _valuation_page)
-    if done is not None:
-        return done
-    return _valuation_form(values, body=text, body_errors=_refusal(answer, "body")), answer.status
+    except ValueError as exc:  # an integer of more digits than Python converts
+        errors = {"body": f"holds a number that cannot be read: {exc}"}
+        return _valuation_form(values, body=text, body_errors=errors), 422
+    except RecursionError:
+        errors = {"body": "nests objects and arrays too deep to read; flatten the body"}
+        return _valuation_form(values, body=text, body_errors=errors), 422
+
+    def again(errors: dict[str, str]) -> str:
+        return _valuation_form(values, body=text, body_errors=errors)
+
+    return _post(key, "/v1/valuations", _valuation_page, "body", again, json=body)
 
 
 @bp.get("/valuations/<record_id>")
@@ -294,13 +330,11 @@ def create_volatility(key: str) -> Any:
     except ValueError:
         return _page("volatility_new.html", errors={"series": "numbers only"}, form=fields), 422
     body = {"series": series, "kind": fields.get("kind", "levels"), "periods_per_year": periods}
-    answer = api("POST", "/v1/volatility", key, json=body)
-    done = _submitted(answer, lambda result: f"/console/jobs/{result['job_id']}")
-    if done is not None:
-        return done
-    return _page("volatility_new.html", errors=_refusal(answer, "series"), form=fields), (
-        answer.status
-    )
+
+    def again(errors: dict[str, str]) -> str:
+        return _page("volatility_new.html", errors=errors, form=fields)
+
+    return _post(key, "/v1/volatility", _job_page, "series", again, json=body)
 
 
 @bp.get("/jobs/<job_id>")
@@ -335,13 +369,12 @@ def create_portfolio(key: str) -> Any:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if excel else "text/csv"
     )
     query = {k: v for k, v in request.form.items() if k in {"paths", "seed", "on_error"} and v}
-    answer = api(
-        "POST", "/v1/portfolios/screen", key, data=data, content_type=media, query_string=query
-    )
-    done = _submitted(answer, lambda result: f"/console/portfolios/{result['id']}")
-    if done is not None:
-        return done
-    return _page("portfolio_new.html", errors=_refusal(answer, "file")), answer.status
+
+    def again(errors: dict[str, str]) -> str:
+        return _page("portfolio_new.html", errors=errors)
+
+    send = {"data": data, "content_type": media, "query_string": query}
+    return _post(key, "/v1/portfolios/screen", _portfolio_page, "file", again, **send)
 
 
 @bp.get("/portfolios/<record_id>")
