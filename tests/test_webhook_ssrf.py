@@ -57,11 +57,11 @@ def test_public_addresses_are_allowed(address: str) -> None:
     assert refusal(ipaddress.ip_address(address)) is None
 
 
-
 @pytest.fixture(autouse=True)
 def direct_deliveries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Deliveries here go straight to the receiver, whatever proxy the machine names."""
     without_proxy_variables(monkeypatch)
+
 
 def test_allowing_private_receivers_keeps_metadata_multicast_and_unspecified_refused() -> None:
     for address in ("127.0.0.1", "10.0.0.1", "fe80::1", "fd12::1", "100.64.0.1"):
