@@ -28,6 +28,7 @@ from ipvalue.models.valuation import ValuationRequest
 from ipvalue.risk.kernel import seeds
 from ipvalue.risk.montecarlo.draws import draw_from, normal_scores, sample
 from ipvalue.risk.montecarlo.plan import make_plan
+from ipvalue.valuation import contributory
 from ipvalue.valuation.derive import derive, derived_draw
 
 REF = json.loads(
@@ -482,3 +483,27 @@ def test_the_cli_values_a_body_with_derived_rates(capsys):
     trail = out["methods"][1]["audit"]["derivations"]["methods[1].discount_rate"]
     assert trail["practice"] == "risk_accumulation"
     assert [f["premium"] for f in trail["factors"]] == pytest.approx([0.03, 0.02, 0.015, 0.02])
+
+
+def test_the_wara_derivation_and_the_excess_earnings_check_weigh_returns_alike():
+    """One weighting (valuation.contributory.weigh_returns) for both jobs: the subject's rate the
+    ``wara`` derivation solves for Exhibit 3.15's assets, weighed back by the excess earnings'
+    WARA check at the same values, gives the WACC it was solved for."""
+    ref = REF["wara"]
+    x = WaraRate.model_validate(wara_by_value(wacc=0.1628))
+    solved = rate_of(x)
+    values = {a["name"]: float(a["value"]) for a in ref["assets"]}
+    returns = {a["name"]: float(a["required_return"]) for a in ref["assets"]}
+    check = contributory.weighted_return(
+        values, returns, float(ref["subject"]["value"]), solved, 0.1628
+    )
+    assert check.wara == pytest.approx(0.1628, abs=1e-12)
+    assert check.gap == pytest.approx(0.0, abs=1e-12)
+    assert check.subject_weight == pytest.approx(ref["subject"]["value"] / ref["total_value"])
+    by_weights = contributory.weigh_returns(
+        [*returns.values(), solved], weights=[*check.weights.values(), check.subject_weight]
+    )
+    assert float(by_weights.total) == pytest.approx(0.1628, abs=1e-12)
+    unknown = contributory.weigh_returns([0.05, None], values=[1.0, 3.0])
+    assert unknown.weights == [0.25, 0.75] and unknown.weighted[1] is None
+    assert float(unknown.total) == pytest.approx(0.0125)

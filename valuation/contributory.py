@@ -20,7 +20,9 @@ Shapes: per-path numbers ``(...)``, per-year series ``(..., years)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -86,6 +88,72 @@ def value_charge(
 
 
 @dataclass(frozen=True)
+class Weighting:
+    """Required returns weighted by each asset's share of the total.
+
+    Attributes
+    ----------
+    weights : list of float
+        Each entry's share of the total (values over their sum, or the weights given).
+    weighted : list
+        Each entry's share x its required return, annual decimal (float or array (...) of
+        paths); None for the entry whose return is the unknown.
+    total : float or array (...)
+        Sum of the known weighted returns, annual decimal: the weighted average return on the
+        assets (WARA) when every return is known.
+    """
+
+    weights: list[float]
+    weighted: list[Any]
+    total: Any
+
+
+def weigh_returns(
+    returns: Sequence[ArrayLike | None],
+    *,
+    values: Sequence[float] | None = None,
+    weights: Sequence[float] | None = None,
+) -> Weighting:
+    """Value-weighted required returns: sum_i w_i r_i with w_i = V_i / sum_j V_j.
+
+    The one weighting of returns on assets: the excess earnings' WARA check weighs every
+    asset's return (the subject's at its discount rate) and compares the total with the WACC;
+    the ``wara`` derivation weighs the other assets' returns and solves the subject's (given
+    as None) so the total meets the WACC.
+
+    Parameters
+    ----------
+    returns : sequence of float, array (...) or None
+        Each asset's required return, annual decimal; None for the one to be solved (it keeps
+        its weight and is left out of the total).
+    values : sequence of float, optional
+        Each asset's value, currency; the weights are the values' shares of their sum.
+    weights : sequence of float, optional
+        Each asset's share of the capital, decimal (summing to 1), taken as given. Exactly one
+        of ``values`` and ``weights``.
+
+    Returns
+    -------
+    Weighting
+    """
+    if (values is None) == (weights is None):
+        raise ValueError("give the values or the weights, exactly one")
+    if values is not None:
+        total_value = float(sum(values))
+        shares = [float(v) / total_value for v in values]
+    else:
+        shares = [float(w) for w in weights or ()]
+    if len(shares) != len(returns):
+        raise ValueError(f"{len(returns)} returns for {len(shares)} weights")
+    weighted = [
+        None if r is None else w * np.asarray(r, dtype=float)
+        for w, r in zip(shares, returns, strict=True)
+    ]
+    total: Any = sum((x for x in weighted if x is not None), np.float64(0.0))
+    return Weighting(weights=shares, weighted=weighted, total=total)
+
+
+@dataclass(frozen=True)
 class Wara:
     """The weighted average return on the assets against the WACC.
 
@@ -130,8 +198,11 @@ def weighted_return(
     wacc : float
         The business's WACC, decimal.
     """
-    total = sum(values.values()) + subject_value
-    weighted = sum(values[n] * returns[n] for n in values) + subject_value * subject_rate
-    wara = weighted / total
-    weights = {n: v / total for n, v in values.items()}
-    return Wara(wara, wacc, wara - wacc, weights, subject_value / total)
+    names = list(values)
+    w = weigh_returns(
+        [returns[n] for n in names] + [subject_rate],
+        values=[values[n] for n in names] + [subject_value],
+    )
+    wara = float(w.total)
+    weights = dict(zip(names, w.weights[:-1], strict=True))
+    return Wara(wara, wacc, wara - wacc, weights, w.weights[-1])

@@ -21,6 +21,7 @@ from ipvalue.models.derivations import (
 )
 from ipvalue.models.errors import InputError
 from ipvalue.models.uncertain import UncertainNumber
+from ipvalue.valuation import contributory
 from ipvalue.valuation.derive.derived import Derived
 from ipvalue.valuation.discounting import TermRates
 from ipvalue.valuation.resolve import Draw
@@ -181,13 +182,16 @@ def wacc(parts: WaccParts, path: str, draw: Draw) -> Derived:
     return Derived(value=rate, practice="wacc", formula=formula, figures=figures)
 
 
-def _shares(parts: WaraParts) -> tuple[list[float], float]:
-    """Each asset's share of the WACC's capital and the subject's (they sum to 1): the weights
-    given, or each value over the values' total."""
+def _weighting(parts: WaraParts, returns: list[Any]) -> contributory.Weighting:
+    """The assets' weighted returns with the subject's share (its return the unknown, last):
+    the weights given, or each value over the values' total (they sum to 1 either way)."""
     if parts.subject_value is None:
-        return [float(a.weight or 0.0) for a in parts.assets], float(parts.subject_weight or 0)
-    total = sum(float(a.value or 0.0) for a in parts.assets) + parts.subject_value
-    return [float(a.value or 0.0) / total for a in parts.assets], parts.subject_value / total
+        weights = [float(a.weight or 0.0) for a in parts.assets]
+        return contributory.weigh_returns(
+            [*returns, None], weights=[*weights, float(parts.subject_weight or 0.0)]
+        )
+    values = [float(a.value or 0.0) for a in parts.assets]
+    return contributory.weigh_returns([*returns, None], values=[*values, parts.subject_value])
 
 
 def wara(parts: WaraParts, path: str, draw: Draw) -> Derived:
@@ -195,7 +199,8 @@ def wara(parts: WaraParts, path: str, draw: Draw) -> Derived:
 
     k_subject = (WACC - sum_i w_i k_i) / w_subject, with the weights w the assets' shares of the
     WACC's capital (they sum to 1 with the subject's), so sum_i w_i k_i + w_subject k_subject
-    = WACC exactly.
+    = WACC exactly. The weighting is :func:`~ipvalue.valuation.contributory.weigh_returns`, the
+    one the excess earnings' WARA check uses.
 
     Parameters
     ----------
@@ -214,13 +219,17 @@ def wara(parts: WaraParts, path: str, draw: Draw) -> Derived:
         ``irr_tolerance``.
     """
     k_wacc = _f(draw(f"{path}.wacc", parts.wacc))
-    weights, subject_weight = _shares(parts)
+    returns = [
+        _f(draw(f"{path}.assets[{i}].required_return", asset.required_return))
+        for i, asset in enumerate(parts.assets)
+    ]
+    weighting = _weighting(parts, returns)
+    others = weighting.total
+    subject_weight = weighting.weights[-1]
     rows: list[dict[str, Any]] = []
-    others: Any = np.float64(0.0)
-    for i, (asset, w) in enumerate(zip(parts.assets, weights, strict=True)):
-        k = _f(draw(f"{path}.assets[{i}].required_return", asset.required_return))
-        weighted = w * k
-        others = others + weighted
+    for asset, w, k, weighted in zip(
+        parts.assets, weighting.weights[:-1], returns, weighting.weighted[:-1], strict=True
+    ):
         row = {"name": asset.name, "weight": w, "required_return": k, "weighted_return": weighted}
         if asset.value is not None:
             row["value"] = asset.value
@@ -239,7 +248,7 @@ def wara(parts: WaraParts, path: str, draw: Draw) -> Derived:
     figures: dict[str, Any] = {
         "wacc": k_wacc,
         "reconciliation": rows,
-        "weights_total": sum(weights) + subject_weight,
+        "weights_total": sum(weighting.weights),
         "wara": others + subject_weight * rate,
         "rate": rate,
     }
