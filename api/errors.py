@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, json, request
@@ -82,7 +83,7 @@ def _union_branch(loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
     return None
 
 
-def _limit_of(path: str, err: dict[str, Any]) -> str | None:
+def _limit_of(path: str, err: Mapping[str, Any]) -> str | None:
     """For ``paths`` over the model's cap, the configured ``max_paths`` limit's message."""
     if not path.split(".")[-1] == "paths" or err["type"] != "less_than_equal":
         return None
@@ -93,7 +94,7 @@ def _limit_of(path: str, err: dict[str, Any]) -> str | None:
     return f"{fmt(err.get('input'))} is over the limit max_paths = {limit} of this server"
 
 
-def _message(err: dict[str, Any], path: str) -> tuple[str, str]:
+def _message(err: Mapping[str, Any], path: str) -> tuple[str, str]:
     """(path, house message) for one pydantic error."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -126,7 +127,7 @@ def problems_from_validation(exc: ValidationError, prefix: str = "") -> list[Fie
     5``, not also ``must be a list``); when none did, one message lists what is allowed.
     """
     errors = exc.errors(include_url=False)
-    by_union: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    by_union: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for err in errors:
         branch = _union_branch(tuple(err["loc"]))
         if branch is not None:

@@ -153,8 +153,9 @@ def valuation_work(request: Any, payload: dict[str, Any]) -> float:
     simulation = request.simulation
     if simulation is None:
         return 0.0
-    sent = payload.get("methods") if isinstance(payload.get("methods"), list) else []
-    years = sum(
+    methods = payload.get("methods")
+    sent: list[Any] = methods if isinstance(methods, list) else []
+    years: float = sum(
         method_units(method, body) for method, body in zip(request.methods, sent, strict=False)
     )
     per_path = (

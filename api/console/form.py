@@ -426,13 +426,13 @@ def field_messages(
             targets.append((api_name(index, field), input_name(index, method, field)))
     beside: dict[str, str] = {}
     rest: dict[str, str] = {}
-    for field, message in errors.items():
-        holders = [t for t in targets if _within(field, t[0])]
+    for path, message in errors.items():
+        holders = [t for t in targets if _within(path, t[0])]
         if not holders:
-            rest[field] = message
+            rest[path] = message
             continue
         _, name = max(holders, key=lambda t: len(t[0]))
-        text = f"{field}: {message}"
+        text = f"{path}: {message}"
         beside[name] = f"{beside[name]}; {text}" if name in beside else text
     return beside, rest
 

@@ -37,14 +37,14 @@ def claim_next(engine: Engine, owner: str, lease_seconds: float) -> tuple[str, i
         if not heads:
             return None
         tenants = [tenant for tenant, _ in heads]
-        running = dict(
+        running: dict[str, int] = dict(
             conn.execute(  # type: ignore[arg-type]
                 select(jobs.c.tenant, func.count())
                 .where(jobs.c.status == RUNNING, jobs.c.tenant.in_(tenants))
                 .group_by(jobs.c.tenant)
             ).all()
         )
-        served = dict(
+        served: dict[str, dt.datetime | None] = dict(
             conn.execute(  # type: ignore[arg-type]
                 select(jobs.c.tenant, func.max(jobs.c.started_at))
                 .where(jobs.c.tenant.in_(tenants))

@@ -9,6 +9,7 @@ from typing import Any
 
 import flask_swagger_ui
 from flask import Blueprint, Response, abort, current_app, redirect
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ipvalue.api.openapi import build_document, operation
 
@@ -93,6 +94,6 @@ def _asset_bytes(name: str) -> bytes:
 
 @bp.get("/")
 @operation(status=302, media_type="text/html", tags=["service"])
-def index() -> Response:
+def index() -> WerkzeugResponse:
     """Leads to the documentation page, ``/docs``."""
     return redirect("/docs", code=302)
