@@ -298,8 +298,9 @@ def run_monitoring(
         Where the chunks are evaluated: anything with ``submit(fn, *args)`` returning a future
         with ``result()`` (a ``distributed.Client``, a ``concurrent.futures`` process pool);
         default here. This process keeps the leases, the reads and the writes, so the workers
-        never wait on the database's write lock; at most `IN_FLIGHT` chunks per worker are
-        out at a time, and they are stored in order, so the result is the same as without.
+        never wait on the database's write lock; a chunk goes out and comes back as one
+        buffer each way (`evaluate_packed`); at most `IN_FLIGHT` chunks per worker are out at
+        a time, and they are stored in order, so the result is the same as without.
 
     Returns
     -------
