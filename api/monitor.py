@@ -58,8 +58,11 @@ from ipvalue.api.monitor_evaluation import (
     LoanJob,
     Outcome,
     evaluate_jobs,
+    evaluate_packed,
     keep_freed_memory,
+    pack,
     problem_of,
+    unpack,
 )
 from ipvalue.api.store import SqlStore, write_rows
 from ipvalue.api.tables import tenants
@@ -295,8 +298,9 @@ def run_monitoring(
         Where the chunks are evaluated: anything with ``submit(fn, *args)`` returning a future
         with ``result()`` (a ``distributed.Client``, a ``concurrent.futures`` process pool);
         default here. This process keeps the leases, the reads and the writes, so the workers
-        never wait on the database's write lock; at most `IN_FLIGHT` chunks per worker are
-        out at a time, and they are stored in order, so the result is the same as without.
+        never wait on the database's write lock; a chunk goes out and comes back as one
+        buffer each way (`evaluate_packed`); at most `IN_FLIGHT` chunks per worker are out at
+        a time, and they are stored in order, so the result is the same as without.
 
     Returns
     -------
@@ -338,7 +342,7 @@ def run_monitoring(
 
     def finish(chunk: _Chunk) -> None:
         try:
-            outcomes = chunk.outcomes if executor is None else chunk.outcomes.result()
+            outcomes = chunk.outcomes if executor is None else unpack(chunk.outcomes.result())
             failures.extend(
                 {"loan_id": o.loan_id, "problem": o.problem} for o in outcomes if o.problem
             )
@@ -367,7 +371,7 @@ def run_monitoring(
             if executor is None:
                 chunk.outcomes = evaluate_jobs(spec, jobs)
             else:
-                chunk.outcomes = _submit(executor, evaluate_jobs, spec, jobs)
+                chunk.outcomes = _submit(executor, evaluate_packed, pack((spec, jobs)))
             while len(in_flight) > (0 if executor is None else window):
                 finish(in_flight.popleft())
         while in_flight:

