@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import datetime as dt
 import json
 import uuid
@@ -393,7 +394,7 @@ class BookStore:
 
     # -- alerts ---------------------------------------------------------------------------
 
-    def loan_alerts(self, tenant: str, loan_id: str) -> list[dict[str, Any]]:
+    def loan_alerts(self, tenant: str, loan_id: str) -> builtins.list[dict[str, Any]]:
         """A loan's alerts, oldest first."""
         query = (
             select(alerts)
@@ -404,8 +405,8 @@ class BookStore:
             return [alert_answer(r) for r in conn.execute(query).mappings()]
 
     def open_alerts(
-        self, tenant: str, loan_ids: list[str] | None = None
-    ) -> dict[str, list[dict[str, Any]]]:
+        self, tenant: str, loan_ids: builtins.list[str] | None = None
+    ) -> dict[str, builtins.list[dict[str, Any]]]:
         """The alerts not cleared of each loan (of ``loan_ids``, or every loan), oldest first,
         by loan id, in one query per `ipvalue.api.store.IN_BATCH` loans; loans without one are
         absent."""
@@ -467,7 +468,7 @@ class BookStore:
 
     # -- leases ---------------------------------------------------------------------------
 
-    def take_leases(self, loan_ids: list[str], owner: str, seconds: float) -> set[str]:
+    def take_leases(self, loan_ids: builtins.list[str], owner: str, seconds: float) -> set[str]:
         """Take the leases of ``loan_ids`` for ``seconds`` in one transaction; returns those
         this owner now holds (a lease another owner holds and has not let expire stays theirs).
 
@@ -496,7 +497,7 @@ class BookStore:
             mine = select(loan_leases.c.loan_id).where(held, loan_leases.c.owner == owner)
             return {r[0] for r in conn.execute(mine)}
 
-    def release_leases(self, loan_ids: list[str] | set[str], owner: str) -> None:
+    def release_leases(self, loan_ids: builtins.list[str] | set[str], owner: str) -> None:
         """Give the leases back (only those this owner holds), in one transaction."""
         if not loan_ids:
             return
