@@ -202,3 +202,31 @@ def test_vectorised_order_statistic_ranks_are_the_one_at_a_time_ones():
             lo = int(sps.binom.ppf(alpha / 2, n, p))
             hi = int(sps.binom.ppf(1 - alpha / 2, n, p)) + 1
             assert ranks == (max(lo, 1) - 1, min(hi, n) - 1) == quantile_ranks(n, p)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 100, 20_001])
+def test_selected_ranks_give_every_statistic_a_sort_gives(n):
+    """One partition at the ranks the statistics read serves as well as a full sort."""
+    from ipvalue.risk.kernel import measures
+    from ipvalue.risk.montecarlo import stats
+
+    x = _tied_sample()[:n]
+    ordered = np.sort(x)
+    ranks = stats.histogram_ranks(n) + measures.quantile_ranks(n, stats.QUANTILES)
+    for level in stats.TAIL_LEVELS:
+        ranks += measures.tail_ranks(n, level)
+    chosen = measures.select(x, ranks)
+    assert sorted(chosen) == sorted(x)  # a new order of the same draws
+    assert stats.quantiles_with_ci(chosen, stats.QUANTILES, presorted=True) == (
+        stats.quantiles_with_ci(ordered, stats.QUANTILES, presorted=True)
+    )
+    for got, want in zip(
+        stats.tail_risk(chosen, 1.0, presorted=True),
+        stats.tail_risk(ordered, 1.0, presorted=True),
+        strict=True,
+    ):
+        assert (got.var, got.se_var) == (want.var, want.se_var)
+        assert got.es == pytest.approx(want.es, rel=1e-12, abs=1e-9)
+        assert got.se_es == pytest.approx(want.se_es, rel=1e-9, abs=1e-9)
+    assert stats.histogram(x, ordered=chosen) == stats.histogram(ordered, presorted=True)
+    assert stats.histogram(x) == stats.histogram(ordered, presorted=True)

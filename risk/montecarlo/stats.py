@@ -133,24 +133,52 @@ class Histogram:
     counts: list[int]
 
 
-def histogram(values: FloatArray, bins: int = 50, *, presorted: bool = False) -> Histogram:
+def histogram_ranks(n: int) -> list[int]:
+    """The 0-based ranks :func:`histogram` reads for its range: 0.1 %, 99.9 %, the ends."""
+    return [int(0.001 * (n - 1)), int(np.ceil(0.999 * (n - 1))), 0, n - 1]
+
+
+def histogram(
+    values: FloatArray,
+    bins: int = 50,
+    *,
+    presorted: bool = False,
+    ordered: FloatArray | None = None,
+) -> Histogram:
     """Histogram over the 0.1 %-99.9 % range; the outer bins also hold the tails beyond it.
 
     Bin ``i`` counts ``edges[i] <= x < edges[i + 1]`` (the last bin also ``x = hi``), as
     ``numpy.histogram``; from sorted values the counts are differences of ``searchsorted``.
+
+    Parameters
+    ----------
+    values : array (n,)
+    bins : int
+    presorted : bool
+        ``values`` is sorted ascending.
+    ordered : array (n,), optional
+        ``values`` sorted, or selected at :func:`histogram_ranks` (``measures.select``): the
+        range is read from it and the counts from ``values`` by ``numpy.histogram``.
     """
-    ordered = values if presorted else np.sort(values)
     n = values.size
-    lo, hi = ordered[int(0.001 * (n - 1))], ordered[int(np.ceil(0.999 * (n - 1)))]
+    if presorted:
+        ordered = values
+    elif ordered is None:
+        ordered = measures.select(values, histogram_ranks(n))
+    low, high, first, last = histogram_ranks(n)
+    lo, hi = ordered[low], ordered[high]
     if not hi > lo:
-        lo, hi = float(ordered[0]), float(ordered[-1])
+        lo, hi = float(ordered[first]), float(ordered[last])
         if not hi > lo:
             lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, bins + 1)
-    # Clipping to [lo, hi] moves values into the outer bins only, so the inner edges split the
-    # sorted values where they split the clipped ones.
-    below = np.searchsorted(ordered, edges[1:-1], side="left")
-    counts = np.diff(np.concatenate(([0], below, [n])))
+    if presorted:
+        # Clipping to [lo, hi] moves values into the outer bins only, so the inner edges split
+        # the sorted values where they split the clipped ones.
+        below = np.searchsorted(ordered, edges[1:-1], side="left")
+        counts = np.diff(np.concatenate(([0], below, [n])))
+    else:
+        counts, _ = np.histogram(np.clip(values, lo, hi), bins, (lo, hi))
     return Histogram([float(e) for e in edges], [int(c) for c in counts])
 
 

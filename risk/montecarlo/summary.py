@@ -18,7 +18,7 @@ from ipvalue.models.simulation import (
     ValuePathBands,
 )
 from ipvalue.models.simulation import DistributionSummary as DistributionModel
-from ipvalue.risk.kernel import seeds
+from ipvalue.risk.kernel import measures, seeds
 from ipvalue.risk.kernel.process import volatility_per_path
 from ipvalue.risk.montecarlo import stats
 from ipvalue.risk.montecarlo.chunks import ChunkOut
@@ -28,8 +28,18 @@ from ipvalue.risk.montecarlo.plan import CHUNK_PATHS, SENSITIVITY_PATHS, Plan
 from ipvalue.valuation.discounting import FloatArray
 
 CI_LEVEL = 0.95
+METHOD_QUANTILES = (0.05, 0.5, 0.95)
+"""Each method's quantiles in ``by_method``."""
 EVENT_WINDOW_YEARS = 20.0
 """Event probabilities are reported over the legal life, or this many years when it is longer."""
+
+
+def _ranks(n: int) -> list[int]:
+    """Every rank the distribution's statistics and histogram read (one ``numpy.partition``)."""
+    ranks = stats.histogram_ranks(n) + measures.quantile_ranks(n, stats.QUANTILES, CI_LEVEL)
+    for level in stats.TAIL_LEVELS:
+        ranks += measures.tail_ranks(n, level)
+    return ranks
 
 
 def _concat(chunks: list[ChunkOut], pick: str, key: str | None = None) -> FloatArray:
@@ -44,9 +54,10 @@ def _distribution(
     pair_means: FloatArray | None = None,
     ordered: FloatArray | None = None,
 ) -> DistributionModel:
-    """``ordered``: ``values`` sorted, when the caller has it (one sort serves every statistic)."""
+    """``ordered``: ``values`` in order at `_ranks` (sorted or selected), when the caller has it
+    (one selection serves every statistic)."""
     if ordered is None:
-        ordered = np.sort(values)
+        ordered = measures.select(values, _ranks(values.size))
     m = stats.moments(values, pair_means)
     qs = stats.quantiles_with_ci(ordered, stats.QUANTILES, CI_LEVEL, presorted=True)
     named = {stats.quantile_name(q.p): q for q in qs}
@@ -183,12 +194,12 @@ def summarise(plan: Plan, chunks: list[ChunkOut], point: float) -> SimulationRes
     _check_finite(plan, chunks)
     sim = plan.sim
     total = _concat(chunks, "total")
-    ordered = np.sort(total)
+    ordered = measures.select(total, _ranks(total.size))
     pair_means = _concat(chunks, "pair_means") if sim.antithetic else None
     dist = _distribution(total, point, sim.thresholds, pair_means, ordered)
     by_method = {}
     for key in plan.keys:
-        # One method of weight 1 gives the total itself (1.0 x v is v): its moments and sorted
+        # One method of weight 1 gives the total itself (1.0 x v is v): its moments and ordered
         # values are already here.
         if plan.weights == {key: 1.0}:
             m = (
@@ -200,8 +211,12 @@ def summarise(plan: Plan, chunks: list[ChunkOut], point: float) -> SimulationRes
         else:
             values = _concat(chunks, "by_method", key)
             m = stats.moments(values)
-            sorted_values = ordered if np.array_equal(values, total) else np.sort(values)
-        q = stats.quantiles_with_ci(sorted_values, (0.05, 0.5, 0.95), CI_LEVEL, presorted=True)
+            sorted_values = (
+                ordered
+                if np.array_equal(values, total)
+                else measures.select(values, measures.quantile_ranks(values.size, METHOD_QUANTILES))
+            )
+        q = stats.quantiles_with_ci(sorted_values, METHOD_QUANTILES, CI_LEVEL, presorted=True)
         by_method[key] = MethodSummary(
             mean=m.mean, sd=m.sd, se_mean=m.se_mean, p05=q[0].value, p50=q[1].value, p95=q[2].value
         )
@@ -236,7 +251,7 @@ def summarise(plan: Plan, chunks: list[ChunkOut], point: float) -> SimulationRes
     if below:
         warnings.append(
             f"{below / total.size:.1%} of simulated values are below zero (lowest "
-            f"{float(ordered[0]):,.2f}); the distribution keeps them signed"
+            f"{float(total.min()):,.2f}); the distribution keeps them signed"
             + (
                 ", and the value paths over the horizon start them from 0 (a lender's value)"
                 if sim.horizon_years is not None
@@ -257,7 +272,7 @@ def summarise(plan: Plan, chunks: list[ChunkOut], point: float) -> SimulationRes
                 "the correlation matrix was not positive semi-definite; the nearest valid "
                 "matrix (correlations.rank_matrix) was used"
             )
-    hist = stats.histogram(ordered, presorted=True)
+    hist = stats.histogram(total, ordered=ordered)
     return SimulationResult(
         mean=dist.mean,
         sd=dist.sd,
