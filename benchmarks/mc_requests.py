@@ -143,6 +143,22 @@ EVERY_METHOD: dict[str, dict[str, Any]] = {
     },
     "market": MARKET_ROYALTIES,
     "real_option": REAL_OPTION,
+    "licence": {
+        "method": "licence",
+        "upfront": 5e5,
+        "running_royalty_rate": tri(0.02, 0.025, 0.035),
+        "revenue": {"base": norm(4e6, 6e5), "growth": norm(0.04, 0.02), "years": 10},
+        "discount_rate": uni(0.10, 0.14),
+        "minimum_price": {
+            "replacement_cost": tri(1.8e6, 2.2e6, 2.6e6),
+            "years_used": 3,
+            "years_remaining": 9,
+            "cost_share": 0.4,
+            "lost_income": 1.5e5,
+            "added_cost": 5e4,
+        },
+        "licensee_value": RFR,
+    },
 }
 FIVE_METHODS = [RFR, EXCESS_EARNINGS, MARKET_ROYALTIES, REPLACEMENT_COST, REAL_OPTION]
 
