@@ -35,6 +35,18 @@ def _remaining(part: Any, path: str, remaining: Any, call: MethodCall) -> Any:
     return remaining
 
 
+def _after_tax_annuity(part: Any, path: str, annual: str, remaining: Any, call: MethodCall) -> Any:
+    """An obsolescence amount: ``part``'s ``annual`` amount x (1 - T) x PVA(k, n) over the years
+    it lasts (`_remaining`)."""
+    draw = call.draw
+    return cost.after_tax_annuity(
+        draw(f"{path}.{annual}", getattr(part, annual)),
+        draw(f"{path}.tax_rate", part.tax_rate),
+        draw(f"{path}.discount_rate", part.discount_rate),
+        _remaining(part, path, remaining, call),
+    )
+
+
 def _depreciation(m: Any, call: MethodCall) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Keyword arguments of the cost formula after cost new, their audit figures, assumptions."""
     p, draw = call.path, call.draw
@@ -71,11 +83,8 @@ def _depreciation(m: Any, call: MethodCall) -> tuple[dict[str, Any], dict[str, A
     fx = ob.functional_excess_cost
     if fx is not None:
         path = f"{q}.functional_excess_cost"
-        kwargs["functional_amount"] = cost.after_tax_annuity(
-            draw(f"{path}.annual_excess_cost", fx.annual_excess_cost),
-            draw(f"{path}.tax_rate", fx.tax_rate),
-            draw(f"{path}.discount_rate", fx.discount_rate),
-            _remaining(fx, path, remaining, call),
+        kwargs["functional_amount"] = _after_tax_annuity(
+            fx, path, "annual_excess_cost", remaining, call
         )
         figures["functional_obsolescence_amount"] = kwargs["functional_amount"]
         notes.append("functional obsolescence = excess operating cost x (1 - T) x PVA(k, n)")
@@ -91,11 +100,8 @@ def _depreciation(m: Any, call: MethodCall) -> tuple[dict[str, Any], dict[str, A
             figures["economic_obsolescence_rate"] = kwargs["economic"]
             notes.append("economic obsolescence rate = 1 - (capacity used / capacity)^x")
         else:
-            kwargs["economic_amount"] = cost.after_tax_annuity(
-                draw(f"{path}.annual_income_loss", es.annual_income_loss),
-                draw(f"{path}.tax_rate", es.tax_rate),
-                draw(f"{path}.discount_rate", es.discount_rate),
-                _remaining(es, path, remaining, call),
+            kwargs["economic_amount"] = _after_tax_annuity(
+                es, path, "annual_income_loss", remaining, call
             )
             figures["economic_obsolescence_amount"] = kwargs["economic_amount"]
             notes.append("economic obsolescence = income lost a year x (1 - T) x PVA(k, n)")
